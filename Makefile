@@ -1,0 +1,62 @@
+# drumgrid: `make demo` and `make test` do all set-up themselves (see README).
+SHELL := /bin/bash
+PYTHON_SYS ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_VERSION ?= 2.13.0
+# Debian packages the project needs: FluidSynth + soundfonts for the rendered corpus,
+# liblo's oscsend/oscdump as an independent OSC peer in tests, node for the device's JS.
+DEB_PACKAGES := fluidsynth fluid-soundfont-gm liblo-tools nodejs
+NATIVE_SOURCES := $(wildcard csrc/*.cpp csrc/*.h csrc/cuda/*.cu csrc/cuda/*.h csrc/cuda/*.cpp)
+STAMP := $(VENV)/.drumgrid-installed
+PYTEST_ARGS ?= -m "not slow"
+
+.PHONY: setup demo test test-all lint format debs clean
+
+setup: debs $(STAMP)
+
+debs:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "drumgrid: installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "drumgrid: please install these Debian packages (as root):$$missing"; \
+	    echo "  sudo apt-get install$$missing"; \
+	  fi; \
+	fi
+
+$(PY):
+	$(PYTHON_SYS) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first and pinned when absent (the CPU wheel here; users with GPUs install their CUDA
+# torch beforehand and it is kept), then the build tools, then drumgrid itself, editable.
+$(STAMP): $(PY) pyproject.toml CMakeLists.txt $(NATIVE_SOURCES)
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==$(TORCH_VERSION)
+	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.26" ninja
+	$(PIP) install -q --no-build-isolation -e ".[test]"
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/drumgrid grid examples/groove_funk_beat.mid
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-all: PYTEST_ARGS =
+test-all: test
+
+clean:
+	rm -rf build $(VENV) .pytest_cache
