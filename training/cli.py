@@ -1,0 +1,69 @@
+"""The `drumgrid` command. It sits at the top of the import chain (training -> server ->
+bridge) because it dispatches into every layer. Each subcommand is a module with
+`add_arguments(parser)` and `run(args) -> int`, imported only when it is chosen, so that
+`drumgrid grid` does not pay for importing torch."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help). Modules live in the layer whose work they start.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "grid": ("drumgrid.server.commands.grid", "show the expressive grid of a drum MIDI file"),
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("drumgrid")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drumgrid",
+        description="Render drum audio from expressive drum MIDI.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n"
+        + "\n".join(f"  {name:<16}{help_}" for name, (_, help_) in COMMANDS.items())
+        + "\n\nrun `drumgrid COMMAND --help` for a command's options",
+    )
+    parser.add_argument("--version", action="version", version=f"drumgrid {_version()}")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from drumgrid.server.errors import UserError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = _top_parser()
+    if not argv or argv[0].startswith("-"):
+        top.parse_args(argv or ["--help"])
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        top.error(f"unknown command {name!r}; choose from {', '.join(sorted(COMMANDS))}")
+    module_name, help_ = COMMANDS[name]
+    command = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"drumgrid {name}", description=help_)
+    command.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(command.run(args) or 0)
+    except UserError as exc:
+        print(f"drumgrid {name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"drumgrid {name}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
