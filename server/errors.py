@@ -1,7 +1,15 @@
-"""Errors a user can fix. The CLI prints them as one line and exits with code 2."""
+"""Errors a user can fix. The CLI prints them as one line and exits with code 2; the daemon
+answers them with /drumgrid/error and their `code`."""
 
 
 class UserError(Exception):
     """Bad input or a missing resource; the message names the problem and the fix."""
 
     exit_code = 2
+    code = "bad_request"
+
+
+class MidiError(UserError):
+    """A MIDI file or note list that cannot be read as a drum performance."""
+
+    code = "bad_midi"

@@ -1,0 +1,192 @@
+"""Drum performances from and to Standard MIDI Files (mido underneath).
+
+Reading works on absolute ticks of all tracks merged, so format 0 and 1, any PPQ, running
+status and tempo changes in any track all come out the same way; times in seconds are then
+computed from the tempo map, never accumulated from per-message deltas.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from pathlib import Path
+
+import mido
+
+from drumgrid.server.errors import MidiError, UserError
+from drumgrid.server.performance import (
+    DEFAULT_HIT_DURATION_BEATS,
+    Performance,
+    TempoMap,
+    TimeSignature,
+    classify_notes,
+)
+
+DEFAULT_DRUM_CHANNEL = 10  # 1-based, as musicians count; mido counts from 0
+
+
+def _load(path: Path) -> mido.MidiFile:
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; expected a MIDI file")
+    try:
+        return mido.MidiFile(str(path))
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, EOFError):
+            detail = "the file ends in the middle of a track (truncated?)"
+        raise MidiError(f"{path}: not a readable MIDI file: {detail}") from None
+
+
+def _absolute(midi: mido.MidiFile) -> Iterator[tuple[int, mido.Message]]:
+    """All messages of all tracks as (absolute tick, message), merged in tick order."""
+
+    def track_events(
+        index: int, track: mido.MidiTrack
+    ) -> Iterator[tuple[int, int, int, mido.Message]]:
+        tick = 0
+        for order, msg in enumerate(track):
+            tick += msg.time
+            yield tick, index, order, msg
+
+    merged = heapq.merge(*(track_events(i, t) for i, t in enumerate(midi.tracks)))
+    for tick, _, _, msg in merged:
+        yield tick, msg
+
+
+def read_midi(path: str | Path, channel: int | None = DEFAULT_DRUM_CHANNEL) -> Performance:
+    """Read a drum performance. `channel` is 1-16 (default 10) or None for every channel."""
+    path = Path(path)
+    if channel is not None and not 1 <= channel <= 16:
+        raise UserError(f"channel {channel} is outside 1-16")
+    midi = _load(path)
+    if midi.type == 2:
+        raise MidiError(
+            f"{path}: MIDI format 2 (independent sequences) is not supported; "
+            "export the clip as format 0 or 1"
+        )
+    ppq = midi.ticks_per_beat
+    if ppq <= 0:
+        raise MidiError(f"{path}: SMPTE time division is not supported; export with ticks per beat")
+
+    tempo_changes: list[tuple[float, float]] = []
+    signatures: dict[float, TimeSignature] = {}
+    open_notes: dict[tuple[int, int], list[int]] = {}  # (channel, pitch) -> indices into notes
+    notes: list[list[int]] = []  # [on tick, pitch, velocity, off tick or -1]
+    other_channels: set[int] = set()
+    last_tick = 0
+    for tick, msg in _absolute(midi):
+        last_tick = max(last_tick, tick)
+        if msg.type == "set_tempo":
+            bpm = 60e6 / msg.tempo if msg.tempo > 0 else float("inf")
+            tempo_changes.append((tick / ppq, bpm))
+        elif msg.type == "time_signature":
+            signatures[tick / ppq] = TimeSignature(tick / ppq, msg.numerator, msg.denominator)
+        elif msg.type in ("note_on", "note_off"):
+            if channel is not None and msg.channel != channel - 1:
+                if msg.type == "note_on" and msg.velocity > 0:
+                    other_channels.add(msg.channel + 1)
+                continue
+            key = (msg.channel, msg.note)
+            if msg.type == "note_on" and msg.velocity > 0:
+                open_notes.setdefault(key, []).append(len(notes))
+                notes.append([tick, msg.note, msg.velocity, -1])
+            elif open_notes.get(key):  # note-off (or note-on with velocity 0): oldest first
+                notes[open_notes[key].pop(0)][3] = tick
+
+    try:
+        tempo_map = TempoMap.from_changes(tempo_changes)
+    except MidiError as exc:
+        raise MidiError(f"{path}: {exc}") from None
+    if not notes:
+        where = f"on channel {channel}" if channel is not None else "on any channel"
+        hint = ""
+        if other_channels:
+            chans = ", ".join(str(c) for c in sorted(other_channels))
+            first = min(other_channels)
+            hint = f"; notes were found on channel(s) {chans}: pass --channel {first}"
+        raise MidiError(f"{path}: no drum notes {where}{hint}")
+
+    default_len = round(DEFAULT_HIT_DURATION_BEATS * ppq)
+    rows = []
+    for tick, pitch, velocity, off in notes:
+        off = off if off > tick else tick + default_len
+        t0 = float(tempo_map.time_at(tick / ppq))
+        rows.append((t0, pitch, velocity, float(tempo_map.time_at(off / ppq)) - t0))
+        last_tick = max(last_tick, off)
+    hits, unknown = classify_notes(rows)
+    if not hits:
+        pitches = ", ".join(str(p) for p in unknown)
+        raise MidiError(
+            f"{path}: no drum notes: pitch(es) {pitches} have no drum class "
+            "(drumgrid maps General MIDI 35-81 and the Roland pitches 22 and 26)"
+        )
+    sigs = tuple(sorted(signatures.values(), key=lambda s: s.beat))
+    if not sigs or sigs[0].beat != 0:
+        sigs = (TimeSignature(0.0, 4, 4), *sigs)
+    return Performance(tuple(hits), tempo_map, sigs, last_tick / ppq, ppq, unknown)
+
+
+def write_midi(
+    performance: Performance,
+    path: str | Path,
+    channel: int = DEFAULT_DRUM_CHANNEL,
+    ppq: int | None = None,
+) -> Path:
+    """Write a format-1 file (conductor track + drum track). Onsets are rounded to the tick,
+    so reading the file back gives the same hits to the tick."""
+    path = Path(path)
+    ppq = ppq or performance.ppq
+    tm = performance.tempo_map
+    conductor: list[tuple[int, int, mido.MetaMessage]] = []
+    for beat, bpm in zip(tm.beats, tm.bpms, strict=True):
+        conductor.append(
+            (round(beat * ppq), 0, mido.MetaMessage("set_tempo", tempo=round(60e6 / bpm)))
+        )
+    for sig in performance.time_signatures:
+        conductor.append(
+            (
+                round(sig.beat * ppq),
+                1,
+                mido.MetaMessage(
+                    "time_signature", numerator=sig.numerator, denominator=sig.denominator
+                ),
+            )
+        )
+    events: list[tuple[int, int, mido.Message]] = []
+    end_tick = round(performance.length_beats * ppq)
+    for hit in performance.hits:
+        on = round(float(tm.beat_at(hit.time_s)) * ppq)
+        off_beat = float(tm.beat_at(hit.time_s + hit.duration_s)) if hit.duration_s > 0 else None
+        off = (
+            round(off_beat * ppq)
+            if off_beat is not None
+            else on + round(DEFAULT_HIT_DURATION_BEATS * ppq)
+        )
+        off = max(off, on + 1)
+        events.append(
+            (
+                on,
+                1,
+                mido.Message("note_on", channel=channel - 1, note=hit.pitch, velocity=hit.velocity),
+            )
+        )
+        events.append(
+            (off, 0, mido.Message("note_off", channel=channel - 1, note=hit.pitch, velocity=0))
+        )
+        end_tick = max(end_tick, off)
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=ppq)
+    for timed in (conductor, events):
+        track = mido.MidiTrack()
+        tick = 0
+        for t, _, msg in sorted(timed, key=lambda e: (e[0], e[1])):  # note-offs before note-ons
+            track.append(msg.copy(time=t - tick))
+            tick = t
+        track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - tick)))
+        midi.tracks.append(track)
+    tmp = path.with_name(path.name + ".tmp")
+    midi.save(str(tmp))
+    tmp.replace(path)
+    return path
