@@ -42,7 +42,7 @@ $(STAMP): $(PY) pyproject.toml CMakeLists.txt $(NATIVE_SOURCES)
 	@touch $@
 
 demo: setup
-	$(VENV)/bin/drumgrid grid examples/groove_funk_beat.mid
+	$(VENV)/bin/drumgrid grid examples/rock_100_beat.mid
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -27,8 +27,9 @@ def check_bpm(bpm: float, where: str = "") -> float:
     """Reject tempi no performance has (0, negative, NaN, above 1000 bpm)."""
     if not (isinstance(bpm, (int, float)) and math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
         at = f" {where}" if where else ""
+        shown = f"{bpm:g}" if isinstance(bpm, (int, float)) else repr(bpm)
         raise MidiError(
-            f"tempo {bpm} bpm{at} is outside {MIN_BPM:g}-{MAX_BPM:g} bpm; fix the tempo event"
+            f"tempo {shown} bpm{at} is outside {MIN_BPM:g}-{MAX_BPM:g} bpm; fix the tempo event"
         )
     return float(bpm)
 

@@ -1,0 +1,111 @@
+"""Frame-rate conditioning: what the Transformer reads for every codec frame.
+
+Per class it carries the onset flag, the velocity and the onset's exact position inside the
+frame (so microtiming below one frame survives), plus a velocity-weighted exponential decay
+since the class's last onset; globally the beat and bar phase (as sin/cos) and the tempo.
+All of it is computed from seconds, so tempo maps and signature changes are honoured.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from drumgrid.server.drums import CLASS_LABELS, N_CLASSES
+from drumgrid.server.performance import Performance
+
+PER_CLASS_FEATURES = ("onset", "velocity", "position", "decay")
+GLOBAL_FEATURES = ("beat_sin", "beat_cos", "bar_sin", "bar_cos", "log2_tempo")
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"{c}.{f}" for f in PER_CLASS_FEATURES for c in CLASS_LABELS),
+    *GLOBAL_FEATURES,
+)
+N_FEATURES = len(FEATURE_NAMES)
+DEFAULT_DECAY_S = 0.2
+
+
+@dataclass(frozen=True)
+class FrameConditioning:
+    features: np.ndarray  # [T, F] float32, columns as FEATURE_NAMES
+    frame_rate: float
+    start_frame: int  # index of the first row in the whole performance
+    tempo_bpm: np.ndarray  # [T] tempo in force at each frame's start
+    kit: int | None = None
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.features.shape[0])
+
+    def column(self, name: str) -> np.ndarray:  # [T]
+        return self.features[:, FEATURE_NAMES.index(name)]
+
+
+def n_frames_for(duration_s: float, frame_rate: float) -> int:
+    """Frames a codec produces for `duration_s` of audio (the codec contract's ceil)."""
+    return max(1, math.ceil(duration_s * frame_rate - 1e-9))
+
+
+def frame_conditioning(
+    performance: Performance,
+    frame_rate: float,
+    start_frame: int = 0,
+    n_frames: int | None = None,
+    decay_s: float = DEFAULT_DECAY_S,
+    kit: int | None = None,
+) -> FrameConditioning:
+    """Features for frames [start_frame, start_frame + n_frames) (default: the whole length).
+
+    Frame f covers [f / rate, (f + 1) / rate). A hit at time t lands in frame floor(t * rate)
+    with position t * rate - floor(t * rate) in [0, 1); when two hits of one class share a
+    frame the louder one is kept. The decay of frame f is measured at the frame's end.
+    """
+    if not (math.isfinite(frame_rate) and frame_rate > 0):
+        raise ValueError(f"frame_rate must be positive, got {frame_rate}")
+    if n_frames is None:
+        n_frames = n_frames_for(performance.length_s, frame_rate) - start_frame
+    if n_frames < 0 or start_frame < 0:
+        raise ValueError(f"bad frame window: start {start_frame}, length {n_frames}")
+    features = np.zeros((n_frames, N_FEATURES), np.float32)
+    frames = np.arange(start_frame, start_frame + n_frames, dtype=np.float64)
+    frame_end = (frames + 1.0) / frame_rate
+
+    times = performance.hit_times()
+    classes = np.fromiter((int(h.drum_class) for h in performance.hits), np.int64, len(times))
+    velocities = np.fromiter((h.velocity for h in performance.hits), np.float64, len(times)) / 127.0
+    positions = times * frame_rate
+    hit_frames = np.floor(positions).astype(np.int64)
+    for c in range(N_CLASSES):
+        sel = classes == c
+        t, v, pos, f = times[sel], velocities[sel], positions[sel], hit_frames[sel]
+        # Onsets inside the window, quietest first so the louder of a shared frame wins.
+        inside = (f >= start_frame) & (f < start_frame + n_frames)
+        order = np.argsort(v[inside], kind="stable")
+        rows = (f[inside] - start_frame)[order]
+        features[rows, c] = 1.0
+        features[rows, N_CLASSES + c] = v[inside][order]
+        features[rows, 2 * N_CLASSES + c] = (pos[inside] - f[inside])[order]
+        # Decay of the latest onset before each frame's end (t is sorted: hits are).
+        last = np.searchsorted(t, frame_end, side="left") - 1
+        has = last >= 0
+        idx = np.clip(last, 0, None)
+        decay = (
+            np.where(has, v[idx] * np.exp(-(frame_end - t[idx]) / decay_s), 0.0) if len(t) else 0.0
+        )
+        features[:, 3 * N_CLASSES + c] = decay
+
+    frame_start = frames / frame_rate
+    beats = performance.tempo_map.beat_at(frame_start)
+    beat_phase = 2 * np.pi * np.mod(beats, 1.0)
+    bar_phase = 2 * np.pi * performance.bar_phase(beats)
+    tempo = performance.tempo_map.bpm_at(frame_start)
+    g = 4 * N_CLASSES
+    features[:, g + 0] = np.sin(beat_phase)
+    features[:, g + 1] = np.cos(beat_phase)
+    features[:, g + 2] = np.sin(bar_phase)
+    features[:, g + 3] = np.cos(bar_phase)
+    features[:, g + 4] = np.log2(tempo / 120.0)
+    return FrameConditioning(
+        features, float(frame_rate), start_frame, tempo.astype(np.float32), kit
+    )

@@ -1,0 +1,74 @@
+"""Frame conditioning: exact sub-frame onsets at any codec frame rate."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES
+
+from drumgrid.server.conditioning import FEATURE_NAMES, N_FEATURES, frame_conditioning
+from drumgrid.server.drums import DrumClass
+from drumgrid.server.midi_io import read_midi
+from drumgrid.server.performance import TempoMap, from_note_list
+
+RATES = [50.0, 75.0, 44100 / 512]
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_frame_count_and_onset_position(rate: float) -> None:
+    perf = from_note_list([(0.5033, 38, 100)], tempo_bpm=120.0, length_s=2.0)
+    fc = frame_conditioning(perf, rate)
+    assert fc.features.shape == (math.ceil(2.0 * rate), N_FEATURES)
+    f = math.floor(0.5033 * rate)
+    assert fc.column("snare.onset")[f] == 1.0 and fc.column("snare.onset").sum() == 1.0
+    assert fc.column("snare.position")[f] == pytest.approx(0.5033 * rate - f, abs=1e-6)
+    assert fc.column("snare.velocity")[f] == pytest.approx(100 / 127)
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_moving_a_hit_by_1_ms_moves_its_features(rate: float) -> None:
+    base = frame_conditioning(from_note_list([(1.0, 36, 100)], length_s=3.0), rate).features
+    moved = frame_conditioning(from_note_list([(1.001, 36, 100)], length_s=3.0), rate).features
+    kick = [FEATURE_NAMES.index(f"kick.{n}") for n in ("position", "decay")]
+    assert not np.allclose(base[:, kick], moved[:, kick])
+    # Nothing else changes.
+    others = [i for i in range(N_FEATURES) if not FEATURE_NAMES[i].startswith("kick.")]
+    np.testing.assert_array_equal(base[:, others], moved[:, others])
+    # 1 ms is 0.001 * rate of a frame, unless the hit crossed a frame boundary.
+    pos_b = base[:, kick[0]].sum()
+    pos_m = moved[:, kick[0]].sum()
+    assert pos_m - pos_b == pytest.approx(0.001 * rate, abs=1e-5) or abs(pos_m - pos_b) > 0.5
+
+
+def test_decay_falls_after_an_onset_and_louder_hit_wins_a_shared_frame() -> None:
+    perf = from_note_list([(0.100, 38, 40), (0.104, 38, 120)], length_s=1.0)
+    fc = frame_conditioning(perf, 50.0)
+    f = 5
+    assert fc.column("snare.velocity")[f] == pytest.approx(120 / 127)
+    assert fc.column("snare.position")[f] == pytest.approx(0.104 * 50 - 5, abs=1e-6)
+    decay = fc.column("snare.decay")
+    assert decay[:f].max() == 0.0
+    assert np.all(np.diff(decay[f:]) < 0)
+
+
+def test_windows_equal_slices_of_the_whole() -> None:
+    perf = read_midi(EXAMPLES / "rock_100_beat.mid")
+    whole = frame_conditioning(perf, 75.0)
+    part = frame_conditioning(perf, 75.0, start_frame=300, n_frames=150, kit=3)
+    np.testing.assert_array_equal(part.features, whole.features[300:450])
+    assert part.kit == 3 and part.start_frame == 300
+
+
+def test_tempo_map_and_beat_phase() -> None:
+    perf = from_note_list([(0.0, 36, 100)], tempo_bpm=120.0, length_s=4.0)
+    perf = type(perf)(perf.hits, TempoMap((0.0, 2.0), (120.0, 60.0)), perf.time_signatures, 6.0)
+    fc = frame_conditioning(perf, 50.0)
+    # Beat 2 falls at 1.0 s; beat 3 at 2.0 s (60 bpm after the change): phase 0 there.
+    for t in (0.5, 1.0, 2.0, 3.0):
+        assert fc.column("beat_cos")[round(t * 50)] == pytest.approx(1.0, abs=1e-6)
+    assert fc.column("beat_cos")[round(1.5 * 50)] == pytest.approx(-1.0, abs=1e-6)
+    assert fc.column("log2_tempo")[0] == 0.0 and fc.column("log2_tempo")[150] == -1.0
+    assert fc.tempo_bpm[150] == 60.0
+    assert int(DrumClass.KICK) == 0 and fc.column("kick.onset")[0] == 1.0
