@@ -1,0 +1,55 @@
+"""The drum codec's hyper-parameters, saved beside its weights as config.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DrumCodecConfig:
+    sample_rate: int = 44100  # cymbals need the octave above 11 kHz
+    hop_length: int = 512  # 86.13 frames per second, DAC's frame rate at 44.1 kHz
+    n_fft: int = 2048
+    dim: int = 256  # channels of the frame-rate ConvNeXt stacks
+    encoder_blocks: int = 6
+    decoder_blocks: int = 6
+    expansion: int = 3  # ConvNeXt MLP width = expansion * dim
+    kernel_size: int = 7
+    n_codebooks: int = 8
+    codebook_size: int = 1024
+    codebook_dim: int = 8  # factorised, l2-normalised code space (as in DAC)
+    quantizer_dropout: float = 0.5  # share of items trained with fewer levels
+
+    def __post_init__(self) -> None:
+        if self.n_fft < self.hop_length or (self.n_fft - self.hop_length) % 2:
+            raise ValueError("n_fft must be >= hop_length and differ from it by an even number")
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop_length
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DrumCodecConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown drum codec config keys {sorted(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def tiny(cls) -> DrumCodecConfig:
+        """For tests: the same architecture, a few hundred thousand parameters."""
+        return cls(
+            n_fft=1024,
+            dim=32,
+            encoder_blocks=1,
+            decoder_blocks=1,
+            expansion=2,
+            n_codebooks=4,
+            codebook_size=64,
+            codebook_dim=4,
+        )

@@ -1,0 +1,57 @@
+"""Saving and loading trained drum codecs: model.safetensors (float16, upcast on load) and
+config.json with the architecture and a card of how it was trained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from drumgrid.server.drum_codec.config import DrumCodecConfig
+from drumgrid.server.drum_codec.model import DrumCodecModel
+from drumgrid.server.errors import UserError
+
+# Training-only state that inference does not need.
+_SKIP = ("quantizer.usage",)
+
+
+def save_codec(model: DrumCodecModel, folder: Path, extra: dict[str, Any] | None = None) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: v.detach().cpu().half().contiguous()
+        for k, v in model.state_dict().items()
+        if k not in _SKIP
+    }
+    tmp = folder / "model.safetensors.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(folder / "model.safetensors")
+    meta = {"family": "drumgrid-drums", "config": model.config.to_dict(), **(extra or {})}
+    (folder / "config.json").write_text(json.dumps(meta, indent=1))
+    return folder
+
+
+def load_codec(
+    folder: Path, device: str | torch.device = "cpu"
+) -> tuple[DrumCodecModel, dict[str, Any]]:
+    folder = Path(folder)
+    weights, config = folder / "model.safetensors", folder / "config.json"
+    if not weights.is_file() or not config.is_file():
+        raise UserError(
+            f"{folder}: no drum codec here (expected model.safetensors and config.json); "
+            "train one with `drumgrid train-codec` or use the shipped `drumgrid-drums`"
+        )
+    meta = json.loads(config.read_text())
+    model = DrumCodecModel(DrumCodecConfig.from_dict(meta["config"]))
+    state = {k: v.float() for k, v in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in _SKIP]
+    if missing or unexpected:
+        raise UserError(
+            f"{weights}: weights do not fit config.json "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    return model.to(device).eval(), meta

@@ -1,0 +1,64 @@
+"""The drum codec network: wave -> log-magnitude STFT -> ConvNeXt encoder -> RVQ codes ->
+ConvNeXt decoder -> magnitude and phase per bin -> inverse STFT -> wave (as in Vocos)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from drumgrid.server.drum_codec.config import DrumCodecConfig
+from drumgrid.server.drum_codec.modules import ConvNeXtStack, FrameISTFT, FrameSTFT
+from drumgrid.server.drum_codec.quantizer import QuantizerOutput, ResidualVQ
+
+MAX_LOG_MAGNITUDE = 5.0  # exp(5) ~ 148: bounds the head's magnitudes early in training
+
+
+class DrumCodecModel(nn.Module):
+    def __init__(self, config: DrumCodecConfig) -> None:
+        super().__init__()
+        c = config
+        self.config = c
+        n_bins = c.n_fft // 2 + 1
+        self.stft = FrameSTFT(c.n_fft, c.hop_length)
+        self.istft = FrameISTFT(c.n_fft, c.hop_length)
+        self.encoder = ConvNeXtStack(
+            n_bins, c.dim, c.dim, c.encoder_blocks, c.expansion, c.kernel_size
+        )
+        self.quantizer = ResidualVQ(
+            c.dim, c.n_codebooks, c.codebook_size, c.codebook_dim, c.quantizer_dropout
+        )
+        self.decoder = ConvNeXtStack(
+            c.dim, c.dim, c.dim, c.decoder_blocks, c.expansion, c.kernel_size
+        )
+        self.head = nn.Linear(c.dim, 2 * n_bins)
+        # Start quiet (magnitudes ~ e^-5) so early reconstructions don't blow up the losses.
+        nn.init.normal_(self.head.weight, std=0.01)
+        nn.init.zeros_(self.head.bias)
+        with torch.no_grad():
+            self.head.bias[:n_bins] = -5.0
+
+    def analyse(self, wave: torch.Tensor) -> torch.Tensor:  # [B, N] -> [B, T, D]
+        spec = self.stft(wave)
+        features = torch.log(spec.abs().clamp_min(1e-5))  # [B, F, T]
+        return self.encoder(features)
+
+    def synthesise(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T * hop]
+        x = self.decoder(latent.transpose(1, 2))  # [B, T, D]
+        log_mag, phase = self.head(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, T] each
+        mag = torch.exp(log_mag.clamp(max=MAX_LOG_MAGNITUDE))
+        return self.istft(torch.polar(mag, phase))
+
+    def forward(
+        self, wave: torch.Tensor, n_levels: int | None = None
+    ) -> tuple[torch.Tensor, QuantizerOutput]:
+        """wave [B, T * hop] -> (reconstruction [B, T * hop], quantiser output)."""
+        q = self.quantizer(self.analyse(wave), n_levels)
+        return self.synthesise(q.latent), q
+
+    @torch.no_grad()
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:  # [B, T * hop] -> [B, K, T]
+        return self.quantizer(self.analyse(wave)).codes
+
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:  # [B, K', T] -> [B, T * hop]
+        return self.synthesise(self.quantizer.decode(codes))

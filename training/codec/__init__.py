@@ -1,0 +1,1 @@
+"""Training drumgrid's drum codec: data, losses, discriminator and the training loop."""

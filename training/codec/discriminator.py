@@ -1,0 +1,64 @@
+"""Multi-resolution STFT discriminator (as in EnCodec's MS-STFT D) with hinge losses and
+feature matching, for the optional adversarial stage of codec training."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+
+class STFTDiscriminator(nn.Module):
+    def __init__(self, n_fft: int, channels: int = 32) -> None:
+        super().__init__()
+        self.n_fft, self.hop = n_fft, n_fft // 4
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        c = channels
+        self.convs = nn.ModuleList([
+            weight_norm(nn.Conv2d(2, c, (3, 9), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 3), padding=(1, 1))),
+        ])  # fmt: skip
+        self.out = weight_norm(nn.Conv2d(c, 1, (3, 3), padding=(1, 1)))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        spec = torch.stft(x, self.n_fft, self.hop, window=self.window, return_complex=True)
+        h = torch.stack([spec.real, spec.imag], dim=1).transpose(2, 3)  # [B, 2, T, F]
+        features = []
+        for conv in self.convs:
+            h = F.leaky_relu(conv(h), 0.2)
+            features.append(h)
+        return self.out(h), features
+
+
+class MultiResolutionDiscriminator(nn.Module):
+    def __init__(
+        self, resolutions: tuple[int, ...] = (512, 1024, 2048), channels: int = 32
+    ) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList(STFTDiscriminator(n, channels) for n in resolutions)
+
+    def forward(self, x: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+        return [d(x) for d in self.discriminators]
+
+
+def discriminator_loss(real: list, fake: list) -> torch.Tensor:
+    return sum(
+        F.relu(1 - r).mean() + F.relu(1 + f).mean()
+        for (r, _), (f, _) in zip(real, fake, strict=True)
+    ) / len(real)
+
+
+def generator_losses(real: list, fake: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """(hinge adversarial loss, feature-matching L1 normalised by the real features' scale)."""
+    adv = sum(F.relu(1 - f).mean() for f, _ in fake) / len(fake)
+    fm = 0.0
+    n = 0
+    for (_, real_feats), (_, fake_feats) in zip(real, fake, strict=True):
+        for r, f in zip(real_feats, fake_feats, strict=True):
+            fm = fm + F.l1_loss(f, r.detach()) / (r.detach().abs().mean() + 1e-5)
+            n += 1
+    return adv, fm / n

@@ -1,0 +1,255 @@
+"""The drum codec's training loop: reconstruction + VQ losses, dead-code restarts, an optional
+adversarial stage, validation with the shared metrics, exact resume, safetensors output."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
+from drumgrid.server.drum_codec.export import save_codec
+from drumgrid.server.errors import UserError
+from drumgrid.training.checkpoint import (
+    flatten_optimizer,
+    load_checkpoint,
+    prefixed,
+    restore_optimizer,
+    save_checkpoint,
+    unprefixed,
+)
+from drumgrid.training.codec.data import SegmentSampler, corpus_audio, validation_clips
+from drumgrid.training.codec.discriminator import (
+    MultiResolutionDiscriminator,
+    discriminator_loss,
+    generator_losses,
+)
+from drumgrid.training.codec.losses import reconstruction_losses
+from drumgrid.training.metrics import detect_onsets, mel_mae_db, onset_score, spectral_convergence
+
+
+@dataclass(frozen=True)
+class CodecTrainConfig:
+    steps: int = 20000
+    batch_size: int = 16
+    segment_s: float = 1.0
+    lr: float = 1e-3
+    warmup_steps: int = 500
+    weight_decay: float = 1e-2
+    grad_clip: float = 1.0
+    mel_weight: float = 1.0
+    logmag_weight: float = 1.0
+    sc_weight: float = 1.0
+    commitment_weight: float = 0.25
+    codebook_weight: float = 1.0
+    adversarial_after: int = -1  # step from which the discriminator trains; -1: never
+    adversarial_weight: float = 0.1
+    feature_matching_weight: float = 1.0
+    restart_every: int = 100
+    restart_threshold: float = 1e-3  # usage EMA below this counts as dead
+    validate_every: int = 1000
+    checkpoint_every: int = 250
+    validation_clips: int = 24
+    validation_s: float = 4.0
+    seed: int = 0
+
+
+def lr_at(step: int, cfg: CodecTrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+@torch.no_grad()
+def evaluate_codec(
+    model: DrumCodecModel, clips: list[np.ndarray], n_levels: int | None = None
+) -> dict[str, Any]:
+    """Mel MAE dB, MR-STFT SC and onset F1 (+-20 ms, against the original's onsets) of the
+    reconstructions, and the share of each level's codes used over all clips."""
+    model.eval()
+    sr, hop = model.config.sample_rate, model.config.hop_length
+    mel, sc, f1 = [], [], []
+    used = torch.zeros(model.config.n_codebooks, model.config.codebook_size, dtype=torch.bool)
+    for clip in clips:
+        n = len(clip) // hop * hop
+        wave = torch.from_numpy(clip[:n])[None]
+        codes = model.encode(wave)
+        if n_levels is not None:
+            codes = codes[:, :n_levels]
+        recon = model.decode(codes)[0].numpy()
+        for k in range(codes.shape[1]):
+            used[k, codes[0, k]] = True
+        ref = clip[:n]
+        mel.append(mel_mae_db(ref, recon, sr))
+        sc.append(spectral_convergence(ref, recon))
+        f1.append(onset_score(detect_onsets(ref, sr), detect_onsets(recon, sr), window_s=0.02).f1)
+    model.train()
+    usage = used.float().mean(dim=1)[: (n_levels or model.config.n_codebooks)]
+    return {
+        "mel_mae_db": float(np.mean(mel)),
+        "mrstft_sc": float(np.mean(sc)),
+        "onset_f1": float(np.mean(f1)),
+        "code_usage": [round(float(u), 3) for u in usage],
+    }
+
+
+class CodecTrainer:
+    def __init__(
+        self,
+        corpus: Path,
+        out: Path,
+        model_config: DrumCodecConfig,
+        cfg: CodecTrainConfig,
+        device: str = "cpu",
+    ) -> None:
+        self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
+        self.model_config = model_config
+        torch.manual_seed(cfg.seed)
+        self.model = DrumCodecModel(model_config).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=cfg.weight_decay
+        )
+        self.disc = MultiResolutionDiscriminator().to(self.device)
+        self.disc_optimizer = torch.optim.AdamW(
+            self.disc.parameters(), lr=cfg.lr, betas=(0.8, 0.99)
+        )
+        sr = model_config.sample_rate
+        segment = round(cfg.segment_s * sr) // model_config.hop_length * model_config.hop_length
+        self.sampler = SegmentSampler(corpus_audio(corpus, "train", sr), segment, cfg.seed)
+        try:
+            val_files = corpus_audio(corpus, "validation", sr)
+        except UserError:
+            val_files = []
+        self.val_clips = validation_clips(
+            val_files, cfg.validation_clips, round(cfg.validation_s * sr)
+        )
+        self.step = 0
+        self.elapsed_s = 0.0
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoint"
+
+    def save(self) -> None:
+        tensors = {
+            **prefixed("model", self.model.state_dict()),
+            **prefixed("disc", self.disc.state_dict()),
+        }
+        opt_t, opt_meta = flatten_optimizer("gen", self.optimizer)
+        disc_t, disc_meta = flatten_optimizer("disc", self.disc_optimizer)
+        tensors.update(opt_t)
+        tensors.update(disc_t)
+        tensors["rng.torch"] = torch.get_rng_state()
+        meta = {
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "train": asdict(self.cfg),
+            "model": self.model_config.to_dict(),
+            "optim_gen": opt_meta,
+            "optim_disc": disc_meta,
+        }
+        save_checkpoint(self.checkpoint_dir, tensors, meta)
+
+    def resume(self) -> bool:
+        if not self.checkpoint_dir.exists():
+            return False
+        tensors, meta = load_checkpoint(self.checkpoint_dir)
+        if meta["model"] != self.model_config.to_dict():
+            raise UserError(
+                f"{self.checkpoint_dir}: checkpoint has another model config; use a new --out"
+            )
+        self.model.load_state_dict(unprefixed("model", tensors))
+        self.disc.load_state_dict(unprefixed("disc", tensors))
+        restore_optimizer("gen", self.optimizer, tensors, meta["optim_gen"])
+        restore_optimizer("disc", self.disc_optimizer, tensors, meta["optim_disc"])
+        torch.set_rng_state(tensors["rng.torch"])
+        self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
+        return True
+
+    # -- training --------------------------------------------------------------------------------
+
+    def train_step(self) -> dict[str, float]:
+        cfg, sr = self.cfg, self.model_config.sample_rate
+        wave = self.sampler.batch(self.step, cfg.batch_size).to(self.device)
+        for group in (*self.optimizer.param_groups, *self.disc_optimizer.param_groups):
+            group["lr"] = lr_at(self.step, cfg)
+        recon, q = self.model(wave)
+        losses = reconstruction_losses(wave, recon, sr)
+        total = (
+            cfg.mel_weight * losses["mel"]
+            + cfg.logmag_weight * losses["logmag"]
+            + cfg.sc_weight * losses["sc"]
+            + cfg.commitment_weight * q.commitment_loss
+            + cfg.codebook_weight * q.codebook_loss
+        )
+        logs = {k: float(v.detach()) for k, v in losses.items()}
+        adversarial = 0 <= cfg.adversarial_after <= self.step
+        if adversarial:
+            d_loss = discriminator_loss(self.disc(wave), self.disc(recon.detach()))
+            self.disc_optimizer.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.disc_optimizer.step()
+            adv, fm = generator_losses(self.disc(wave), self.disc(recon))
+            total = total + cfg.adversarial_weight * adv + cfg.feature_matching_weight * fm
+            logs.update(disc=float(d_loss.detach()), adv=float(adv.detach()), fm=float(fm.detach()))
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        if self.step % cfg.restart_every == 0:
+            logs["restarted"] = self.model.quantizer.restart_dead_codes(cfg.restart_threshold)
+        logs.update(loss=float(total.detach()), commit=float(q.commitment_loss.detach()))
+        return logs
+
+    def validate(self) -> dict[str, Any]:
+        if not self.val_clips:
+            return {}
+        return evaluate_codec(self.model, self.val_clips)
+
+    def run(self, progress: bool = True) -> dict[str, Any]:
+        cfg = self.cfg
+        self.out.mkdir(parents=True, exist_ok=True)
+        log = (self.out / "log.jsonl").open("a")
+        bar = tqdm(
+            total=cfg.steps,
+            initial=self.step,
+            disable=not progress,
+            desc="train-codec",
+            unit="step",
+        )
+        last_val: dict[str, Any] = {}
+        try:
+            while self.step < cfg.steps:
+                t0 = time.perf_counter()
+                logs = self.train_step()
+                self.elapsed_s += time.perf_counter() - t0
+                bar.update(1)
+                bar.set_postfix(loss=f"{logs['loss']:.3f}", mel=f"{logs['mel']:.3f}")
+                record: dict[str, Any] = {"step": self.step, **logs}
+                if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
+                    last_val = self.validate()
+                    if last_val:
+                        record["validation"] = last_val
+                        bar.write(f"step {self.step}: " + json.dumps(last_val))
+                log.write(json.dumps(record) + "\n")
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    log.flush()
+                    self.save()
+        finally:
+            bar.close()
+            log.close()
+        card = {"steps": self.step, "train_seconds": round(self.elapsed_s), "validation": last_val}
+        save_codec(self.model, self.out / "codec", extra=card)
+        return last_val

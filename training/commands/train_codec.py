@@ -1,0 +1,83 @@
+"""`drumgrid train-codec`: train drumgrid's drum codec on a rendered corpus."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+PRESETS = ("default", "tiny")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a corpus from `drumgrid corpus` (E-GMD layout, train + validation)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="run folder: checkpoint/, log.jsonl and the trained codec/",
+    )
+    parser.add_argument("--preset", choices=PRESETS, default="default", help="model size")
+    parser.add_argument("--steps", type=int, default=20000, metavar="N")
+    parser.add_argument("--batch-size", type=int, default=16, metavar="B")
+    parser.add_argument("--segment", type=float, default=1.0, metavar="S", help="seconds per item")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--adversarial-after",
+        type=int,
+        default=-1,
+        metavar="STEP",
+        help="start the discriminator at this step (default: never)",
+    )
+    parser.add_argument("--validate-every", type=int, default=1000, metavar="N")
+    parser.add_argument("--checkpoint-every", type=int, default=250, metavar="N")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    parser.add_argument("--no-progress", action="store_true")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from drumgrid.server.drum_codec import DrumCodecConfig
+    from drumgrid.training.codec.trainer import CodecTrainConfig, CodecTrainer
+
+    if args.steps < 1 or args.batch_size < 1:
+        raise UserError("--steps and --batch-size must be at least 1")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
+    cfg = replace(
+        CodecTrainConfig(),
+        steps=args.steps,
+        batch_size=args.batch_size,
+        segment_s=args.segment,
+        lr=args.lr,
+        adversarial_after=args.adversarial_after,
+        validate_every=args.validate_every,
+        checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )
+    trainer = CodecTrainer(args.corpus, args.out, model_config, cfg, args.device)
+    has_checkpoint = trainer.checkpoint_dir.exists()
+    if has_checkpoint and not args.resume:
+        raise UserError(
+            f"{args.out} already holds a run; pass --resume to continue it or pick a new --out"
+        )
+    if args.resume and trainer.resume():
+        print(f"resuming at step {trainer.step} of {cfg.steps}")
+    result = trainer.run(progress=not args.no_progress)
+    print(f"codec written to {args.out / 'codec'} after {trainer.step} steps")
+    if result:
+        print("validation: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+    return 0
