@@ -5,6 +5,9 @@
 
 TORCH_LIBRARY(drumgrid, m) {
   m.def("embed_tokens(Tensor tokens, Tensor tables, Tensor cond) -> Tensor");
+  m.def(
+      "sample_tokens(Tensor logits, float temperature, int top_k, float top_p, int seed, "
+      "int offset) -> (Tensor, Tensor)");
 }
 
 // Importing drumgrid._C runs the static registrations; the Python module only reports the build.

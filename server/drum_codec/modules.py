@@ -30,7 +30,7 @@ class ConvNeXtStack(nn.Module):
         self, in_dim: int, dim: int, out_dim: int, blocks: int, expansion: int, kernel_size: int
     ) -> None:
         super().__init__()
-        self.proj_in = nn.Conv1d(in_dim, dim, kernel_size, padding=kernel_size // 2)
+        self.proj_in = nn.Conv1d(in_dim, dim, 1)  # the blocks give the temporal context
         self.norm_in = nn.LayerNorm(dim, eps=1e-6)
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(dim, expansion, kernel_size) for _ in range(blocks)
