@@ -14,6 +14,15 @@ from collections.abc import Sequence
 # name -> (module, one-line help). Modules live in the layer whose work they start.
 COMMANDS: dict[str, tuple[str, str]] = {
     "grid": ("drumgrid.server.commands.grid", "show the expressive grid of a drum MIDI file"),
+    "bench": ("drumgrid.server.commands.bench", "time drumgrid's native ops (bench ops)"),
+    "codecs": ("drumgrid.server.commands.codecs", "list the audio codecs and their local weights"),
+    "corpus": ("drumgrid.training.commands.corpus", "render GMD MIDI through SoundFont kits"),
+    "train-codec": ("drumgrid.training.commands.train_codec", "train drumgrid's drum codec"),
+    "codec-roundtrip": (
+        "drumgrid.training.commands.codec_roundtrip",
+        "encode and decode a WAV to hear what a codec keeps",
+    ),
+    "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
 }
 
 

@@ -47,7 +47,10 @@ def load_codec(
     meta = json.loads(config.read_text())
     model = DrumCodecModel(DrumCodecConfig.from_dict(meta["config"]))
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise UserError(f"{weights}: weights do not fit config.json: {exc}") from None
     missing = [k for k in missing if k not in _SKIP]
     if missing or unexpected:
         raise UserError(

@@ -1,0 +1,104 @@
+"""drumgrid's drum codec behind the registry's `Codec` interface, as `drumgrid-drums` (alias
+`default`). Its weights ship inside the package (server/drum_codec/weights/), so it loads with
+no network; `--codec-path DIR` loads a codec trained with `drumgrid train-codec` instead."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.registry import CodecSpec, register
+from drumgrid.server.drum_codec.config import DrumCodecConfig
+from drumgrid.server.drum_codec.export import load_codec
+from drumgrid.server.drum_codec.model import DrumCodecModel
+from drumgrid.server.errors import UserError
+
+CODEC_ID = "drumgrid-drums"
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights"
+
+
+class DrumgridCodec(Codec):
+    def __init__(
+        self, model: DrumCodecModel, codec_id: str = CODEC_ID, weights_tag: str = "random"
+    ) -> None:
+        c = model.config
+        self.model = model.eval()
+        self.id = codec_id
+        self.sample_rate, self.hop_length = c.sample_rate, c.hop_length
+        self.n_codebooks, self.codebook_size = c.n_codebooks, c.codebook_size
+        self.weights_tag = weights_tag
+
+    @classmethod
+    def from_folder(cls, folder: Path, codec_id: str = CODEC_ID) -> DrumgridCodec:
+        model, _ = load_codec(folder)
+        digest = hashlib.sha256((Path(folder) / "model.safetensors").read_bytes()).hexdigest()[:16]
+        return cls(model, codec_id, weights_tag=digest)
+
+    @classmethod
+    def from_config(
+        cls, codec_id: str, config: DrumCodecConfig, n_codebooks: int | None = None, seed: int = 0
+    ) -> DrumgridCodec:
+        """Random weights (tests, timings); the registry's `build_random` calls this."""
+        if n_codebooks is not None and n_codebooks != config.n_codebooks:
+            config = replace(config, n_codebooks=n_codebooks)
+        torch.manual_seed(seed)
+        return cls(DrumCodecModel(config), codec_id, weights_tag=f"random-{seed}")
+
+    def model_config(self) -> dict[str, Any]:
+        return {**self.model.config.to_dict(), "weights": self.weights_tag}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> DrumgridCodec:
+        self.model.to(device)
+        return self
+
+    def _encode_aligned(self, waves: torch.Tensor) -> torch.Tensor:
+        return self.model.encode(waves)
+
+    def _decode_aligned(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(tokens)
+
+    @torch.inference_mode()
+    def decode_levels(self, tokens: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
+        """tokens [B, K', T] with K' <= K coarsest levels -> waves [B, N]; the quantiser was
+        trained with dropout so that fewer levels still decode."""
+        wave = self.model.decode(tokens.to(self.device).long())
+        return wave[:, : n_samples or wave.shape[-1]].float()
+
+
+def _load(spec: CodecSpec, codec_path: Path | None) -> Codec:
+    folder = codec_path or SHIPPED_WEIGHTS
+    if not (folder / "model.safetensors").is_file():
+        where = f"--codec-path {codec_path}" if codec_path else f"the package ({SHIPPED_WEIGHTS})"
+        raise UserError(
+            f"codec {spec.id}: no weights in {where}; train them with `drumgrid train-codec` "
+            "and pass --codec-path RUN/codec"
+        )
+    return DrumgridCodec.from_folder(folder, spec.id)
+
+
+_DEFAULT = DrumCodecConfig()
+register(
+    CodecSpec(
+        id=CODEC_ID,
+        hub_id=None,
+        family="drumgrid-drums",
+        sample_rate=_DEFAULT.sample_rate,
+        hop_length=_DEFAULT.hop_length,
+        n_codebooks=_DEFAULT.n_codebooks,
+        codebook_size=_DEFAULT.codebook_size,
+        description="drumgrid's own drum codec, shipped in the package",
+        full_config=lambda: _DEFAULT,
+        debug_config=DrumCodecConfig.tiny,
+        loader=_load,
+        aliases=("default",),
+    )
+)

@@ -1,0 +1,81 @@
+"""`drumgrid corpus`: render GMD MIDI through SoundFont kits into an E-GMD-shaped corpus."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gmd",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the Groove MIDI Dataset folder (with info.csv)",
+    )
+    parser.add_argument(
+        "--kit",
+        action="append",
+        required=True,
+        metavar="NAME=SOUNDFONT[:BANK:PRESET]",
+        help="a kit to render through (repeat for more); without BANK:PRESET, bank 128 "
+        "preset 0 or the font's only preset, e.g. black-pearl=/usr/share/sounds/sf2/"
+        "Black_Pearl_4_LV2.sf2 or jazz=/usr/share/sounds/sf2/FluidR3_GM.sf2:128:32",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="corpus folder")
+    parser.add_argument(
+        "--sample-rate",
+        type=int,
+        default=44100,
+        metavar="SR",
+        help="audio sample rate (default 44100)",
+    )
+    parser.add_argument(
+        "--splits",
+        default="train,validation",
+        help="GMD splits to render, comma-separated (default train,validation)",
+    )
+    parser.add_argument("--beats-only", action="store_true", help="skip fills")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N performances")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        metavar="S",
+        help="crop each performance to S seconds (quick trials)",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="render processes (default: one per CPU core)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from drumgrid.training.corpus import build_corpus, plan_jobs
+    from drumgrid.training.fluidsynth import parse_kit
+
+    if not 8000 <= args.sample_rate <= 96000:
+        raise UserError(f"--sample-rate {args.sample_rate}: expected 8000-96000 Hz")
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
+    bad = [s for s in splits if s not in ("train", "validation", "test")]
+    if bad or not splits:
+        raise UserError(f"--splits {args.splits!r}: expected some of train,validation,test")
+    kits = [parse_kit(text) for text in args.kit]
+    jobs = plan_jobs(
+        args.gmd, kits, args.sample_rate, splits, args.beats_only, args.limit, args.max_seconds
+    )
+    if not jobs:
+        raise UserError(f"no GMD performances match --splits {args.splits} in {args.gmd}")
+    s = build_corpus(jobs, args.out, args.gmd, args.workers, progress=not args.no_progress)
+    speed = f", {s['x_realtime']:.0f}x real time" if s["x_realtime"] else ""
+    print(
+        f"{args.out}: {s['files']} files ({s['rendered']} rendered now{speed}), "
+        f"{s['hours']:.2f} h of audio"
+    )
+    for name, k in s["per_kit"].items():  # type: ignore[union-attr]
+        print(f"  {name}: {k['files']} files, {k['hours']:.2f} h")
+    if s["clipped_files"]:
+        print(f"  warning: {s['clipped_files']} files peaked above full scale and were clipped")
+    return 0

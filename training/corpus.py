@@ -1,0 +1,310 @@
+"""Render the Groove MIDI Dataset through SoundFont kits into an E-GMD-shaped corpus.
+
+Layout: OUT/drummerN/sessionM/<GMD stem>_<kit>.midi + .wav per (performance, kit), one
+CSV with E-GMD's columns (kit_name filled, split from GMD), the GMD licence and attribution,
+and kits.json recording how the audio was made. Every file is written to a temporary name
+and renamed, so an interrupted run resumes by skipping the WAVs that exist. Output depends
+only on the inputs (no reverb, no dither, fixed gain), so reruns give identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from drumgrid.server.errors import UserError
+from drumgrid.training.fluidsynth import GAIN, HOLD_S, Kit, KitRenderer
+
+CORPUS_CSV = "drumgrid-corpus.csv"
+EGMD_COLUMNS = (
+    "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
+    "duration", "split", "midi_filename", "audio_filename", "kit_name",
+)  # fmt: skip
+GMD_COLUMNS = (
+    "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
+    "midi_filename", "split",
+)  # fmt: skip
+TAIL_S = 1.0  # audio runs this long past the MIDI's end so the last decays are kept
+ATTRIBUTION = """# Attribution
+
+The MIDI performances in this corpus come from the Groove MIDI Dataset (GMD) v1.0.0 by
+Jon Gillick, Adam Roberts, Jesse Engel, Douglas Eck and David Bamman, "Learning to Groove
+with Inverse Sequence Transformations", ICML 2019 (https://magenta.tensorflow.org/datasets/groove),
+licensed under the Creative Commons Attribution 4.0 International License (LICENSE).
+
+The audio is derived from those performances: drumgrid rendered each MIDI file through the
+SoundFont kits listed in kits.json with FluidSynth. Keep this attribution wherever the corpus
+or anything derived from it (token caches, checkpoints) is shipped.
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (performance, kit) pair to render."""
+
+    row: dict[str, str]  # the GMD info.csv row
+    kit: Kit
+    midi_in: Path
+    midi_out: str  # relative to the corpus root
+    audio_out: str
+    sample_rate: int
+    max_seconds: float | None
+
+
+def read_gmd_index(gmd: Path) -> list[dict[str, str]]:
+    """GMD's info.csv rows, checked for the columns the corpus needs."""
+    path = gmd / "info.csv"
+    if not path.is_file():
+        raise UserError(f"--gmd {gmd}: no info.csv; point --gmd at the Groove MIDI Dataset folder")
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in GMD_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UserError(
+                f"{path}: missing column(s) {', '.join(missing)}; GMD's info.csv has "
+                f"{', '.join(GMD_COLUMNS)}, duration and audio_filename"
+            )
+        return list(reader)
+
+
+def plan_jobs(
+    gmd: Path,
+    kits: Sequence[Kit],
+    sample_rate: int,
+    splits: Iterable[str] = ("train", "validation"),
+    beats_only: bool = False,
+    limit: int | None = None,
+    max_seconds: float | None = None,
+) -> list[Job]:
+    """Every selected GMD performance x every kit, in a fixed order."""
+    names = [k.slug for k in kits]
+    if len(set(names)) != len(names):
+        raise UserError(f"kit names must differ once made file-safe, got {', '.join(names)}")
+    wanted = set(splits)
+    rows = [
+        r
+        for r in read_gmd_index(gmd)
+        if r["split"] in wanted and (not beats_only or r["beat_type"] == "beat")
+    ]
+    rows.sort(key=lambda r: r["midi_filename"])
+    if limit is not None:
+        rows = rows[:limit]
+    jobs = []
+    for row in rows:
+        stem = Path(row["midi_filename"]).with_suffix("")
+        for kit in kits:
+            base = f"{stem}_{kit.slug}"
+            jobs.append(
+                Job(row, kit, gmd / row["midi_filename"], f"{base}.midi", f"{base}.wav",
+                    sample_rate, max_seconds)
+            )  # fmt: skip
+    return jobs
+
+
+# -- the worker side (one KitRenderer per kit per process) ----------------------------------
+
+_RENDERERS: dict[tuple[Kit, int], KitRenderer] = {}
+
+
+def _renderer(kit: Kit, sample_rate: int) -> KitRenderer:
+    key = (kit, sample_rate)
+    if key not in _RENDERERS:
+        _RENDERERS[key] = KitRenderer(kit, sample_rate)
+    return _RENDERERS[key]
+
+
+def render_job(job: Job, out: Path) -> dict[str, object]:
+    """Render one pair unless its WAV exists; returns its duration, peak and time spent."""
+    wav = out / job.audio_out
+    if wav.is_file():
+        return {"audio": job.audio_out, "duration": sf.info(str(wav)).duration, "rendered": False}
+    from drumgrid.server.midi_io import read_midi, write_midi
+
+    t0 = time.perf_counter()
+    perf = read_midi(job.midi_in)
+    midi = out / job.midi_out
+    midi.parent.mkdir(parents=True, exist_ok=True)
+    tmp_midi = midi.with_name(f".{midi.name}.tmp")
+    if job.max_seconds is not None and perf.length_s > job.max_seconds:
+        end_beat = float(perf.tempo_map.beat_at(job.max_seconds))
+        hits = tuple(h for h in perf.hits if h.time_s < job.max_seconds)
+        perf = replace(perf, hits=hits, length_beats=end_beat)
+        write_midi(perf, tmp_midi)
+        perf = read_midi(tmp_midi)  # render what the written file says, to the tick
+    else:
+        shutil.copyfile(job.midi_in, tmp_midi)
+    duration = perf.length_s + TAIL_S
+    hits = [(h.time_s, h.pitch, h.velocity) for h in perf.hits]
+    wave = _renderer(job.kit, job.sample_rate).render(hits, duration)
+    peak = float(np.abs(wave).max()) if wave.size else 0.0
+    os.replace(tmp_midi, midi)
+    tmp_wav = wav.with_name(f".{wav.name}.tmp")
+    sf.write(
+        str(tmp_wav), np.clip(wave, -1.0, 1.0), job.sample_rate, subtype="PCM_16", format="WAV"
+    )
+    os.replace(tmp_wav, wav)
+    return {
+        "audio": job.audio_out,
+        "duration": wave.shape[0] / job.sample_rate,
+        "rendered": True,
+        "peak": peak,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _render_star(args: tuple[Job, Path]) -> dict[str, object]:
+    return render_job(*args)
+
+
+# -- the driver ----------------------------------------------------------------------------
+
+
+def build_corpus(
+    jobs: Sequence[Job],
+    out: Path,
+    gmd: Path,
+    workers: int | None = None,
+    progress: bool = True,
+) -> dict[str, object]:
+    """Render every job (skipping finished ones), then write the CSV, licence, attribution
+    and kits.json. Returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    _check_kits_file(out, jobs)
+    workers = workers or os.cpu_count() or 1
+    results: dict[str, dict[str, object]] = {}
+    t0 = time.perf_counter()
+    # Grouped by kit so each process mostly reuses one loaded SoundFont.
+    ordered = sorted(jobs, key=lambda j: (j.kit.slug, j.audio_out))
+    work = [(j, out) for j in ordered]
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(work), desc="render", unit="file", disable=not progress)
+    if workers <= 1 or len(work) <= 1:
+        for item in work:
+            r = _render_star(item)
+            results[str(r["audio"])] = r
+            bar.update()
+    else:
+        # spawn, not fork: the parent may hold torch's or FluidSynth's threads, and a forked
+        # child inheriting their locks can hang.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            chunk = max(1, len(work) // (workers * 8))
+            for r in pool.map(_render_star, work, chunksize=chunk):
+                results[str(r["audio"])] = r
+                bar.update()
+    bar.close()
+    wall = time.perf_counter() - t0
+    _write_csv(out, jobs, results)
+    _write_attribution(out, gmd)
+    return _summary(jobs, results, wall)
+
+
+def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, dict[str, object]]) -> None:
+    rows = []
+    for j in sorted(jobs, key=lambda j: j.audio_out):
+        r = j.row
+        rows.append(
+            {
+                "drummer": r["drummer"], "session": r["session"], "id": r["id"],
+                "style": r["style"], "bpm": r["bpm"], "beat_type": r["beat_type"],
+                "time_signature": r["time_signature"],
+                "duration": f"{float(results[j.audio_out]['duration']):.6f}",
+                "split": r["split"], "midi_filename": j.midi_out,
+                "audio_filename": j.audio_out, "kit_name": j.kit.name,
+            }
+        )  # fmt: skip
+    path = out / CORPUS_CSV
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=EGMD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_attribution(out: Path, gmd: Path) -> None:
+    licence = gmd / "LICENSE"
+    if licence.is_file():
+        shutil.copyfile(licence, out / "LICENSE")
+    else:
+        (out / "LICENSE").write_text(
+            "Creative Commons Attribution 4.0 International "
+            "(https://creativecommons.org/licenses/by/4.0/)\n"
+        )
+    (out / "ATTRIBUTION.md").write_text(ATTRIBUTION)
+
+
+def _kits_record(jobs: Sequence[Job]) -> dict[str, object]:
+    kits = {j.kit.name: j.kit for j in jobs}
+    rates = {j.sample_rate for j in jobs}
+    return {
+        "sample_rate": rates.pop() if len(rates) == 1 else sorted(rates),
+        "renderer": {"engine": "fluidsynth", "gain": GAIN, "hold_s": HOLD_S, "reverb": False,
+                     "chorus": False, "tail_s": TAIL_S, "channels": "mono"},
+        "kits": {
+            name: {**asdict(k), "soundfont": str(k.soundfont), "channel": k.channel + 1}
+            for name, k in sorted(kits.items())
+        },
+    }  # fmt: skip
+
+
+def _check_kits_file(out: Path, jobs: Sequence[Job]) -> None:
+    """A corpus holds one sample rate and one definition per kit name; resuming with other
+    settings would mix two renderings under one name."""
+    record = _kits_record(jobs)
+    path = out / "kits.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old.get("sample_rate") != record["sample_rate"]:
+            raise UserError(
+                f"{out} was rendered at {old.get('sample_rate')} Hz, this run asks for "
+                f"{record['sample_rate']} Hz; use another --out or the same --sample-rate"
+            )
+        for name, kit in record["kits"].items():  # type: ignore[union-attr]
+            before = old.get("kits", {}).get(name)
+            if before is not None and before != kit:
+                raise UserError(
+                    f"{out}: kit {name!r} was rendered from {before['soundfont']} "
+                    f"{before['bank']}:{before['preset']}; give this kit another name or --out"
+                )
+        record["kits"] = {**old.get("kits", {}), **record["kits"]}  # type: ignore[dict-item]
+    tmp = path.with_name(".kits.json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _summary(
+    jobs: Sequence[Job], results: dict[str, dict[str, object]], wall: float
+) -> dict[str, object]:
+    per_kit: dict[str, dict[str, float]] = {}
+    rendered_s = 0.0
+    clipped = 0
+    for j in jobs:
+        r = results[j.audio_out]
+        k = per_kit.setdefault(j.kit.name, {"files": 0, "hours": 0.0})
+        k["files"] += 1
+        k["hours"] += float(r["duration"]) / 3600  # type: ignore[arg-type]
+        if r.get("rendered"):
+            rendered_s += float(r["duration"])  # type: ignore[arg-type]
+            clipped += float(r.get("peak", 0.0)) > 1.0  # type: ignore[arg-type]
+    return {
+        "files": len(jobs),
+        "rendered": sum(1 for r in results.values() if r.get("rendered")),
+        "hours": sum(k["hours"] for k in per_kit.values()),
+        "per_kit": per_kit,
+        "clipped_files": clipped,
+        "wall_s": wall,
+        "x_realtime": rendered_s / wall if wall > 0 and rendered_s else None,
+    }
