@@ -152,6 +152,13 @@ class KitRenderer:
         self.kit = kit
         self.sample_rate = sample_rate
         self.rate = synth_rate(sample_rate)
+        self._fs = fs
+        self._open()
+        self._latency: dict[tuple[int, int], int | None] = {}  # (pitch, vel) -> samples
+
+    def _open(self) -> None:
+        """A fresh synth with the kit's soundfont loaded."""
+        fs, kit = self._fs, self.kit
         self._synth = fs.Synth(
             gain=GAIN,
             samplerate=float(self.rate),
@@ -172,21 +179,32 @@ class KitRenderer:
         if sfid < 0:
             raise UserError(f"--kit {kit.name}: FluidSynth could not load {kit.soundfont}")
         self._sfid = sfid
-        self._latency: dict[tuple[int, int], int | None] = {}  # (pitch, vel) -> samples
 
     def close(self) -> None:
         self._synth.delete()
 
     def _reset(self) -> None:
         """Silence and reset the synth so one note or file never leaks into the next: a reset
-        releases voices, it does not stop them, so render until the output is exactly zero."""
+        releases voices, it does not stop them, so render until the output is silent (below
+        -120 dBFS: some kits' filters ring on in denormal-sized values and never reach 0)."""
         self._synth.all_sounds_off(self.kit.channel)
         self._synth.system_reset()
         self._synth.program_select(self.kit.channel, self._sfid, self.kit.bank, self.kit.preset)
-        for _ in range(round(10 * self.rate / (16 * BLOCK))):  # at most 10 s
-            if not self._run(16 * BLOCK).any():
-                return
+        if self._wait_silent(2.0):
+            return
+        # Some voices (a long crash in Red Zeppelin) ring on through a reset: start afresh.
+        self._synth.delete()
+        self._open()
+        self._synth.program_select(self.kit.channel, self._sfid, self.kit.bank, self.kit.preset)
+        if self._wait_silent(1.0):
+            return
         raise RuntimeError(f"kit {self.kit.name}: FluidSynth did not fall silent after a reset")
+
+    def _wait_silent(self, seconds: float) -> bool:
+        for _ in range(max(1, round(seconds * self.rate / (16 * BLOCK)))):
+            if np.abs(self._run(16 * BLOCK)).max() < SILENCE:
+                return True
+        return False
 
     def _run(self, n: int) -> np.ndarray:
         """Render n samples (a multiple of BLOCK) -> [n, 2] float32."""
@@ -273,6 +291,9 @@ class KitRenderer:
 
 def _blocks(samples: float) -> int:
     return max(0, math.ceil(samples / BLOCK))
+
+
+SILENCE = 1e-6  # -120 dBFS
 
 
 def _schedule(

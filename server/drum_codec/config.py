@@ -11,9 +11,9 @@ class DrumCodecConfig:
     sample_rate: int = 44100  # cymbals need the octave above 11 kHz
     hop_length: int = 512  # 86.13 frames per second, DAC's frame rate at 44.1 kHz
     n_fft: int = 2048
-    dim: int = 256  # channels of the frame-rate ConvNeXt stacks
-    encoder_blocks: int = 6
-    decoder_blocks: int = 6
+    dim: int = 192  # channels of the frame-rate ConvNeXt stacks
+    encoder_blocks: int = 4  # analysis is the easier half...
+    decoder_blocks: int = 8  # ...synthesis (magnitude and phase) gets the capacity
     expansion: int = 3  # ConvNeXt MLP width = expansion * dim
     kernel_size: int = 7
     n_codebooks: int = 8
