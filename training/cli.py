@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "encode and decode a WAV to hear what a codec keeps",
     ),
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
+    "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
 }
 
 

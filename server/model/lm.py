@@ -1,0 +1,118 @@
+"""DrumLM: frame conditioning + known tokens in, logits for every codebook of every frame out.
+
+    cond   = Linear(features) + kit embedding           [B, T, D]
+    x      = embed_tokens(tokens, tables, cond)           [B, T, D]  (native op, MASK = id V)
+    logits = body(x, pad_mask)                            [B, K, T, V]
+
+The features already carry beat/bar phase and log-tempo (server/conditioning.py). The body
+is a separate module so the engine can export/compile it with the ops on either side.
+
+Axes: B batch, K codebooks, T frames, V codebook size, F conditioning features, D width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from drumgrid.server.model.config import LMConfig
+from drumgrid.server.model.modules import TransformerBody
+from drumgrid.server.ops import embed_tokens
+
+LogitsFn = Callable[[torch.Tensor], torch.Tensor]  # tokens [B, K, T] -> logits [B, K, T, V]
+
+
+class DrumLM(nn.Module):
+    def __init__(
+        self,
+        n_codebooks: int,
+        codebook_size: int,
+        n_kits: int,
+        max_frames: int,
+        dim: int = 128,
+        n_layers: int = 4,
+        n_heads: int = 4,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        n_features: int = 41,
+        rope_base: float = 10000.0,
+    ) -> None:
+        super().__init__()
+        self.n_codebooks, self.codebook_size = n_codebooks, codebook_size
+        self.n_kits, self.max_frames, self.n_features = n_kits, max_frames, n_features
+        self.cond_proj = nn.Linear(n_features, dim)
+        self.kit_embedding = nn.Embedding(n_kits, dim)
+        # One table per codebook, V + 1 rows: the last row is MASK's embedding.
+        self.tables = nn.Parameter(torch.randn(n_codebooks, codebook_size + 1, dim) * 0.02)
+        nn.init.normal_(self.kit_embedding.weight, std=0.02)
+        self.body = TransformerBody(
+            dim, n_layers, n_heads, n_codebooks, codebook_size, mlp_ratio, dropout, rope_base
+        )
+
+    @property
+    def mask_id(self) -> int:
+        return self.codebook_size
+
+    def check_inputs(self, features: torch.Tensor, kit: torch.Tensor) -> None:
+        """User-facing shape checks, kept out of the exportable body."""
+        if features.dim() != 3 or features.shape[-1] != self.n_features:
+            raise ValueError(
+                f"expected features [B, T, {self.n_features}], got {tuple(features.shape)}"
+            )
+        if kit.shape != features.shape[:1]:
+            raise ValueError(f"expected kit [{features.shape[0]}], got {tuple(kit.shape)}")
+        if kit.numel() and (int(kit.min()) < 0 or int(kit.max()) >= self.n_kits):
+            lo, hi = int(kit.min()), int(kit.max())
+            raise ValueError(f"expected kit ids in 0..{self.n_kits - 1}, got {lo}..{hi}")
+
+    def conditioning(
+        self,
+        features: torch.Tensor,  # [B, T, F] float
+        kit: torch.Tensor,  # [B] int64
+    ) -> torch.Tensor:  # [B, T, D], dtype of the token tables (embed_tokens requires it)
+        cond = self.cond_proj(features.to(self.cond_proj.weight.dtype))
+        cond = cond + self.kit_embedding(kit)[:, None, :]
+        return cond.to(self.tables.dtype)
+
+    def forward(
+        self,
+        tokens: torch.Tensor,  # [B, K, T] int64, MASK (= V) where unknown
+        features: torch.Tensor,  # [B, T, F]
+        kit: torch.Tensor,  # [B] int64
+        pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padding
+    ) -> torch.Tensor:  # [B, K, T, V]
+        return self.body(
+            embed_tokens(tokens, self.tables, self.conditioning(features, kit)), pad_mask
+        )
+
+    def logits_fn(
+        self,
+        features: torch.Tensor,  # [B, T, F]
+        kit: torch.Tensor,  # [B]
+        pad_mask: torch.Tensor | None = None,  # [B, T]
+        body: Callable[..., torch.Tensor] | None = None,
+    ) -> LogitsFn:
+        """tokens -> logits with the conditioning computed once, for decoding loops. `body`
+        replaces self.body (a compiled or exported copy); it is called as body(x, pad_mask),
+        or body(x) when pad_mask is None."""
+        self.check_inputs(features, kit)
+        if features.shape[1] > self.max_frames:
+            raise ValueError(
+                f"expected at most {self.max_frames} frames (the trained maximum), "
+                f"got {features.shape[1]}; render long inputs window by window"
+            )
+        cond = self.conditioning(features, kit)  # [B, T, D]
+        run = body if body is not None else self.body
+
+        def fn(tokens: torch.Tensor) -> torch.Tensor:
+            x = embed_tokens(tokens, self.tables, cond)
+            return run(x, pad_mask) if pad_mask is not None else run(x)
+
+        return fn
+
+
+def build_model(config: LMConfig) -> DrumLM:
+    """The one builder: config -> plain kwargs -> module."""
+    return DrumLM(**config.model_kwargs())

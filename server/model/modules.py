@@ -1,0 +1,140 @@
+"""The Transformer body's pieces: rotary positions, bidirectional attention with a padding
+mask, a GELU MLP, and pre-norm blocks.
+
+Everything here is plain tensor code with no data-dependent Python control flow, so that
+`torch.export` traces the body with a symbolic frame count T (issue 7 compiles it).
+
+Axes: B batch, T frames, D model width, H heads, E head width (D / H).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def rotary_tables(
+    n_frames: int | torch.SymInt, head_dim: int, base: float, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos, sin [T, E/2] for positions 0..T-1. Computed per call from an arange (no cached
+    table with a fixed length), so any T works and the export stays dynamic in T."""
+    inv_freq = base ** (
+        -torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim
+    )  # [E/2]
+    pos = torch.arange(n_frames, device=device, dtype=torch.float32)  # [T]
+    angles = pos[:, None] * inv_freq[None, :]  # [T, E/2]
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (x[..., :E/2], x[..., E/2:]) of x [B, H, T, E] by the position's angle
+    (the "rotate half" layout), in float32 for long-sequence accuracy."""
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half].float(), x[..., half:].float()  # [B, H, T, E/2]
+    out = torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
+    return out.to(x.dtype)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over all frames (no causal mask); padded frames are left
+    out as keys, so a real frame's output does not depend on how much padding follows."""
+
+    def __init__(self, dim: int, n_heads: int, dropout: float) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.out = nn.Linear(dim, dim, bias=False)
+        self.dropout = dropout
+
+    def forward(
+        self,
+        x: torch.Tensor,  # [B, T, D]
+        cos: torch.Tensor,  # [T, E/2]
+        sin: torch.Tensor,  # [T, E/2]
+        attn_mask: torch.Tensor | None,  # [B, 1, 1, T] bool, True = may be attended to
+    ) -> torch.Tensor:  # [B, T, D]
+        B, T, D = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [B, H, T, E]
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )  # [B, H, T, E]
+        return self.out(y.transpose(1, 2).reshape(B, T, D))
+
+
+class MLP(nn.Module):
+    def __init__(self, dim: int, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.up = nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, D]
+        return self.down(self.drop(F.gelu(self.up(x))))
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, dim: int, n_heads: int, mlp_ratio: float, dropout: float) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, n_heads, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = MLP(dim, round(dim * mlp_ratio), dropout)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(
+        self,
+        x: torch.Tensor,  # [B, T, D]
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        attn_mask: torch.Tensor | None,
+    ) -> torch.Tensor:  # [B, T, D]
+        x = x + self.drop(self.attn(self.norm1(x), cos, sin, attn_mask))
+        return x + self.drop(self.mlp(self.norm2(x)))
+
+
+class TransformerBody(nn.Module):
+    """Everything between embed_tokens' output and the logits: the part issue 7 exports and
+    compiles (the two native ops stay outside it).
+
+    forward(x [B, T, D], pad_mask [B, T] bool, True at padding) -> logits [B, K, T, V].
+    Axes: K codebooks, V codebook size (no logit for MASK: it is never a target).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        n_layers: int,
+        n_heads: int,
+        n_codebooks: int,
+        codebook_size: int,
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        rope_base: float = 10000.0,
+    ) -> None:
+        super().__init__()
+        self.head_dim = dim // n_heads
+        self.rope_base = rope_base
+        self.blocks = nn.ModuleList(
+            Block(dim, n_heads, mlp_ratio, dropout) for _ in range(n_layers)
+        )
+        self.norm = nn.LayerNorm(dim)
+        # K output heads as one [K, V, D] weight: logits come out as [B, K, T, V] directly.
+        self.heads = nn.Parameter(torch.randn(n_codebooks, codebook_size, dim) * dim**-0.5)
+        self.head_bias = nn.Parameter(torch.zeros(n_codebooks, 1, codebook_size))
+
+    def forward(
+        self,
+        x: torch.Tensor,  # [B, T, D]
+        pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
+    ) -> torch.Tensor:  # [B, K, T, V]
+        cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
+        attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B, 1, 1, T]
+        for block in self.blocks:
+            x = block(x, cos, sin, attn_mask)
+        h = self.norm(x)  # [B, T, D]
+        return torch.einsum("btd,kvd->bktv", h, self.heads.to(h.dtype)) + self.head_bias.to(h.dtype)

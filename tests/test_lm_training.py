@@ -1,0 +1,155 @@
+"""Training the Transformer: the SoundStorm masking rule, a tiny model learning a synthetic
+token set, exact resume, the `drumgrid train` command, and DDP over two gloo processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lm_helpers import make_token_cache
+
+from drumgrid.server.model import load_model
+from drumgrid.training.cli import main
+from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
+
+SMALL = {"dim": 32, "n_layers": 2, "n_heads": 2}
+CFG = LMTrainConfig(
+    steps=40, batch_size=8, lr=3e-3, warmup_steps=4, validate_every=20, checkpoint_every=10,
+    val_windows=8, seed=1,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return make_token_cache(tmp_path_factory.mktemp("lm"))
+
+
+def _log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    B=st.integers(1, 4), K=st.integers(1, 5), T=st.integers(1, 30), seed=st.integers(0, 999),
+    prompt_prob=st.sampled_from([0.0, 0.5, 1.0]),
+)  # fmt: skip
+def test_masking_rule(B, K, T, seed, prompt_prob):
+    V = 16
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(V, (B, K, T), generator=g)
+    lengths = torch.randint(1, T + 1, (B,), generator=g)
+    pad = torch.arange(T)[None, :] >= lengths[:, None]
+    m = soundstorm_mask(tokens, pad, V, g, prompt_prob)
+    masked = m.inputs == V
+    for b in range(B):
+        k, p, n = int(m.level[b]), int(m.prompt[b]), int(lengths[b])
+        assert 0 <= p <= n // 2
+        real = slice(p, n)
+        assert not masked[b, :, :p].any()  # the prompt is known at every level
+        assert masked[b, :, n:].all() and not m.loss_mask[b, :, n:].any()  # padding
+        assert not masked[b, :k, real].any()  # coarser levels known
+        assert masked[b, k, real].sum() >= 1  # some of level k masked
+        assert masked[b, k + 1 :, real].all()  # finer levels all masked
+        assert torch.equal(m.loss_mask[b, :, :n], masked[b, :, :n])  # loss on masked only
+        keep = ~masked[b]
+        assert torch.equal(m.inputs[b][keep], tokens[b][keep])
+
+
+def test_mask_share_follows_the_cosine_schedule():
+    """E[share of level k masked] = E[cos(pi/2 u)] = 2/pi."""
+    tokens = torch.zeros(4000, 1, 50, dtype=torch.long)
+    m = soundstorm_mask(tokens, torch.zeros(4000, 50, dtype=torch.bool), 8,
+                        torch.Generator().manual_seed(0))  # fmt: skip
+    assert float(m.loss_mask.float().mean()) == pytest.approx(2 / np.pi, abs=0.02)
+
+
+def test_tiny_model_learns_and_exports_a_model_folder(cache, tmp_path):
+    trainer = LMTrainer(cache, tmp_path / "run", CFG, "tiny", model_overrides=SMALL)
+    result = trainer.run(progress=False)
+    losses = [r["loss"] for r in _log(tmp_path / "run")]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:3])
+    val = result["validation"]
+    assert val["token_acc"] > 2 * val["baseline_acc"]
+    _, info = load_model(tmp_path / "run" / "model")
+    assert info.codec_id == "synthetic" and info.kits == ("kitA", "kitB")
+    assert info.card["steps"] in (20, 40) and info.config.max_frames == trainer.sampler.max_frames
+
+
+def test_resume_is_exact(cache, tmp_path):
+    """Stop after step 13, resume from the step-10 checkpoint: same log, same weights."""
+    cfg = replace(CFG, steps=20, validate_every=10)
+    whole = LMTrainer(cache, tmp_path / "whole", cfg, "tiny", model_overrides=SMALL)
+    whole.run(progress=False)
+    first = LMTrainer(cache, tmp_path / "parts", cfg, "tiny", model_overrides=SMALL)
+    first.run(progress=False, until=13)  # killed 3 steps after the checkpoint at step 10
+    second = LMTrainer(cache, tmp_path / "parts", cfg, "tiny", model_overrides=SMALL)
+    assert second.resume() and second.step == 10
+    second.run(progress=False)
+    assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
+    for (name, a), b in zip(whole.model.state_dict().items(), second.model.state_dict().values(),
+                            strict=True):  # fmt: skip
+        assert torch.equal(a, b), name
+
+
+def test_train_command(cache, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--tokens", str(cache), "--out", str(out), "--steps", "4",
+            "--batch-size", "4", "--validate-every", "2", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    assert (out / "model" / "model.safetensors").is_file()
+    assert "model written to" in capsys.readouterr().out
+    assert main(args) == 2  # the folder holds a run: refuse without --resume
+    assert "pass --resume" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+    assert main(["train", "--tokens", str(tmp_path), "--out", str(out)]) == 2
+
+
+def _train_cli(cache: Path, out: Path, nproc: int) -> tuple[list[float], list[float]]:
+    """Train through the CLI (torchrun for nproc > 1): (train losses, validation losses)."""
+    args = ["train", "--tokens", str(cache), "--out", str(out), "--steps", "8",
+            "--batch-size", "8", "--lr", "3e-3", "--warmup", "2", "--validate-every", "4",
+            "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if nproc == 1:
+        cmd = [sys.executable, "-m", "drumgrid.training.cli", *args]
+    else:
+        torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+        cmd = [torchrun or "torchrun", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "drumgrid.training.cli", *args]  # fmt: skip
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=240)
+    return [r["loss"] for r in _log(out)], [r["validation"]["loss"] for r in _log(out)
+                                            if "validation" in r]  # fmt: skip
+
+
+def test_ddp_two_processes_follow_one_process(cache, tmp_path):
+    """Same global batch, same masks, loss = global token mean: the curves agree to float
+    rounding (sums in another order), far inside the step-to-step noise."""
+    one, one_val = _train_cli(cache, tmp_path / "one", 1)
+    two, two_val = _train_cli(cache, tmp_path / "two", 2)
+    assert len(one) == len(two) == 8
+    np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(two_val, one_val, rtol=1e-4, atol=1e-4)
+    assert one[-1] < one[0]
+
+
+def test_early_stopping_on_validation_loss(cache, tmp_path):
+    """With a zero learning rate the loss never improves: patience 1 stops at the second
+    validation, and model/ keeps the first (best) one."""
+    cfg = replace(CFG, steps=40, lr=0.0, validate_every=5, patience=1)
+    result = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL).run(
+        progress=False
+    )
+    assert result["stopped_early"] and result["step"] == 10
+    _, info = load_model(tmp_path / "run" / "model")
+    assert info.card["steps"] == 5

@@ -1,0 +1,131 @@
+"""The grid-to-tokens Transformer: shapes, any length, padding, the body as its own module,
+export with a dynamic frame count, and the self-describing model folder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from lm_helpers import DEBUG_K, DEBUG_V, debug_info, debug_model, random_inputs
+
+from drumgrid.server.errors import UserError
+from drumgrid.server.model import LMConfig, load_model, read_info, save_model
+from drumgrid.server.model.config import PRESETS
+
+
+def _all_masked(B: int, T: int) -> torch.Tensor:
+    return torch.full((B, DEBUG_K, T), DEBUG_V, dtype=torch.long)
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 33])
+def test_logits_shape_at_any_length(T):
+    model = debug_model()
+    features, kit = random_inputs(B=3, T=T)
+    logits = model(_all_masked(3, T), features, kit)
+    assert logits.shape == (3, DEBUG_K, T, DEBUG_V)
+    assert torch.isfinite(logits).all()
+
+
+def test_padded_batch_equals_items_alone():
+    model = debug_model()
+    f1, k1 = random_inputs(B=1, T=9, seed=1)
+    f2, k2 = random_inputs(B=1, T=16, seed=2)
+    t1 = torch.randint(DEBUG_V + 1, (1, DEBUG_K, 9))
+    t2 = torch.randint(DEBUG_V + 1, (1, DEBUG_K, 16))
+    features = torch.cat([torch.nn.functional.pad(f1, (0, 0, 0, 7)), f2])
+    tokens = torch.cat([torch.nn.functional.pad(t1, (0, 7), value=DEBUG_V), t2])
+    pad = torch.zeros(2, 16, dtype=torch.bool)
+    pad[0, 9:] = True
+    batched = model(tokens, features, torch.cat([k1, k2]), pad)
+    torch.testing.assert_close(batched[0:1, :, :9], model(t1, f1, k1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(batched[1:2], model(t2, f2, k2), atol=1e-5, rtol=1e-5)
+
+
+def test_known_tokens_and_kit_change_the_logits():
+    model = debug_model()
+    features, kit = random_inputs(B=1, T=8)
+    masked = model(_all_masked(1, 8), features, kit)
+    known = model(torch.zeros(1, DEBUG_K, 8, dtype=torch.long), features, kit)
+    other_kit = model(_all_masked(1, 8), features, 1 - kit)
+    assert not torch.allclose(masked, known) and not torch.allclose(masked, other_kit)
+
+
+def test_body_is_the_part_between_the_ops():
+    """logits = body(embed_tokens(tokens, tables, conditioning)); gradients reach every
+    parameter through the custom op."""
+    model = debug_model().train()
+    features, kit = random_inputs(B=2, T=6)
+    tokens = torch.randint(DEBUG_V + 1, (2, DEBUG_K, 6))
+    x = model.tables[torch.arange(DEBUG_K)[None, :, None], tokens].sum(1)
+    x = x + model.conditioning(features, kit)
+    torch.testing.assert_close(model.body(x), model(tokens, features, kit), atol=1e-5, rtol=1e-5)
+    model(tokens, features, kit).square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_body_exports_with_a_dynamic_frame_count():
+    """What issue 7 compiles: the body alone, T symbolic; checked at two lengths."""
+    model = debug_model()
+    T = torch.export.Dim("T", min=2, max=model.max_frames)
+    x = torch.randn(2, 12, model.body.norm.normalized_shape[0])
+    pad = torch.zeros(2, 12, dtype=torch.bool)
+    ep = torch.export.export(model.body, (x, pad), dynamic_shapes=({1: T}, {1: T}))
+    for n in (5, 40):
+        x = torch.randn(2, n, x.shape[-1])
+        pad = torch.zeros(2, n, dtype=torch.bool)
+        pad[1, n - 2 :] = True
+        torch.testing.assert_close(ep.module()(x, pad), model.body(x, pad))
+
+
+def test_inputs_are_checked_with_expected_and_got():
+    model = debug_model()
+    features, kit = random_inputs(B=1, T=4)
+    with pytest.raises(ValueError, match="expected features"):
+        model.logits_fn(features[..., :5], kit)
+    with pytest.raises(ValueError, match=r"expected kit ids in 0\.\.1, got 5\.\.5"):
+        model.logits_fn(features, torch.tensor([5]))
+    with pytest.raises(ValueError, match="at most 256 frames"):
+        model.logits_fn(*random_inputs(B=1, T=300))
+
+
+def test_presets():
+    small = LMConfig.preset_config(
+        "small", n_codebooks=4, codebook_size=2048, n_kits=39, max_frames=500
+    )
+    assert (small.dim, small.n_layers, small.n_heads) == (768, 6, 8)
+    assert set(PRESETS) >= {"tiny", "small", "base"}
+    with pytest.raises(ValueError, match="unknown preset 'huge'"):
+        LMConfig.preset_config("huge", n_codebooks=1, codebook_size=2, n_kits=1, max_frames=1)
+    with pytest.raises(ValueError, match="divisible by n_heads"):
+        small.with_(n_heads=7)
+
+
+def test_model_folder_round_trip(tmp_path):
+    model = debug_model(seed=3)
+    info = debug_info()
+    save_model(tmp_path / "m", model, info)
+    loaded, info2 = load_model(tmp_path / "m")
+    assert info2 == info and not loaded.training
+    features, kit = random_inputs(B=2, T=10)
+    tokens = _all_masked(2, 10)
+    torch.testing.assert_close(loaded(tokens, features, kit), model(tokens, features, kit))
+    meta = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert meta["codec"]["id"] == "encodec-24k" and meta["kits"] == ["kit0", "kit1"]
+    assert meta["model"]["dim"] == 32 and len(meta["features"]) == 41
+    assert meta["classes"][0] == "kick" and meta["card"] == {"note": "random debug model"}
+    assert info2.kit_index("kit1") == 1
+    with pytest.raises(UserError, match="unknown kit 'jazz'; this model knows kit0, kit1"):
+        info2.kit_index("jazz")
+
+
+def test_model_folder_errors(tmp_path):
+    with pytest.raises(UserError, match="not a drumgrid model"):
+        read_info(tmp_path)
+    save_model(tmp_path / "m", debug_model(), debug_info())
+    path = tmp_path / "m" / "config.json"
+    meta = json.loads(path.read_text())
+    meta["features"] = meta["features"][:-1]
+    path.write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="retrain the model"):
+        load_model(tmp_path / "m")

@@ -1,0 +1,93 @@
+"""`drumgrid train`: train the grid-to-tokens Transformer on a token cache.
+
+Several GPUs (or CPU processes): `torchrun --nproc-per-node N -m drumgrid.training.cli train
+...`; --batch-size is the global batch, split among the processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+PRESETS = ("tiny", "small", "base")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tokens", type=Path, required=True, metavar="DIR",
+        help="a token cache from `drumgrid tokenize` (train + validation splits)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR",
+        help="run folder: checkpoint/, log.jsonl and the trained model/",
+    )  # fmt: skip
+    parser.add_argument(
+        "--corpus", type=Path, metavar="DIR",
+        help="the corpus with the MIDI files (default: the cache's own)",
+    )  # fmt: skip
+    parser.add_argument("--preset", choices=PRESETS, default="tiny", help="model size")
+    parser.add_argument("--steps", type=int, default=20000, metavar="N")
+    parser.add_argument("--batch-size", type=int, default=16, metavar="B", help="global batch")
+    parser.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate")
+    parser.add_argument("--warmup", type=int, default=500, metavar="N", help="warm-up steps")
+    parser.add_argument("--window-beats", type=float, default=4.0, metavar="N")
+    parser.add_argument("--validate-every", type=int, default=500, metavar="N")
+    parser.add_argument("--checkpoint-every", type=int, default=250, metavar="N")
+    parser.add_argument(
+        "--patience", type=int, default=0, metavar="N",
+        help="stop after N validations without a better loss (0: never)",
+    )  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from drumgrid.training.lm.distributed import init_from_env, shutdown
+    from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
+
+    if args.steps < 1 or args.batch_size < 1:
+        raise UserError(f"--steps and --batch-size must be at least 1, got {args.steps}, "
+                        f"{args.batch_size}")  # fmt: skip
+    if args.lr <= 0:
+        raise UserError(f"--lr must be positive, got {args.lr}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    cfg = replace(
+        LMTrainConfig(),
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=min(args.warmup, max(1, args.steps // 10)),
+        window_beats=args.window_beats,
+        validate_every=args.validate_every,
+        checkpoint_every=args.checkpoint_every,
+        patience=args.patience,
+        seed=args.seed,
+    )
+    device = init_from_env(args.device)
+    try:
+        trainer = LMTrainer(args.tokens, args.out, cfg, args.preset, device, args.corpus)
+        if trainer.checkpoint_dir.exists() and not args.resume:
+            raise UserError(
+                f"{args.out} already holds a run; pass --resume to continue it or pick a new --out"
+            )
+        if args.resume and trainer.resume() and trainer.rank == 0:
+            print(f"resuming at step {trainer.step} of {cfg.steps}")
+        result = trainer.run(progress=not args.no_progress)
+    finally:
+        shutdown()
+    if trainer.rank == 0:
+        print(f"model written to {trainer.model_dir} after {result['step']} steps"
+              + (" (stopped early)" if result["stopped_early"] else ""))  # fmt: skip
+        val = result["validation"]
+        if val:
+            print(f"validation: loss {val['loss']:.4f}, token acc {val['token_acc']:.4f} "
+                  f"(frequency baseline {val['baseline_acc']:.4f})")  # fmt: skip
+    return 0

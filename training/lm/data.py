@@ -1,0 +1,175 @@
+"""Training windows for the Transformer: N beats of a token-cache file with its aligned frame
+conditioning, kit id, tempo and a padding mask.
+
+Each file's MIDI (found through the cache's corpus root) is read once and turned into
+FrameConditioning for all of its frames, so a window is two array slices. Which windows a
+step sees depends only on (seed, step): a resumed run and every DDP process build the same
+global batch.
+
+Axes: B batch, K codebooks, T frames, F conditioning features.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.errors import UserError
+from drumgrid.server.midi_io import read_midi
+from drumgrid.server.performance import TempoMap
+from drumgrid.training.tokens import TokenCache, TokenEntry
+
+
+@dataclass(frozen=True)
+class Track:
+    """One cache entry in memory."""
+
+    name: str  # the audio file, for messages
+    tokens: np.ndarray  # [K, T] int16
+    features: np.ndarray  # [T, F] float32
+    kit: int
+    tempo_map: TempoMap
+    frame_rate: float
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.tokens.shape[1])
+
+    @property
+    def length_beats(self) -> float:
+        return float(self.tempo_map.beat_at(self.n_frames / self.frame_rate))
+
+    def window_frames(self, start_beat: float, n_beats: float) -> tuple[int, int]:
+        """[f0, f1) of the frames that beats [start, start + n) touch, cut to the file."""
+        t0, t1 = self.tempo_map.time_at(np.array([start_beat, start_beat + n_beats]))
+        f0 = min(self.n_frames - 1, math.floor(t0 * self.frame_rate))
+        f1 = min(self.n_frames, math.ceil(t1 * self.frame_rate - 1e-9))
+        return f0, max(f0 + 1, f1)
+
+
+@dataclass(frozen=True)
+class LMBatch:
+    tokens: torch.Tensor  # [B, K, T] int64
+    features: torch.Tensor  # [B, T, F] float32
+    kit: torch.Tensor  # [B] int64
+    pad_mask: torch.Tensor  # [B, T] bool, True at padding
+    tempo: torch.Tensor  # [B] float32, bpm at the window's start
+
+    def __len__(self) -> int:
+        return int(self.kit.shape[0])
+
+    def select(self, idx: slice | torch.Tensor) -> LMBatch:
+        return LMBatch(*(t[idx] for t in self._fields()))
+
+    def to(self, device: torch.device | str) -> LMBatch:
+        return LMBatch(*(t.to(device) for t in self._fields()))
+
+    def _fields(self) -> tuple[torch.Tensor, ...]:
+        return (self.tokens, self.features, self.kit, self.pad_mask, self.tempo)
+
+
+def corpus_root(cache: TokenCache, corpus: str | Path | None = None) -> Path:
+    """Where the MIDI files are: `corpus` if given, else the corpus the cache was made from."""
+    root = Path(corpus) if corpus is not None else Path(str(cache.meta.get("source", "")))
+    if not str(root) or not root.is_dir():
+        raise UserError(
+            f"{cache.root}: its corpus {str(root)!r} (for the MIDI files) is not a folder here; "
+            "pass --corpus DIR"
+        )
+    return root
+
+
+def load_tracks(
+    cache: TokenCache, entries: list[TokenEntry], kits: list[str], root: Path
+) -> list[Track]:
+    """Read each entry's tokens and MIDI; frame conditioning for the tokens' frames."""
+    tracks = []
+    fr = cache.frame_rate
+    for e in entries:
+        perf = read_midi(root / e.midi_filename)
+        tokens = np.asarray(cache.tokens(e))
+        cond = frame_conditioning(perf, fr, 0, tokens.shape[1], kit=kits.index(e.kit))
+        tracks.append(
+            Track(e.audio_filename, tokens, cond.features, kits.index(e.kit), perf.tempo_map, fr)
+        )
+    return tracks
+
+
+def max_window_frames(tracks: list[Track], window_beats: float) -> int:
+    """The longest window any track can give (its slowest tempo), the model's max_frames."""
+    longest = 1
+    for t in tracks:
+        seconds = window_beats * 60.0 / min(t.tempo_map.bpms)
+        longest = max(longest, min(t.n_frames, math.ceil(seconds * t.frame_rate) + 1))
+    return longest
+
+
+def collate(tracks: list[Track], windows: list[tuple[int, int, int]], max_frames: int) -> LMBatch:
+    """(track index, f0, f1) windows -> a batch padded to its longest window."""
+    lengths = [min(f1 - f0, max_frames) for _, f0, f1 in windows]
+    B, T = len(windows), max(lengths)
+    K, F = tracks[0].tokens.shape[0], tracks[0].features.shape[1]
+    tokens = np.zeros((B, K, T), np.int64)
+    feats = np.zeros((B, T, F), np.float32)
+    pad = np.ones((B, T), bool)
+    kit = np.zeros(B, np.int64)
+    tempo = np.zeros(B, np.float32)
+    for b, ((i, f0, _), n) in enumerate(zip(windows, lengths, strict=True)):
+        tr = tracks[i]
+        tokens[b, :, :n] = tr.tokens[:, f0 : f0 + n]
+        feats[b, :n] = tr.features[f0 : f0 + n]
+        pad[b, :n] = False
+        kit[b] = tr.kit
+        tempo[b] = float(tr.tempo_map.bpm_at(f0 / tr.frame_rate))
+    return LMBatch(*(torch.from_numpy(a) for a in (tokens, feats, kit, pad, tempo)))
+
+
+class WindowSampler:
+    """Random windows of `window_beats` for training, files drawn in proportion to length."""
+
+    def __init__(self, tracks: list[Track], window_beats: float, max_frames: int, seed: int):
+        if not tracks:
+            raise UserError("no training files in the token cache (split 'train')")
+        self.tracks, self.window_beats, self.max_frames, self.seed = (
+            tracks, window_beats, max_frames, seed,
+        )  # fmt: skip
+        lengths = np.array([t.n_frames for t in tracks], np.float64)
+        self.weights = torch.from_numpy(lengths / lengths.sum())
+
+    def generator(self, step: int, stream: int = 0) -> torch.Generator:
+        return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 7 + stream)
+
+    def batch(self, step: int, batch_size: int) -> LMBatch:
+        g = self.generator(step)
+        picks = torch.multinomial(self.weights, batch_size, replacement=True, generator=g)
+        windows = []
+        for i in picks.tolist():
+            tr = self.tracks[i]
+            span = max(0.0, tr.length_beats - self.window_beats)
+            start = float(torch.rand((), generator=g, dtype=torch.float64)) * span
+            f0, f1 = tr.window_frames(start, self.window_beats)
+            windows.append((i, f0, f1))
+        return collate(self.tracks, windows, self.max_frames)
+
+
+def fixed_windows(
+    tracks: list[Track], window_beats: float, max_windows: int
+) -> list[tuple[int, int, int]]:
+    """Back-to-back windows of every track, thinned evenly to `max_windows`: the same set at
+    every validation."""
+    out = []
+    for i, tr in enumerate(tracks):
+        start = 0.0
+        while start < tr.length_beats - 1e-6:
+            f0, f1 = tr.window_frames(start, window_beats)
+            out.append((i, f0, f1))
+            start += window_beats
+    if len(out) > max_windows:
+        keep = np.linspace(0, len(out) - 1, num=max_windows).round().astype(int)
+        out = [out[j] for j in keep]
+    return out

@@ -1,0 +1,417 @@
+"""The Transformer's training loop: SoundStorm masking, cross-entropy on masked tokens, AdamW
+with warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA, DDP under torchrun,
+validation with early stopping, exact resume, a progress bar and a JSONL log.
+
+DDP: every process builds the same global batch and masks from (seed, step) and trains on
+its contiguous share. The loss is each process's sum of token losses divided by the global
+token count, times the world size (DDP averages gradients), so the gradients, and so the
+loss curve, equal those of one process with the whole batch.
+
+Files under --out: checkpoint/ (training state, for --resume), model/ (the model folder:
+the best by validation loss, or the last without a validation split), log.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from drumgrid.server.errors import UserError
+from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model, save_model
+from drumgrid.training.checkpoint import (
+    flatten_optimizer,
+    load_checkpoint,
+    prefixed,
+    restore_optimizer,
+    save_checkpoint,
+    unprefixed,
+)
+from drumgrid.training.lm.data import (
+    LMBatch,
+    WindowSampler,
+    collate,
+    corpus_root,
+    fixed_windows,
+    load_tracks,
+    max_window_frames,
+)
+from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.tokens import TokenCache
+
+
+@dataclass(frozen=True)
+class LMTrainConfig:
+    steps: int = 20000
+    batch_size: int = 16  # global, over all processes
+    lr: float = 1e-3
+    warmup_steps: int = 500
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.98)
+    grad_clip: float = 1.0
+    window_beats: float = 4.0
+    max_frames: int = 0  # 0: the longest window the training files give
+    prompt_prob: float = 0.1  # share of items trained with a known prefix (continuation)
+    validate_every: int = 500
+    checkpoint_every: int = 250
+    val_windows: int = 64
+    val_batch_size: int = 16
+    patience: int = 0  # validations without a better loss before stopping; 0: never stop
+    seed: int = 0
+
+
+def lr_at(step: int, cfg: LMTrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def _world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _all_sum(values: list[float], device: torch.device) -> list[float]:
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    if _world()[1] > 1:
+        dist.all_reduce(t)
+    return t.tolist()
+
+
+def masked_cross_entropy(
+    logits: torch.Tensor,  # [B, K, T, V]
+    targets: torch.Tensor,  # [B, K, T] int64
+    loss_mask: torch.Tensor,  # [B, K, T] bool
+) -> tuple[torch.Tensor, torch.Tensor]:  # (sum of token losses, correct argmax count)
+    sel = logits[loss_mask].float()  # [N, V]
+    tgt = targets[loss_mask]  # [N]
+    loss = F.cross_entropy(sel, tgt, reduction="sum")
+    correct = (sel.argmax(-1) == tgt).sum()
+    return loss, correct
+
+
+def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Weight decay on matrices only: not on norms, biases, or the token / kit tables."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        skip = p.ndim < 2 or "tables" in name or "embedding" in name or "bias" in name
+        (no_decay if skip else decay).append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+class LMTrainer:
+    def __init__(
+        self,
+        tokens: str | Path,
+        out: str | Path,
+        cfg: LMTrainConfig,
+        preset: str = "tiny",
+        device: str = "cpu",
+        corpus: str | Path | None = None,
+        model_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
+        self.rank, self.world = _world()
+        if cfg.batch_size % self.world:
+            raise UserError(
+                f"--batch-size {cfg.batch_size} must divide among {self.world} processes"
+            )
+        self.cache = TokenCache.open(tokens)
+        root = corpus_root(self.cache, corpus)
+        self.kits = sorted({e.kit for e in self.cache})
+        train_entries = self.cache.select(split="train")
+        if not train_entries:
+            raise UserError(f"{tokens}: no entries with split 'train'")
+        self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root)
+        self.val_tracks = load_tracks(
+            self.cache, self.cache.select(split="validation"), self.kits, root
+        )
+        max_frames = cfg.max_frames or max_window_frames(self.train_tracks, cfg.window_beats)
+        self.sampler = WindowSampler(self.train_tracks, cfg.window_beats, max_frames, cfg.seed)
+        self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
+        meta = self.cache.meta
+        self.model_config = LMConfig.preset_config(
+            preset,
+            n_codebooks=int(meta["n_codebooks"]),  # type: ignore[arg-type]
+            codebook_size=int(meta["codebook_size"]),  # type: ignore[arg-type]
+            n_kits=len(self.kits),
+            max_frames=max_frames,
+            **(model_overrides or {}),
+        )
+        torch.manual_seed(cfg.seed)
+        self.model: DrumLM = build_model(self.model_config).to(self.device)
+        self.ddp: torch.nn.Module = self.model
+        if self.world > 1:
+            self.ddp = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        self.optimizer = torch.optim.AdamW(
+            decay_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas
+        )
+        self.step = 0
+        self.elapsed_s = 0.0
+        self.best_val = math.inf
+        self.bad_validations = 0
+        self.baseline_acc = self._frequency_baseline()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def _frequency_baseline(self) -> float | None:
+        """Validation accuracy of always guessing each level's most frequent train token."""
+        if not self.val_tracks:
+            return None
+        V = self.model_config.codebook_size
+        K = self.model_config.n_codebooks
+        counts = np.zeros((K, V), np.int64)
+        for t in self.train_tracks:
+            for k in range(K):
+                counts[k] += np.bincount(t.tokens[k].astype(np.int64), minlength=V)
+        mode = counts.argmax(1)  # [K]
+        hits = sum(int((t.tokens == mode[:, None]).sum()) for t in self.val_tracks)
+        total = sum(t.tokens.size for t in self.val_tracks)
+        return hits / total
+
+    def _local(self, batch: LMBatch) -> slice:
+        share = len(batch) // self.world
+        return slice(self.rank * share, (self.rank + 1) * share)
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoint"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out / "model"
+
+    def save(self) -> None:
+        if self.rank != 0:
+            return
+        tensors = prefixed("model", self.model.state_dict())
+        opt_t, opt_meta = flatten_optimizer("adamw", self.optimizer)
+        tensors.update(opt_t)
+        meta = {
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "best_val": self.best_val if math.isfinite(self.best_val) else None,
+            "bad_validations": self.bad_validations,
+            "train": asdict(self.cfg),
+            "model": self.model_config.to_dict(),
+            "optim": opt_meta,
+        }
+        save_checkpoint(self.checkpoint_dir, tensors, meta)
+
+    def resume(self) -> bool:
+        if not self.checkpoint_dir.exists():
+            return False
+        tensors, meta = load_checkpoint(self.checkpoint_dir)
+        if meta["model"] != self.model_config.to_dict():
+            raise UserError(
+                f"{self.checkpoint_dir}: the checkpoint's model config differs from this run's "
+                f"({meta['model']} vs {self.model_config.to_dict()}); use a new --out"
+            )
+        self.model.load_state_dict(unprefixed("model", tensors))
+        restore_optimizer("adamw", self.optimizer, tensors, meta["optim"])
+        self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
+        self.best_val = math.inf if meta["best_val"] is None else float(meta["best_val"])
+        self.bad_validations = int(meta["bad_validations"])
+        self._truncate_log()
+        return True
+
+    def _truncate_log(self) -> None:
+        """Drop log lines written after the checkpoint (a run killed between checkpoints),
+        so the resumed run's log reads as one uninterrupted run."""
+        path = self.out / "log.jsonl"
+        if self.rank != 0 or not path.is_file():
+            return
+        lines = path.read_text().splitlines()
+        keep = [line for line in lines if line.strip() and json.loads(line)["step"] <= self.step]
+        path.write_text("".join(line + "\n" for line in keep))
+
+    def model_info(self, card: dict[str, Any]) -> ModelInfo:
+        return ModelInfo(
+            config=self.model_config,
+            codec_id=self.cache.codec_id,
+            codec_config_hash=str(self.cache.meta["config_hash"]),
+            frame_rate=self.cache.frame_rate,
+            kits=tuple(self.kits),
+            window_beats=self.cfg.window_beats,
+            card=card,
+        )
+
+    def data_card(self, validation: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "token_cache": str(self.cache.root),
+            "corpus": str(self.cache.meta.get("source", "")),
+            "train_files": len(self.train_tracks),
+            "validation_files": len(self.val_tracks),
+            "train_hours": round(
+                sum(t.n_frames for t in self.train_tracks) / self.cache.frame_rate / 3600, 3
+            ),
+            "steps": self.step,
+            "train_seconds": round(self.elapsed_s),
+            "processes": self.world,
+            "train": asdict(self.cfg),
+            "validation": validation,
+        }
+
+    def export_model(self, validation: dict[str, Any]) -> None:
+        if self.rank == 0:
+            save_model(self.model_dir, self.model, self.model_info(self.data_card(validation)))
+
+    # -- training ----------------------------------------------------------------------------
+
+    def train_step(self) -> dict[str, float]:
+        cfg, V = self.cfg, self.model_config.codebook_size
+        batch = self.sampler.batch(self.step, cfg.batch_size)  # the global batch, on every rank
+        m = soundstorm_mask(
+            batch.tokens, batch.pad_mask, V, self.sampler.generator(self.step, 1), cfg.prompt_prob
+        )
+        n_global = int(m.loss_mask.sum())
+        local = self._local(batch)
+        b = batch.select(local).to(self.device)
+        inputs, loss_mask = m.inputs[local].to(self.device), m.loss_mask[local].to(self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.step, cfg)
+        # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
+        torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            logits = self.ddp(inputs, b.features, b.kit, b.pad_mask)  # [b, K, T, V]
+        loss_sum, correct = masked_cross_entropy(logits, b.tokens, loss_mask)
+        loss = loss_sum / max(1, n_global) * self.world
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        total_loss, total_correct = _all_sum(
+            [float(loss_sum.detach()), float(correct)], self.device
+        )
+        return {
+            "loss": total_loss / max(1, n_global),
+            "acc": total_correct / max(1, n_global),
+            "lr": lr_at(self.step - 1, cfg),
+            "grad_norm": float(grad_norm),
+        }
+
+    def _validation_batch(self, idx: list[int]) -> tuple[LMBatch, torch.Tensor, torch.Tensor]:
+        """Validation windows `idx` with masks drawn per window (from its index alone), so
+        the set of masks is the same however the windows are split among processes."""
+        V, max_frames = self.model_config.codebook_size, self.sampler.max_frames
+        windows = [self.val_windows[i] for i in idx]
+        batch = collate(self.val_tracks, windows, max_frames)
+        inputs = torch.full_like(batch.tokens, V)
+        loss_mask = torch.zeros_like(batch.tokens, dtype=torch.bool)
+        for j, i in enumerate(idx):
+            one = collate(self.val_tracks, [self.val_windows[i]], max_frames)
+            g = torch.Generator().manual_seed(self.cfg.seed * 7919 + i)
+            m = soundstorm_mask(one.tokens, one.pad_mask, V, g, self.cfg.prompt_prob)
+            n = one.tokens.shape[-1]
+            inputs[j, :, :n], loss_mask[j, :, :n] = m.inputs[0], m.loss_mask[0]
+        return batch, inputs, loss_mask
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, Any]:
+        """Masked loss and accuracy under the training mask (fixed draws per window), and the
+        seed paper's token accuracy: every token masked, one pass, argmax, per level."""
+        if not self.val_windows:
+            return {}
+        cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
+        self.model.eval()
+        sums = np.zeros(3 + 2 * K)  # loss, correct, count, per-level parallel correct, count
+        mine = list(range(self.rank, len(self.val_windows), self.world))
+        for j in range(0, len(mine), cfg.val_batch_size):
+            idx = mine[j : j + cfg.val_batch_size]
+            batch, inputs, loss_mask = self._validation_batch(idx)
+            b = batch.to(self.device)
+            loss_mask = loss_mask.to(self.device)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                logits = self.model(inputs.to(self.device), b.features, b.kit, b.pad_mask)
+                all_masked = torch.full_like(b.tokens, V)
+                par = self.model(all_masked, b.features, b.kit, b.pad_mask).argmax(-1)
+            loss, correct = masked_cross_entropy(logits, b.tokens, loss_mask)
+            sums[:3] += [float(loss), float(correct), float(loss_mask.sum())]
+            valid = ~b.pad_mask[:, None, :]  # [B, 1, T]
+            sums[3 : 3 + K] += ((par == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
+            sums[3 + K :] += float(valid.sum())
+        sums = np.array(_all_sum(sums.tolist(), self.device))
+        self.model.train()
+        per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K :])
+        return {
+            "loss": float(sums[0] / max(1, sums[2])),
+            "masked_acc": float(sums[1] / max(1, sums[2])),
+            "token_acc": float(per_level.mean()),
+            "token_acc_per_level": [round(float(a), 4) for a in per_level],
+            "baseline_acc": self.baseline_acc,
+        }
+
+    def run(self, progress: bool = True, until: int | None = None) -> dict[str, Any]:
+        """Train to cfg.steps (or stop after step `until`, as a killed run would, for tests
+        of resume) with validation, early stopping, checkpoints and the log."""
+        cfg = self.cfg
+        last_step = cfg.steps if until is None else min(until, cfg.steps)
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+        log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
+        bar = tqdm(
+            total=cfg.steps, initial=self.step, disable=not progress or self.rank != 0,
+            desc="train", unit="step",
+        )  # fmt: skip
+        last_val: dict[str, Any] = {}
+        stopped = False
+        self.model.train()
+        try:
+            while self.step < last_step and not stopped:
+                t0 = time.perf_counter()
+                logs = self.train_step()
+                self.elapsed_s += time.perf_counter() - t0
+                bar.update(1)
+                bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs['acc']:.3f}")
+                record: dict[str, Any] = {"step": self.step, **logs}
+                if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
+                    val = self.validate()
+                    if val:
+                        last_val = val
+                        record["validation"] = val
+                        if val["loss"] < self.best_val:
+                            self.best_val, self.bad_validations = val["loss"], 0
+                            self.export_model(val)
+                        else:
+                            self.bad_validations += 1
+                            stopped = 0 < cfg.patience <= self.bad_validations
+                        bar.write(
+                            f"step {self.step}: val loss {val['loss']:.3f}, token acc "
+                            f"{val['token_acc']:.3f} (baseline {val['baseline_acc']:.3f})"
+                            + (" - stopping early" if stopped else "")
+                        )
+                if log is not None:
+                    log.write(json.dumps(record) + "\n")
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or stopped:
+                    if log is not None:
+                        log.flush()
+                    self.save()
+        finally:
+            bar.close()
+            if log is not None:
+                log.close()
+        if not self.val_windows:
+            self.export_model({})
+        if self.world > 1:
+            dist.barrier()
+        return {"step": self.step, "stopped_early": stopped, "validation": last_val}
