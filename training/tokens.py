@@ -196,7 +196,7 @@ def tokenize(
     out.mkdir(parents=True, exist_ok=True)
     meta = _read_meta(out)
     if meta is None:
-        rec = codec_record(codec, str(index.root))
+        rec = codec_record(codec, str(index.root.resolve()))
         tmp = out / f".{CACHE_JSON}.tmp"
         tmp.write_text(json.dumps(rec, indent=2, sort_keys=True))
         os.replace(tmp, out / CACHE_JSON)
