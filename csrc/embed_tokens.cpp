@@ -34,6 +34,28 @@ DRUMGRID_CLONES void add_bf16(float* __restrict__ acc, const uint16_t* __restric
   }
 }
 
+// float32 fast path: out = cond + sum_k rows[k], a block of 32 lanes at a time so the running
+// sum stays in registers across the K rows (same addition order as the generic path).
+DRUMGRID_CLONES void sum_rows_f32(float* __restrict__ out, const float* __restrict__ cond,
+                                  const float* const* rows, int64_t K, int64_t D) {
+  constexpr int64_t W = 32;
+  int64_t d = 0;
+  for (; d + W <= D; d += W) {
+    float acc[W];
+    for (int64_t i = 0; i < W; ++i) acc[i] = cond[d + i];
+    for (int64_t k = 0; k < K; ++k) {
+      const float* __restrict__ r = rows[k] + d;
+      for (int64_t i = 0; i < W; ++i) acc[i] += r[i];
+    }
+    for (int64_t i = 0; i < W; ++i) out[d + i] = acc[i];
+  }
+  for (; d < D; ++d) {
+    float acc = cond[d];
+    for (int64_t k = 0; k < K; ++k) acc += rows[k][d];
+    out[d] = acc;
+  }
+}
+
 template <typename scalar_t>
 void add_row(float* acc, const scalar_t* row, int64_t D) {
   if constexpr (std::is_same_v<scalar_t, float>) {
@@ -43,6 +65,20 @@ void add_row(float* acc, const scalar_t* row, int64_t D) {
   } else {
     for (int64_t d = 0; d < D; ++d) acc[d] += static_cast<float>(row[d]);
   }
+}
+
+// out = cond + sum_k rows[k] for one frame, accumulated in float32 (acc: D floats of scratch).
+template <typename scalar_t>
+void sum_rows(scalar_t* out, const scalar_t* cond, const scalar_t* const* rows, int64_t K,
+              int64_t D, float* acc) {
+  for (int64_t d = 0; d < D; ++d) acc[d] = static_cast<float>(cond[d]);
+  for (int64_t k = 0; k < K; ++k) add_row(acc, rows[k], D);
+  for (int64_t d = 0; d < D; ++d) out[d] = static_cast<scalar_t>(acc[d]);
+}
+
+inline void sum_rows(float* out, const float* cond, const float* const* rows, int64_t K,
+                     int64_t D, float* /*acc*/) {
+  sum_rows_f32(out, cond, rows, K, D);
 }
 
 at::Tensor embed_tokens_cpu(const at::Tensor& tokens, const at::Tensor& tables,
@@ -76,18 +112,18 @@ at::Tensor embed_tokens_cpu(const at::Tensor& tokens, const at::Tensor& tables,
     const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, K * D));
     at::parallel_for(0, B * T, grain, [&](int64_t begin, int64_t end) {
       std::vector<float> acc(D);
+      std::vector<const scalar_t*> rows(K);
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / T, t = row % T;
-        const scalar_t* c = cond_p + row * D;
-        for (int64_t d = 0; d < D; ++d) acc[d] = static_cast<float>(c[d]);
         for (int64_t k = 0; k < K; ++k) {
           const int64_t id = tok_p[(b * K + k) * T + t];
           TORCH_CHECK(id >= 0 && id < V1, "embed_tokens: expected token ids in [0, ", V1 - 1,
                       "] (", V1 - 1, " = MASK), got ", id, " at (", b, ", ", k, ", ", t, ")");
-          add_row(acc.data(), tab_p + (k * V1 + id) * D, D);
+          rows[k] = tab_p + (k * V1 + id) * D;
         }
+        const scalar_t* c = cond_p + row * D;
         scalar_t* o = out_p + row * D;
-        for (int64_t d = 0; d < D; ++d) o[d] = static_cast<scalar_t>(acc[d]);
+        sum_rows(o, c, rows.data(), K, D, acc.data());
       }
     });
   });
