@@ -38,8 +38,9 @@ class DrumCodecModel(nn.Module):
             self.head.bias[:n_bins] = -5.0
 
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:  # [B, N] -> [B, T, D]
-        spec = self.stft(wave)
-        features = torch.log(spec.abs().clamp_min(1e-5))  # [B, F, T]
+        spec = torch.view_as_real(self.stft(wave))  # [B, F, T, 2]
+        # log |X| floored at 1e-5, from the power (cheaper than the complex abs's hypot)
+        features = 0.5 * torch.log(spec.square().sum(-1).clamp_min(1e-10))  # [B, F, T]
         return self.encoder(features)
 
     def synthesise(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T * hop]
