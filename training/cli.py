@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
     "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
+    "eval": ("drumgrid.training.commands.eval", "score a model with the research's metrics"),
 }
 
 

@@ -1,0 +1,165 @@
+"""Train -> eval end to end on a tiny real corpus: synthesised drum audio with its MIDI, a
+random tiny drum codec saved to a folder, a debug model trained for a few steps, then
+`drumgrid eval` (issue 6: `make test` covers a tiny train -> eval run in under two minutes).
+
+The audio is made here with numpy (a decaying sine for kicks, noise bursts for the rest),
+so the test needs neither FluidSynth nor SoundFonts, and the reference row's onset numbers
+are known to be near perfect.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from drumgrid.server.codecs import build_random, load_codec
+from drumgrid.server.drum_codec.export import save_codec
+from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
+from drumgrid.server.midi_io import write_midi
+from drumgrid.server.performance import Hit, Performance, TempoMap, TimeSignature
+from drumgrid.training.cli import main
+from drumgrid.training.egmd import EGMD_COLUMNS, EGMDIndex
+from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
+from drumgrid.training.tokens import tokenize
+
+SR = 44100
+KITS = ("bright", "dark")
+CLASSES = (DrumClass.KICK, DrumClass.SNARE, DrumClass.HIHAT_CLOSED)
+
+
+def _groove(rng: np.random.Generator, bpm: float, bars: int) -> Performance:
+    hits = []
+    step_s = 60.0 / bpm / 4
+    for step in range(bars * 16):
+        for cls, p in zip(CLASSES, (0.3, 0.2, 0.6), strict=True):
+            if (cls == DrumClass.KICK and step % 8 == 0) or rng.random() < p:
+                t = step * step_s + rng.uniform(0, 0.008)
+                hits.append(Hit(t, CLASS_TO_GM_PITCH[cls], cls, int(rng.integers(30, 127))))
+    return Performance(tuple(hits), TempoMap.constant(bpm), (TimeSignature(0.0, 4, 4),), bars * 4)
+
+
+def _synth(perf: Performance, kit: str, tail_s: float = 0.5) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    x = np.zeros(int((perf.length_s + tail_s) * SR))
+    dark = kit == "dark"
+    for h in perf.hits:
+        n = int(0.25 * SR)
+        t = np.arange(n) / SR
+        if h.drum_class == DrumClass.KICK:
+            f = (45 if dark else 60) + 80 * np.exp(-t / 0.02)
+            y = np.sin(2 * np.pi * np.cumsum(f) / SR) * np.exp(-t / 0.12)
+        elif h.drum_class == DrumClass.SNARE:
+            y = rng.standard_normal(n) * np.exp(-t / (0.09 if dark else 0.05))
+        else:
+            y = np.diff(rng.standard_normal(n + 1)) * np.exp(-t / (0.04 if dark else 0.02)) * 0.5
+        s = round(h.time_s * SR)
+        x[s : s + n] += (h.velocity / 127) ** 1.5 * y[: len(x) - s]
+    return 0.5 * x / max(1e-9, np.abs(x).max())
+
+
+def _corpus(root: Path, n_train: int = 4, n_val: int = 2) -> EGMDIndex:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n_train + n_val):
+        bpm = float(rng.choice([100.0, 120.0]))
+        perf = _groove(rng, bpm, bars=2)
+        for kit in KITS:  # E-GMD keeps one MIDI file per audio file
+            midi = f"drummer1/s1/{i}_rock_{int(bpm)}_beat_4-4_{kit}.mid"
+            audio = midi.replace(".mid", ".wav")
+            (root / midi).parent.mkdir(parents=True, exist_ok=True)
+            write_midi(perf, root / midi)
+            wave = _synth(perf, kit)
+            sf.write(root / audio, wave, SR)
+            rows.append({
+                "drummer": "drummer1", "session": "drummer1/s1", "id": f"drummer1/s1/{i}",
+                "style": "rock", "bpm": str(bpm), "beat_type": "beat", "time_signature": "4-4",
+                "duration": str(len(wave) / SR), "midi_filename": midi, "audio_filename": audio,
+                "split": "train" if i < n_train else "validation", "kit_name": kit,
+            })  # fmt: skip
+    with (root / "corpus.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=EGMD_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    return EGMDIndex.read(root)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> dict[str, Path]:
+    """corpus -> codec folder -> token cache -> a model trained for a few steps."""
+    root = tmp_path_factory.mktemp("eval")
+    index = _corpus(root / "corpus")
+    codec_dir = save_codec(build_random("drumgrid-drums").model, root / "codec")  # type: ignore[attr-defined]
+    codec = load_codec("drumgrid-drums", codec_dir)  # the hash a user's --codec-path gives
+    tokenize(index, codec, root / "tokens", progress=False)
+    cfg = LMTrainConfig(steps=30, batch_size=4, lr=3e-3, warmup_steps=3, validate_every=30,
+                        checkpoint_every=30, val_windows=8)  # fmt: skip
+    LMTrainer(root / "tokens", root / "train", cfg, preset="debug").run(progress=False)
+    return {"root": root, "codec": codec_dir, "tokens": root / "tokens",
+            "model": root / "train" / "model"}  # fmt: skip
+
+
+def test_train_then_eval_end_to_end(run, capsys):
+    out = run["root"] / "eval"
+    args = ["eval", "--model", str(run["model"]), "--tokens", str(run["tokens"]),
+            "--out", str(out), "--codec-path", str(run["codec"]), "--max-windows", "4",
+            "--steps", "2", "--plots", "2", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "iterative" in printed and "report:" in printed
+
+    m = json.loads((out / "metrics.json").read_text())
+    assert list(m["rows"]) == ["reference", "ceiling", "parallel", "iterative"]
+    assert m["n_windows"] == 4 and m["kits"] == list(KITS) and m["reference"] == "corpus audio"
+    assert set(m["per_kit"]) == set(KITS)
+    ref, ceil, par, it = (m["rows"][r] for r in ("reference", "ceiling", "parallel", "iterative"))
+    # The corpus audio is the detector's ceiling: most synthesised hits are found (quiet
+    # hi-hats in a loud snare's tail are not), and those found are on time.
+    assert ref["onset_f1"] > 0.75 and ref["timing_error_ms_median"] < 2.0
+    assert m["empty_windows_dropped"] > 0  # the files' trailing silence
+    assert ref["velocity_rank_corr"] > 0.8
+    assert ref["mel_mae_db"] is None  # the reference is not compared with itself
+    for row in (ceil, par, it):
+        assert 0.0 <= row["onset_f1"] <= 1.0
+        assert row["mel_mae_db"] > 0 and row["spectral_convergence"] >= 0
+        assert -1.0 <= row["envelope_correlation"] <= 1.0
+        assert row["tter_mae_db"] >= 0 and -1.0 <= row["flux_cosine"] <= 1.0
+    assert "token_acc" not in ceil
+    assert 0.0 <= par["token_acc"] <= 1.0 and 0.0 <= it["token_acc"] <= 1.0
+    assert len(par["token_acc_per_level"]) == 8
+    assert 0 < par["nll"] < 2 * np.log(1024)  # trained a little: below twice chance
+    # Parallel decoding is the argmax of the same all-masked logits the NLL is taken from.
+    for w in m["windows"]:
+        p = w["rows"]["parallel"]
+        assert p["token_acc"] == pytest.approx(p["logit_token_acc"], abs=1e-3)
+    assert set(par["class_onset_recall"]) >= {"kick", "snare", "hihat_closed"}
+    assert all(set(w["rows"]) == set(m["rows"]) for w in m["windows"])
+
+    report = (out / "report.md").read_text()
+    assert "## Per kit" in report and all(f"| {k} | iterative |" in report for k in KITS)
+    assert "## Definitions" in report and "velocity > 0.3" in report
+    pngs = sorted((out / "plots").glob("*.png"))
+    assert [p.name for p in pngs] == ["class_onset_recall.png", "window_000.png", "window_001.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+               for p in pngs)  # fmt: skip
+    assert all(p in report for p in m["plots"])
+
+
+def test_eval_refuses_a_codec_of_other_weights(run, tmp_path, capsys):
+    other = save_codec(build_random("drumgrid-drums", seed=1).model, tmp_path / "other")  # type: ignore[attr-defined]
+    args = ["eval", "--model", str(run["model"]), "--tokens", str(run["tokens"]),
+            "--out", str(tmp_path / "e"), "--codec-path", str(other)]  # fmt: skip
+    assert main(args) == 2
+    assert "config hash" in capsys.readouterr().err
+
+
+def test_eval_refuses_a_missing_split(run, tmp_path, capsys):
+    args = ["eval", "--model", str(run["model"]), "--tokens", str(run["tokens"]),
+            "--out", str(tmp_path / "e"), "--codec-path", str(run["codec"]),
+            "--split", "test"]  # fmt: skip
+    assert main(args) == 2
+    assert "no entries of split 'test'" in capsys.readouterr().err

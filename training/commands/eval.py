@@ -1,0 +1,116 @@
+"""`drumgrid eval`: score a trained model on a token cache's split with the research's metrics
+(training/evaluate.py): metrics.json, report.md with a per-kit table, and plots."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a model folder (RUN/model from `drumgrid train`)",
+    )
+    parser.add_argument(
+        "--tokens",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a token cache of the model's codec (`drumgrid tokenize`)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="where metrics.json, report.md and plots/ go",
+    )
+    parser.add_argument("--split", default="validation", help="the cache's split to score")
+    parser.add_argument("--decoding", choices=("parallel", "iterative", "both"), default="both")
+    parser.add_argument(
+        "--codec-path",
+        type=Path,
+        metavar="DIR",
+        help="the codec's weights (default: the registry's for the model's codec)",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        metavar="DIR",
+        help="the corpus with the MIDI and audio (default: the cache's own)",
+    )
+    parser.add_argument(
+        "--max-windows",
+        type=int,
+        default=32,
+        metavar="N",
+        help="windows of the model's window_beats, spread over the split",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=8,
+        metavar="S",
+        help="iterative decoding: steps per codebook level",
+    )
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=0, help="window i decodes with seed + i")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="B")
+    parser.add_argument(
+        "--plots", type=int, default=3, metavar="N", help="windows to draw as spectrograms"
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from drumgrid.training.evaluate import EvalConfig, evaluate, summary_lines
+
+    if args.max_windows < 1 or args.steps < 1 or args.batch_size < 1 or args.plots < 0:
+        raise UserError(
+            "expected --max-windows, --steps and --batch-size >= 1 and --plots >= 0, got "
+            f"{args.max_windows}, {args.steps}, {args.batch_size}, {args.plots}"
+        )
+    if not (args.temperature >= 0 and 0 < args.top_p <= 1):
+        raise UserError(
+            f"expected --temperature >= 0 and --top-p in (0, 1], got {args.temperature}, "
+            f"{args.top_p}"
+        )
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    decodings = ("parallel", "iterative") if args.decoding == "both" else (args.decoding,)
+    cfg = EvalConfig(
+        split=args.split,
+        decodings=decodings,
+        max_windows=args.max_windows,
+        steps=args.steps,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        n_plots=args.plots,
+        device=args.device,
+    )
+    result = evaluate(
+        args.model,
+        args.tokens,
+        args.out,
+        cfg,
+        args.codec_path,
+        args.corpus,
+        progress=not args.no_progress,
+    )
+    print("\n".join(summary_lines(result)))
+    print(f"report: {args.out / 'report.md'}")
+    return 0

@@ -1,0 +1,923 @@
+"""Evaluation of a grid-to-tokens model on the windows of a token cache's split, with the
+research's metrics (training/metrics.py), so every number compares with the seed paper's
+and every gap to a ceiling is visible.
+
+Rows, each rendered for the same windows (the trainer's fixed validation windows: the
+split's files cut into back-to-back windows of the model's `window_beats`, thinned evenly):
+
+- reference: the corpus's own audio of the window, when the files are there. Scored only
+  against the grid; it is the onset detector's ceiling (a perfect render scores this).
+- ceiling: the codec's decoding of the true tokens: the best any token model can do.
+- parallel: every token masked, one pass, argmax (the seed paper's method).
+- iterative: coarse-to-fine confidence-based decoding (server/decoding.py).
+
+Audio metrics (mel MAE, MR-STFT SC, envelope correlation, TTER, flux cosine) compare each
+row with the reference audio; without audio files in the corpus the ceiling stands in as
+the reference (the report says which). Grid metrics compare each row with the MIDI.
+
+Pooling over windows: onset precision / recall / F1 and per-class recall pool the counts of
+every window (a window with two hits weighs less than one with forty); timing errors pool
+every matched pair; the rank correlation averages windows weighted by their scored hits;
+the audio-to-audio metrics and token metrics are means over windows (tokens: over tokens).
+
+Outputs under OUT: metrics.json, report.md, plots/*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.registry import load_codec
+from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.decoding import DecodeOptions, decode
+from drumgrid.server.drums import CLASS_LABELS, N_CLASSES
+from drumgrid.server.errors import UserError
+from drumgrid.server.midi_io import read_midi
+from drumgrid.server.model import DrumLM, ModelInfo, load_model
+from drumgrid.server.performance import Performance
+from drumgrid.training import metrics as M
+from drumgrid.training.lm.data import Track, corpus_root, fixed_windows
+from drumgrid.training.tokens import TokenCache, TokenEntry, read_audio
+
+ROWS = ("reference", "ceiling", "parallel", "iterative")
+AUDIO_METRICS = (
+    "mel_mae_db",
+    "spectral_convergence",
+    "envelope_correlation",
+    "tter_mae_db",
+    "flux_cosine",
+)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    split: str = "validation"
+    decodings: tuple[str, ...] = ("parallel", "iterative")
+    max_windows: int = 32
+    steps: int = 8  # iterative: steps per level
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0  # window i decodes with seed + i
+    batch_size: int = 8
+    n_plots: int = 3
+    device: str = "cpu"
+
+    def decode_options(self, method: str) -> DecodeOptions:
+        if method == "parallel":
+            return DecodeOptions(method="parallel")
+        return DecodeOptions(
+            method="iterative",
+            steps=self.steps,
+            temperature=self.temperature,
+            top_k=self.top_k,
+            top_p=self.top_p,
+            seed=self.seed,
+        )
+
+
+@dataclass
+class EvalTrack:
+    entry: TokenEntry
+    track: Track
+    performance: Performance
+    audio_path: Path | None  # the corpus's audio, when it is there
+
+
+@dataclass
+class EvalWindow:
+    index: int
+    track: int  # index into the EvalTracks
+    f0: int
+    n: int  # frames
+    grid_times: np.ndarray  # [H] seconds from the window's start
+    grid_classes: np.ndarray  # [H]
+    grid_velocities: np.ndarray  # [H] MIDI 1..127
+    audio: dict[str, np.ndarray] = field(default_factory=dict)  # row -> wave (plots only)
+    onsets: dict[str, np.ndarray] = field(default_factory=dict)  # row -> detected seconds
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def open_inputs(
+    model_dir: Path, tokens_dir: Path, codec_path: Path | None, device: str
+) -> tuple[DrumLM, ModelInfo, TokenCache, Codec]:
+    """Model, cache and codec, refusing any pair that does not share one token space."""
+    model, info = load_model(model_dir, device)
+    cache = TokenCache.open(tokens_dir)
+    if (cache.codec_id, str(cache.meta["config_hash"])) != (info.codec_id, info.codec_config_hash):
+        raise UserError(
+            f"{tokens_dir} holds tokens of codec {cache.codec_id} ({cache.meta['config_hash']}), "
+            f"the model was trained on {info.codec_id} ({info.codec_config_hash}); "
+            "evaluate on a cache made with the model's codec"
+        )
+    codec = load_codec(info.codec_id, codec_path, device)
+    if codec.config_hash != info.codec_config_hash:
+        raise UserError(
+            f"codec {info.codec_id}{f' from {codec_path}' if codec_path else ''} has config hash "
+            f"{codec.config_hash}, the model's tokens came from {info.codec_config_hash} (other "
+            "weights); pass --codec-path with the codec the token cache was made with"
+        )
+    if abs(codec.frame_rate - cache.frame_rate) > 1e-6:
+        raise UserError(
+            f"codec frame rate {codec.frame_rate}, cache frame rate {cache.frame_rate}; "
+            "they must agree"
+        )
+    return model, info, cache, codec
+
+
+def load_eval_tracks(
+    cache: TokenCache, info: ModelInfo, split: str, root: Path
+) -> tuple[list[EvalTrack], list[str]]:
+    """The split's entries whose kit the model knows (and the names of the skipped kits)."""
+    entries = cache.select(split=split)
+    if not entries:
+        splits = sorted({e.split for e in cache})
+        raise UserError(f"{cache.root}: no entries of split {split!r} (it has {splits})")
+    skipped = sorted({e.kit for e in entries if e.kit not in info.kits})
+    out = []
+    for e in entries:
+        if e.kit not in info.kits:
+            continue
+        perf = read_midi(root / e.midi_filename)
+        tokens = np.asarray(cache.tokens(e))
+        kit = info.kit_index(e.kit)
+        cond = frame_conditioning(perf, cache.frame_rate, 0, tokens.shape[1], kit=kit)
+        track = Track(
+            e.audio_filename, tokens, cond.features, kit, perf.tempo_map, cache.frame_rate
+        )
+        audio = root / e.audio_filename
+        out.append(EvalTrack(e, track, perf, audio if audio.is_file() else None))
+    if not out:
+        raise UserError(
+            f"{cache.root}: no {split} entries of the model's kits ({', '.join(info.kits)}); "
+            f"the split has {', '.join(skipped)}"
+        )
+    return out, skipped
+
+
+def make_windows(
+    tracks: list[EvalTrack], window_beats: float, max_windows: int, max_frames: int
+) -> tuple[list[EvalWindow], int]:
+    """The trainer's window construction (every file cut into back-to-back windows of
+    `window_beats`), less the windows without a single grid onset (a file's trailing
+    silence: nothing to render, and every metric against silence is undefined), thinned
+    evenly to `max_windows`. Returns (windows, how many empty ones were dropped)."""
+    frame_rate = tracks[0].track.frame_rate
+    candidates, dropped = [], 0
+    for i, f0, f1 in fixed_windows([t.track for t in tracks], window_beats, 1 << 30):
+        n = min(f1 - f0, max_frames)
+        t0, t1 = f0 / frame_rate, (f0 + n) / frame_rate
+        hits = [h for h in tracks[i].performance.hits if t0 <= h.time_s < t1]
+        if hits:
+            candidates.append((i, f0, n, t0, hits))
+        else:
+            dropped += 1
+    if len(candidates) > max_windows:
+        keep = np.linspace(0, len(candidates) - 1, num=max_windows).round().astype(int)
+        candidates = [candidates[j] for j in keep]
+    out = []
+    for w, (i, f0, n, t0, hits) in enumerate(candidates):
+        out.append(
+            EvalWindow(
+                w, i, f0, n,
+                np.array([h.time_s - t0 for h in hits], np.float64),
+                np.array([int(h.drum_class) for h in hits], np.int64),
+                np.array([h.velocity for h in hits], np.int64),
+            )
+        )  # fmt: skip
+    return out, dropped
+
+
+# -- rendering and scoring --------------------------------------------------------------------
+
+
+def reference_audio(track: EvalTrack, window: EvalWindow, codec: Codec) -> np.ndarray | None:
+    if track.audio_path is None:
+        return None
+    wave = _read_cached(track.audio_path, codec.sample_rate)
+    a, n = window.f0 * codec.hop_length, window.n * codec.hop_length
+    seg = wave[a : a + n]
+    return np.pad(seg, (0, n - len(seg))) if len(seg) < n else seg
+
+
+_AUDIO_CACHE: dict[tuple[Path, int], np.ndarray] = {}
+
+
+def _read_cached(path: Path, sample_rate: int) -> np.ndarray:
+    """A file's audio, kept while its windows are scored (windows come in file order)."""
+    key = (path, sample_rate)
+    if key not in _AUDIO_CACHE:
+        _AUDIO_CACHE.clear()
+        _AUDIO_CACHE[key] = read_audio(path, sample_rate)
+    return _AUDIO_CACHE[key]
+
+
+def score_audio(
+    audio: np.ndarray, reference: np.ndarray | None, window: EvalWindow, sr: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """One row's metrics for one window, and its detected (refined) onsets."""
+    onsets = M.detect_onsets(audio, sr, refine=True)
+    paper = M.paper_onset_score(window.grid_times, window.grid_velocities, onsets)
+    classes = M.class_onset_recall(
+        window.grid_times, window.grid_classes, window.grid_velocities, onsets, N_CLASSES
+    )
+    rank = M.velocity_loudness_correlation(
+        audio, sr, window.grid_times, window.grid_velocities, window.grid_classes
+    )
+    out: dict[str, Any] = {
+        "onset_f1": paper.f1,
+        "onset_precision": paper.precision,
+        "onset_recall": paper.recall,
+        "n_grid_onsets": paper.n_reference,
+        "n_detected": paper.n_estimate,
+        "n_matched": paper.n_matched,
+        "n_quiet_detections": M.quiet_detections(window.grid_times, window.grid_velocities, onsets),
+        "timing_errors_ms": [round(float(e), 3) for e in paper.signed_errors_ms],
+        "class_hits": [c.n_hits for c in classes],
+        "class_found": [c.n_found for c in classes],
+        "velocity_rank_corr": rank.rho,
+        "velocity_rank_hits": rank.n_hits,
+    }
+    if reference is not None:
+        out.update(
+            mel_mae_db=M.mel_mae_db(reference, audio, sr),
+            spectral_convergence=M.spectral_convergence(reference, audio),
+            envelope_correlation=M.envelope_correlation(reference, audio, sr),
+            tter_mae_db=M.tter_mae_db(reference, audio, sr),
+            flux_cosine=M.flux_cosine(reference, audio, sr),
+        )
+    return out, onsets
+
+
+def _batch(
+    tracks: list[EvalTrack], windows: Sequence[EvalWindow]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """tokens [B, K, T], features [B, T, F], kit [B], pad_mask [B, T] of the windows."""
+    T = max(w.n for w in windows)
+    K, F = tracks[0].track.tokens.shape[0], tracks[0].track.features.shape[1]
+    tokens = np.zeros((len(windows), K, T), np.int64)
+    feats = np.zeros((len(windows), T, F), np.float32)
+    pad = np.ones((len(windows), T), bool)
+    kit = np.zeros(len(windows), np.int64)
+    for b, w in enumerate(windows):
+        tr = tracks[w.track].track
+        tokens[b, :, : w.n] = tr.tokens[:, w.f0 : w.f0 + w.n]
+        feats[b, : w.n] = tr.features[w.f0 : w.f0 + w.n]
+        pad[b, : w.n] = False
+        kit[b] = tr.kit
+    return (
+        torch.from_numpy(tokens),
+        torch.from_numpy(feats),
+        torch.from_numpy(kit),
+        torch.from_numpy(pad),
+    )
+
+
+def evaluate(
+    model_dir: str | Path,
+    tokens_dir: str | Path,
+    out_dir: str | Path,
+    cfg: EvalConfig = EvalConfig(),
+    codec_path: str | Path | None = None,
+    corpus: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Render and score every window for every row; write metrics.json, report.md, plots."""
+    from tqdm import tqdm
+
+    for d in cfg.decodings:
+        if d not in ("parallel", "iterative"):
+            raise UserError(f"unknown decoding {d!r}; expected parallel or iterative")
+    started = time.perf_counter()
+    out = Path(out_dir)
+    model, info, cache, codec = open_inputs(
+        Path(model_dir), Path(tokens_dir), Path(codec_path) if codec_path else None, cfg.device
+    )
+    root = corpus_root(cache, corpus)
+    tracks, skipped_kits = load_eval_tracks(cache, info, cfg.split, root)
+    windows, n_empty = make_windows(
+        tracks, info.window_beats, cfg.max_windows, info.config.max_frames
+    )
+    if not windows:
+        raise UserError(f"{tokens_dir}: no window of split {cfg.split!r} has a grid onset")
+    has_audio = all(t.audio_path is not None for t in tracks)
+    rows = (["reference"] if has_audio else []) + ["ceiling", *cfg.decodings]
+    sr, hop, V = codec.sample_rate, codec.hop_length, model.codebook_size
+
+    per_window: list[dict[str, Any]] = [
+        {
+            "window": w.index,
+            "file": tracks[w.track].entry.audio_filename,
+            "kit": tracks[w.track].entry.kit,
+            "start_s": round(w.f0 / cache.frame_rate, 4),
+            "end_s": round((w.f0 + w.n) / cache.frame_rate, 4),
+            "n_frames": w.n,
+            "rows": {},
+        }
+        for w in windows
+    ]
+    bar = tqdm(
+        total=len(windows) * len(rows), desc="eval render", unit="window", disable=not progress
+    )
+    plot_ids = set(_plot_choice(windows, tracks, cfg.n_plots))
+    decode_s = {d: 0.0 for d in cfg.decodings}
+    try:
+        for b0 in range(0, len(windows), cfg.batch_size):
+            batch = windows[b0 : b0 + cfg.batch_size]
+            true, feats, kit, pad = _batch(tracks, batch)
+            valid = ~pad.numpy()  # [B, T]
+            with torch.no_grad():
+                logits = (
+                    model(
+                        torch.full_like(true, V).to(model.tables.device),
+                        feats.to(model.tables.device),
+                        kit.to(model.tables.device),
+                        pad.to(model.tables.device),
+                    )
+                    .float()
+                    .cpu()
+                    .numpy()
+                )
+            # [B, K, T, V]
+            decoded: dict[str, torch.Tensor] = {"ceiling": true}
+            for d in cfg.decodings:
+                t0 = time.perf_counter()
+                decoded[d] = decode(
+                    model,
+                    feats,
+                    kit,
+                    cfg.decode_options(d),
+                    pad_mask=pad,
+                    seeds=[cfg.seed + w.index for w in batch],
+                ).cpu()
+                decode_s[d] += time.perf_counter() - t0
+            waves = {
+                row: codec.decode_batch(decoded[row]).cpu().numpy()  # [B, T * hop]
+                for row in rows
+                if row != "reference"
+            }
+            for j, w in enumerate(batch):
+                ref = reference_audio(tracks[w.track], w, codec)
+                audio_of = {
+                    row: ref if row == "reference" else waves[row][j, : w.n * hop] for row in rows
+                }
+                # What the audio metrics compare with: the corpus audio, else the ceiling.
+                compare = ref if has_audio else audio_of["ceiling"]
+                rec = per_window[w.index]["rows"]
+                for row in rows:
+                    audio = audio_of[row]
+                    assert audio is not None
+                    trivial = row == "reference" or (row == "ceiling" and not has_audio)
+                    scores, onsets = score_audio(audio, None if trivial else compare, w, sr)
+                    if row in decoded:
+                        scores.update(
+                            _token_scores(row, decoded[row][j], true[j], valid[j], logits[j])
+                        )
+                    rec[row] = scores
+                    if w.index in plot_ids:
+                        w.audio[row], w.onsets[row] = np.asarray(audio), onsets
+                    bar.update(1)
+    finally:
+        bar.close()
+
+    kits = sorted({r["kit"] for r in per_window})
+    summary = {row: _aggregate([r["rows"][row] for r in per_window]) for row in rows}
+    by_kit = {
+        kit: {
+            row: _aggregate([r["rows"][row] for r in per_window if r["kit"] == kit]) for row in rows
+        }
+        for kit in kits
+    }
+    result = {
+        "model": str(model_dir),
+        "tokens": str(tokens_dir),
+        "split": cfg.split,
+        "codec": {
+            "id": info.codec_id,
+            "config_hash": info.codec_config_hash,
+            "sample_rate": sr,
+            "frame_rate": codec.frame_rate,
+        },
+        "config": asdict(cfg),
+        "reference": "corpus audio" if has_audio else "codec reconstruction (ceiling)",
+        "n_windows": len(windows),
+        "n_files": len({w.track for w in windows}),
+        "empty_windows_dropped": n_empty,
+        "window_beats": info.window_beats,
+        "kits": kits,
+        "skipped_kits": skipped_kits,
+        "frequency_baseline_acc": info.card.get("validation", {}).get("baseline_acc"),
+        "decode_seconds": {d: round(s, 3) for d, s in decode_s.items()},
+        "audio_seconds": round(sum(w.n for w in windows) * hop / sr, 3),
+        "rows": summary,
+        "per_kit": by_kit,
+        "windows": per_window,
+        "seconds": 0.0,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(
+        out / "plots", windows, tracks, per_window, summary, rows, sr, cache.frame_rate
+    )
+    result["plots"] = [str(p.relative_to(out)) for p in plots]
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    _write_json(out / "metrics.json", result)
+    (out / "report.md").write_text(render_report(result))
+    return result
+
+
+def _token_scores(
+    row: str, decoded: torch.Tensor, true: torch.Tensor, valid: np.ndarray, logits: np.ndarray
+) -> dict[str, Any]:
+    """Token accuracy of the row's tokens (for parallel: the seed paper's token accuracy) and,
+    for parallel, the NLL of the true tokens under the one-pass, all-masked logits."""
+    if row == "ceiling":
+        return {}
+    K = true.shape[0]
+    mask = np.broadcast_to(valid[None, :], (K, valid.shape[0]))  # [K, T]
+    out: dict[str, Any] = {
+        "n_tokens": int(mask.sum()),
+        "token_acc": float((decoded.numpy() == true.numpy())[mask].mean()),
+        "token_acc_per_level": M.per_level_accuracy(decoded.numpy(), true.numpy(), valid),
+    }
+    if row == "parallel":
+        out["nll"] = M.token_nll(logits, true.numpy(), mask)
+        out["logit_token_acc"] = M.token_accuracy(logits, true.numpy(), mask)
+    return out
+
+
+def _plot_choice(windows: list[EvalWindow], tracks: list[EvalTrack], n: int) -> list[int]:
+    """Up to n windows with onsets, spread over kits first, then over the list."""
+    with_hits = [w for w in windows if len(w.grid_times)]
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for w in with_hits:  # one per kit first
+        if len(chosen) < n and tracks[w.track].track.kit not in seen:
+            seen.add(tracks[w.track].track.kit)
+            chosen.append(w.index)
+    rest = [w.index for w in with_hits if w.index not in chosen]
+    if len(chosen) < n and rest:
+        picks = np.linspace(0, len(rest) - 1, num=min(n - len(chosen), len(rest))).round()
+        chosen += [rest[int(i)] for i in picks]
+    return chosen[:n]
+
+
+# -- aggregation ------------------------------------------------------------------------------
+
+
+def _mean(values: list[float]) -> float | None:
+    v = [x for x in values if x is not None and math.isfinite(x)]
+    return float(np.mean(v)) if v else None
+
+
+def _aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool one row's window records (see the module docstring for how each is pooled)."""
+    if not records:
+        return {}
+    n_ref = sum(r["n_grid_onsets"] for r in records)
+    n_est = sum(r["n_detected"] for r in records)
+    n_match = sum(r["n_matched"] for r in records)
+    p = n_match / n_est if n_est else 0.0
+    rc = n_match / n_ref if n_ref else 0.0
+    n_quiet = sum(r["n_quiet_detections"] for r in records)
+    pq = n_match / (n_est - n_quiet) if n_est > n_quiet else 0.0
+    errors = np.array([e for r in records for e in r["timing_errors_ms"]], np.float64)
+    hits = np.sum([r["class_hits"] for r in records], axis=0)
+    found = np.sum([r["class_found"] for r in records], axis=0)
+    w = np.array([r["velocity_rank_hits"] for r in records], np.float64)
+    rho = np.array([r["velocity_rank_corr"] for r in records], np.float64)
+    ok = (w > 0) & np.isfinite(rho)
+    out: dict[str, Any] = {
+        "n_windows": len(records),
+        "onset_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
+        "onset_precision": p,
+        "onset_recall": rc,
+        "onset_f1_quiet_excused": 2 * pq * rc / (pq + rc) if pq + rc else 0.0,
+        "n_grid_onsets": n_ref,
+        "n_detected": n_est,
+        "timing_error_ms_median": float(np.median(np.abs(errors))) if len(errors) else None,
+        "timing_error_ms_mean": float(np.mean(np.abs(errors))) if len(errors) else None,
+        "timing_bias_ms": float(np.mean(errors)) if len(errors) else None,
+        "velocity_rank_corr": float((rho[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else None,
+        "class_onset_recall": {
+            label: (float(f / h) if h else None)
+            for label, h, f in zip(CLASS_LABELS, hits, found, strict=True)
+        },
+        "class_onset_hits": {label: int(h) for label, h in zip(CLASS_LABELS, hits, strict=True)},
+    }
+    for key in AUDIO_METRICS:
+        out[key] = _mean([r.get(key) for r in records])
+    if "token_acc" in records[0]:
+        n = np.array([r["n_tokens"] for r in records], np.float64)
+        out["token_acc"] = float(np.dot([r["token_acc"] for r in records], n) / n.sum())
+        levels = np.array([r["token_acc_per_level"] for r in records], np.float64)
+        out["token_acc_per_level"] = [
+            round(float(a), 4) for a in (levels * n[:, None]).sum(0) / n.sum()
+        ]
+    if "nll" in records[0]:
+        n = np.array([r["n_tokens"] for r in records], np.float64)
+        out["nll"] = float(np.dot([r["nll"] for r in records], n) / n.sum())
+    return out
+
+
+def _clean(x: Any) -> Any:
+    """NaN / inf -> None, numpy scalars -> Python: strict JSON."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(_clean(data), indent=1, allow_nan=False))
+    tmp.replace(path)
+
+
+# -- report -----------------------------------------------------------------------------------
+
+DEFINITIONS = (
+    (
+        "token acc",
+        "share of decoded tokens equal to the true ones; for parallel the seed "
+        "paper's: every token masked, one pass, argmax",
+    ),
+    (
+        "NLL",
+        "mean negative log-likelihood (nats) of the true tokens under the one-pass, "
+        "all-masked logits",
+    ),
+    (
+        "onset F1 / P / R",
+        "the seed paper's: grid onsets with velocity > 0.3 (MIDI >= 39) "
+        "against librosa onsets of the audio, one-to-one within +-50 ms (mir_eval); grid onsets "
+        "under 30 ms apart count as one event (the detector's minimum gap); counts pooled over "
+        "windows",
+    ),
+    (
+        "F1 quiet excused",
+        "onset F1 with precision taken over the detections that do not sit on a left-out "
+        "quiet grid onset (velocity <= 0.3): the strict definition counts an audible ghost "
+        "note as a false positive",
+    ),
+    (
+        "timing ms",
+        "median |detected - grid| of the matched onsets, detected onsets refined to "
+        "the sample-accurate attack (steepest rise of a 2 ms trailing energy envelope); bias = "
+        "mean signed error (positive: late)",
+    ),
+    (
+        "vel rho",
+        "Spearman rank correlation of grid velocity with the audio's peak 5 ms RMS "
+        "in [t - 5 ms, t + 50 ms], within each class (>= 3 hits, >1 velocity), averaged "
+        "weighted by hits",
+    ),
+    (
+        "class recall",
+        'per-class onset "F1": which piece made an onset cannot be told from '
+        "a mix, so it is the recall of the class's grid onsets (velocity > 0.3) against all "
+        "detected onsets, +-50 ms",
+    ),
+    (
+        "mel MAE dB",
+        "80 HTK mel bands 20 Hz-14 kHz, n_fft 2048 / hop 512, peak-normalised "
+        "audio, power in dB floored 80 dB below the reference's peak; mean |difference|",
+    ),
+    (
+        "SC",
+        "MR-STFT spectral convergence ||S_ref - S||_F / ||S_ref||_F, mean over "
+        "(512,128), (1024,256), (2048,512)",
+    ),
+    ("env corr", "Pearson correlation of 50 ms / 10 ms RMS envelopes"),
+    (
+        "TTER MAE dB",
+        "per 300 ms window (100 ms hop) 10 log10(mean square of the first 25% / "
+        "of the rest), parts floored 80 dB below the loudest window; mean |difference| over the "
+        "windows within 60 dB of the reference's loudest",
+    ),
+    (
+        "flux cos",
+        "cosine similarity of the spectral-flux curves (half-wave rectified rise of "
+        "the 80-band log-mel spectrum, n_fft 1024 / hop 256, summed over bands)",
+    ),
+)
+
+
+def _f(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    return f"{v:.{digits}f}"
+
+
+def _overall_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    head = (
+        "| row | token acc | NLL | onset F1 | P | R | F1 quiet excused | timing ms | bias ms | "
+        "vel rho | mel MAE dB | SC | env corr | TTER MAE dB | flux cos |"
+    )
+    lines = [head, "|" + "---|" * 15]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name} | {_f(r.get('token_acc'))} | {_f(r.get('nll'))} | {_f(r['onset_f1'])} | "
+            f"{_f(r['onset_precision'])} | {_f(r['onset_recall'])} | "
+            f"{_f(r['onset_f1_quiet_excused'])} | "
+            f"{_f(r['timing_error_ms_median'], 2)} | {_f(r['timing_bias_ms'], 2)} | "
+            f"{_f(r['velocity_rank_corr'])} | {_f(r['mel_mae_db'], 2)} | "
+            f"{_f(r['spectral_convergence'])} | {_f(r['envelope_correlation'])} | "
+            f"{_f(r['tter_mae_db'], 2)} | {_f(r['flux_cosine'])} |"
+        )
+    return lines
+
+
+def render_report(result: dict[str, Any]) -> str:
+    rows: dict[str, dict[str, Any]] = result["rows"]
+    cfg = result["config"]
+    decoding = ", ".join(
+        "parallel (one pass, argmax)"
+        if d == "parallel"
+        else f"iterative ({cfg['steps']} steps per level, temperature {cfg['temperature']}, "
+        f"top-k {cfg['top_k']}, top-p {cfg['top_p']}, seed {cfg['seed']} + window)"
+        for d in cfg["decodings"]
+    )
+    lines = [
+        "# drumgrid evaluation",
+        "",
+        f"- model: `{result['model']}`",
+        f"- tokens: `{result['tokens']}`, split `{result['split']}`: {result['n_windows']} "
+        f"windows of {result['window_beats']:g} beats from {result['n_files']} files "
+        f"({result['audio_seconds']:.1f} s of audio; {result['empty_windows_dropped']} windows "
+        f"without a grid onset left out), kits {', '.join(result['kits'])}"
+        + (
+            f" (skipped, unknown to the model: {', '.join(result['skipped_kits'])})"
+            if result["skipped_kits"]
+            else ""
+        ),
+        f"- codec: {result['codec']['id']} ({result['codec']['config_hash']}), "
+        f"{result['codec']['sample_rate']} Hz, {result['codec']['frame_rate']:.2f} frames/s",
+        f"- decoding: {decoding}",
+        f"- audio metrics compare with: {result['reference']}; onset metrics with the grid",
+        "- rows: " + "; ".join(_ROW_NOTES[r] for r in rows),
+    ]
+    if result.get("frequency_baseline_acc") is not None:
+        lines.append(
+            f"- frequency baseline token acc (training's): {result['frequency_baseline_acc']:.3f}"
+        )
+    lines.append(
+        "- decode time: "
+        + ", ".join(f"{d} {s:.2f} s" for d, s in result["decode_seconds"].items())
+        + f"; evaluation took {result['seconds']:.1f} s"
+    )
+    lines += ["", "## All windows", "", *_overall_table(rows), "", "## Per kit", ""]
+    lines += [
+        "| kit | row | onset F1 | timing ms | vel rho | mel MAE dB | SC | env corr | "
+        "token acc | windows |",
+        "|" + "---|" * 10,
+    ]
+    for kit, by_row in result["per_kit"].items():
+        for name, r in by_row.items():
+            lines.append(
+                f"| {kit} | {name} | {_f(r['onset_f1'])} | {_f(r['timing_error_ms_median'], 2)} "
+                f"| {_f(r['velocity_rank_corr'])} | {_f(r['mel_mae_db'], 2)} | "
+                f"{_f(r['spectral_convergence'])} | {_f(r['envelope_correlation'])} | "
+                f"{_f(r.get('token_acc'))} | {r['n_windows']} |"
+            )
+    first = next(iter(rows.values()))
+    lines += ["", "## Per-class onset recall (velocity > 0.3, +-50 ms)", ""]
+    lines += ["| class | grid onsets | " + " | ".join(rows) + " |", "|" + "---|" * (2 + len(rows))]
+    for label in CLASS_LABELS:
+        n = first["class_onset_hits"][label]
+        if n:
+            vals = " | ".join(_f(r["class_onset_recall"][label]) for r in rows.values())
+            lines.append(f"| {label} | {n} | {vals} |")
+    if "parallel" in rows or "iterative" in rows:
+        lines += [
+            "",
+            "Token accuracy per codebook level (coarse first): "
+            + "; ".join(
+                f"{n} {', '.join(_f(a) for a in rows[n]['token_acc_per_level'])}"
+                for n in ("parallel", "iterative")
+                if n in rows
+            ),
+        ]
+    if result.get("plots"):
+        lines += ["", "## Plots", ""]
+        lines += [f"![{Path(p).stem}]({p})" for p in result["plots"]]
+    lines += ["", "## Definitions", "", "| metric | definition |", "|---|---|"]
+    pipe = "\\|"  # a literal | inside a table cell
+    lines += [f"| {name} | {text.replace('|', pipe)} |" for name, text in DEFINITIONS]
+    return "\n".join(lines) + "\n"
+
+
+_ROW_NOTES = {
+    "reference": "reference = the corpus audio (the onset detector's ceiling)",
+    "ceiling": "ceiling = the codec's decoding of the true tokens",
+    "parallel": "parallel = the model, one pass",
+    "iterative": "iterative = the model, coarse to fine",
+}
+
+
+# -- plots ------------------------------------------------------------------------------------
+
+CLASS_COLORS = (
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#17becf",
+    "#bcbd22",
+)
+
+
+def write_plots(
+    folder: Path,
+    windows: list[EvalWindow],
+    tracks: list[EvalTrack],
+    per_window: list[dict[str, Any]],
+    summary: dict[str, dict[str, Any]],
+    rows: Sequence[str],
+    sr: int,
+    frame_rate: float,
+) -> list[Path]:
+    """Spectrograms of the plotted windows (one panel per row) with the grid's onsets, and
+    the per-class recall bars. Returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for w in windows:
+        if not w.audio:
+            continue
+        scores = per_window[w.index]["rows"]
+        fig = _spectrogram_figure(plt, w, tracks[w.track], scores, rows, sr, frame_rate)
+        path = folder / f"window_{w.index:03d}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    fig = _recall_figure(plt, summary, rows)
+    path = folder / "class_onset_recall.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def _spectrogram_figure(
+    plt: Any,
+    w: EvalWindow,
+    track: EvalTrack,
+    scores: dict[str, dict[str, Any]],
+    rows: Sequence[str],
+    sr: int,
+    frame_rate: float,
+) -> Any:
+    import librosa
+    import librosa.display
+    from matplotlib.lines import Line2D
+
+    shown = [r for r in rows if r in w.audio]
+    fig, axes = plt.subplots(
+        len(shown), 1, figsize=(12, 2.3 * len(shown) + 1.0), sharex=True, squeeze=False
+    )
+    t0 = w.f0 / frame_rate
+    loud = M.loud_enough(w.grid_velocities)
+    for ax, row in zip(axes[:, 0], shown, strict=True):
+        audio = w.audio[row]
+        mel = librosa.feature.melspectrogram(
+            y=audio.astype(np.float32),
+            sr=sr,
+            n_fft=2048,
+            hop_length=256,
+            n_mels=128,
+            fmin=M.MEL_FMIN,
+            fmax=min(M.MEL_FMAX, sr / 2),
+            htk=True,
+        )
+        db = librosa.power_to_db(mel, ref=max(float(mel.max()), 1e-10), top_db=80.0)
+        librosa.display.specshow(
+            db,
+            sr=sr,
+            hop_length=256,
+            x_axis="time",
+            y_axis="mel",
+            fmin=M.MEL_FMIN,
+            fmax=min(M.MEL_FMAX, sr / 2),
+            ax=ax,
+            cmap="gray",
+            vmin=-80,
+            vmax=0,
+        )
+        for t, c, v, ok in zip(w.grid_times, w.grid_classes, w.grid_velocities, loud, strict=True):
+            ax.axvline(
+                t, color=CLASS_COLORS[c], lw=0.6 + 1.6 * v / 127, ls="-" if ok else ":", alpha=0.9
+            )
+        det = w.onsets.get(row, np.zeros(0))
+        ax.plot(
+            det,
+            np.full(len(det), 0.96),
+            transform=ax.get_xaxis_transform(),
+            ls="none",
+            marker="v",
+            ms=6,
+            color="yellow",
+            mec="black",
+            mew=0.5,
+        )
+        ax.set_title(_panel_title(row, scores[row]), fontsize=9, loc="left")
+        ax.set_ylabel("mel freq (Hz)")
+        ax.set_xlabel("")
+    axes[-1, 0].set_xlabel(f"time in window (s); window starts at {t0:.2f} s of the file")
+    present = sorted(set(int(c) for c in w.grid_classes))
+    handles = [Line2D([], [], color=CLASS_COLORS[c], lw=2, label=CLASS_LABELS[c]) for c in present]
+    handles.append(Line2D([], [], color="gray", lw=1, ls=":", label="velocity <= 0.3"))
+    handles.append(
+        Line2D([], [], color="yellow", mec="black", marker="v", ls="none", label="detected onset")
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1 - 0.45 / fig.get_figheight()),
+        ncol=len(handles),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(
+        f"kit {track.entry.kit}  |  {track.entry.audio_filename}  |  "
+        f"{t0:.2f}-{(w.f0 + w.n) / frame_rate:.2f} s  |  log-mel power, 80 dB range  |  "
+        "grid onsets: lines (width = velocity)",
+        x=0.01,
+        ha="left",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
+    return fig
+
+
+def _panel_title(row: str, s: dict[str, Any]) -> str:
+    """The row and this window's own numbers, so a picture and its scores read together."""
+    text = f"{row}: {_ROW_NOTES[row].split(' = ', 1)[1]}  |  onset F1 {_f(s['onset_f1'], 2)}"
+    errors = np.abs(s["timing_errors_ms"])
+    if len(errors):
+        text += f", timing {np.median(errors):.1f} ms"
+    if s.get("mel_mae_db") is not None:
+        text += f", mel MAE {s['mel_mae_db']:.1f} dB, SC {s['spectral_convergence']:.2f}"
+    if s.get("token_acc") is not None:
+        text += f", token acc {s['token_acc']:.2f}"
+    return text
+
+
+def _recall_figure(plt: Any, summary: dict[str, dict[str, Any]], rows: Sequence[str]) -> Any:
+    first = summary[rows[0]]
+    labels = [c for c in CLASS_LABELS if first["class_onset_hits"][c]]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels) + 2), 4.0))
+    width = 0.8 / len(rows)
+    x = np.arange(len(labels))
+    for i, row in enumerate(rows):
+        vals = [summary[row]["class_onset_recall"][c] or 0.0 for c in labels]
+        ax.bar(x + (i - (len(rows) - 1) / 2) * width, vals, width, label=row)
+    ax.set_xticks(x, [f"{c}\n(n={first['class_onset_hits'][c]})" for c in labels], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("onset recall")
+    ax.set_title(
+        "Per-class onset recall: grid onsets (velocity > 0.3) with a detected onset within +-50 ms",
+        fontsize=9,
+    )
+    ax.legend(fontsize=8, ncol=len(rows), loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """The all-windows table for a terminal."""
+    head = f"{'row':<10} {'tok acc':>7} {'onsetF1':>7} {'ms':>6} {'vel rho':>7} {'melMAE':>7} "
+    head += f"{'SC':>6} {'env':>6}"
+    lines = [f"{result['n_windows']} windows, {result['split']} split", head]
+    for name, r in result["rows"].items():
+        lines.append(
+            f"{name:<10} {_f(r.get('token_acc')):>7} {_f(r['onset_f1']):>7} "
+            f"{_f(r['timing_error_ms_median'], 2):>6} {_f(r['velocity_rank_corr']):>7} "
+            f"{_f(r['mel_mae_db'], 2):>7} {_f(r['spectral_convergence']):>6} "
+            f"{_f(r['envelope_correlation']):>6}"
+        )
+    return lines
