@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # name -> (module, one-line help). Modules live in the layer whose work they start.
 COMMANDS: dict[str, tuple[str, str]] = {
     "grid": ("drumgrid.server.commands.grid", "show the expressive grid of a drum MIDI file"),
-    "bench": ("drumgrid.server.commands.bench", "time drumgrid's native ops (bench ops)"),
+    "bench": ("drumgrid.server.commands.bench", "time the native ops or a render (ops | render)"),
     "codecs": ("drumgrid.server.commands.codecs", "list the audio codecs and their local weights"),
     "corpus": ("drumgrid.training.commands.corpus", "render GMD MIDI through SoundFont kits"),
     "train-codec": ("drumgrid.training.commands.train_codec", "train drumgrid's drum codec"),
@@ -24,6 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
     "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
+    "render": ("drumgrid.server.commands.render", "render a drum MIDI file to a WAV"),
+    "kits": ("drumgrid.server.commands.kits", "list the kits a model renders"),
+    "export": ("drumgrid.server.commands.export", "export the Transformer body (torch.export)"),
     "eval": ("drumgrid.training.commands.eval", "score a model with the research's metrics"),
 }
 

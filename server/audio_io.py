@@ -1,0 +1,52 @@
+"""Writing rendered audio as WAV: 16/24-bit PCM or 32-bit float, written to a temp file in
+the target folder and renamed into place, so a DAW watching the folder (or the daemon's
+client) never opens a half-written file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from drumgrid.server.errors import UserError
+
+# --format value -> soundfile subtype
+FORMATS: dict[str, str] = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Fail early (before any model loads) when the WAV cannot be written where asked."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"{path}: folder {parent} does not exist; create it or pick another -o")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; expected a .wav file name")
+    return path
+
+
+def write_wav(
+    path: str | Path,
+    audio: np.ndarray,  # [N, C] or [N] float in [-1, 1]
+    sample_rate: int,
+    fmt: str = "pcm16",
+) -> Path:
+    """Write atomically (temp file + rename). PCM formats clip to [-1, 1]; float keeps values."""
+    if fmt not in FORMATS:
+        raise UserError(f"unknown WAV format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = check_output_path(path)
+    data = np.asarray(audio, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[:, None]
+    if fmt != "float":
+        data = np.clip(data, -1.0, 1.0)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        sf.write(str(tmp), data, int(sample_rate), subtype=FORMATS[fmt], format="WAV")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

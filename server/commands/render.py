@@ -1,0 +1,150 @@
+"""`drumgrid render IN.mid -o OUT.wav`: a MIDI file to drum audio with a model and its codec.
+
+Everything a user can get wrong (paths, kit, lengths, options, a missing codec) is checked
+before the model runs and reported as one line with exit code 2. `--variations N` renders N
+takes with seeds S, S+1, ... as one batch and writes OUT-1.wav ... OUT-N.wav.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model/--codec-path/--device/--backend/--precision/--threads, shared with bench."""
+    parser.add_argument(
+        "--model", default="default", metavar="DIR|default",
+        help="model folder written by `drumgrid train`, or the packaged default",
+    )  # fmt: skip
+    parser.add_argument(
+        "--codec-path", type=Path, metavar="DIR",
+        help="the model's codec folder, when it is neither inside the model folder nor shipped",
+    )  # fmt: skip
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument(
+        "--backend", default="auto", choices=["auto", "eager", "compile", "tensorrt"],
+        help="the Transformer body: auto = tensorrt where it runs, else eager",
+    )  # fmt: skip
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "fp32", "bf16"],
+        help="auto = bf16 where the hardware runs it natively",
+    )  # fmt: skip
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="CPU threads for torch (0: torch's default); 1 is fastest on a busy machine",
+    )  # fmt: skip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="drum MIDI file")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
+    add_model_arguments(parser)
+    parser.add_argument("--kit", help="kit name (`drumgrid kits` lists them); default: the first")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--decoding", default="iterative", choices=["parallel", "iterative"])
+    parser.add_argument(
+        "--steps", default=None,
+        help="iterative: steps of the coarsest level (finer levels take 1), or one per level "
+        "as a comma list (e.g. 8,2,1,1,1,1,1,1); default 8",
+    )  # fmt: skip
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0, help="0: off")
+    parser.add_argument("--top-p", type=float, default=1.0, help="1: off")
+    parser.add_argument("--sample-rate", type=int, help="e.g. 44100 or 48000; default: the codec's")
+    parser.add_argument("--stereo", action="store_true", help="write two identical channels")
+    parser.add_argument("--format", default="pcm24", choices=["pcm16", "pcm24", "float"])
+    parser.add_argument("--tail", type=float, help="seconds rendered past the clip's end (1)")
+    parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
+    parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
+    parser.add_argument("--channel", default="10", help="MIDI channel 1-16 or `all`")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def parse_steps(text: str | None) -> int | tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        parts = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise UserError(f"--steps {text!r}: expected a number or a comma list of numbers") from None
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def output_paths(output: Path, variations: int) -> list[Path]:
+    if variations == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, variations + 1)]
+
+
+def set_threads(threads: int) -> None:
+    if threads < 0:
+        raise UserError(f"--threads {threads}: expected 0 (default) or more")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def run(args: argparse.Namespace) -> int:
+    from drumgrid.server.audio_io import check_output_path, write_wav
+    from drumgrid.server.engine import Engine, RenderOptions
+    from drumgrid.server.midi_io import read_midi
+
+    paths = [check_output_path(p) for p in output_paths(args.output, max(1, args.variations))]
+    channel = None if args.channel == "all" else _channel(args.channel)
+    performance = read_midi(args.input, channel)
+    options = RenderOptions(
+        kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
+        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        sample_rate=args.sample_rate, channels=2 if args.stereo else 1,
+        variations=args.variations, tail_s=args.tail,
+    )  # fmt: skip
+    set_threads(args.threads)
+    engine = Engine.load(
+        args.model, args.device, args.backend, args.codec_path,
+        max_length_s=args.max_length, precision=args.precision,
+    )  # fmt: skip
+    if engine.backend_note:
+        print(f"drumgrid render: {engine.backend_note}", file=sys.stderr)
+    engine.check(performance, options)
+
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="render", leave=False, file=sys.stderr)
+
+    def progress(fraction: float) -> None:
+        if bar is not None:
+            bar.update(round(fraction * 100) - bar.n)
+
+    start = time.perf_counter()
+    try:
+        results = engine.render(performance, options, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    for result, path in zip(results, paths, strict=True):
+        write_wav(path, result.audio, result.sample_rate, args.format)
+    taken = time.perf_counter() - start
+    r = results[0]
+    written = str(paths[0]) if len(paths) == 1 else f"{paths[0]} .. {paths[-1].name}"
+    takes = f" x {len(results)} takes" if len(results) > 1 else ""
+    print(
+        f"rendered {r.duration_s:.2f} s{takes} in {taken:.2f} s ({r.duration_s / taken:.1f}x "
+        f"realtime), backend {engine.backend}, device {engine.device}, {engine.precision}, "
+        f"{options.decoding} -> {written}"
+    )
+    return 0
+
+
+def _channel(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"--channel {text!r}: expected 1-16 or `all`") from None

@@ -1,0 +1,380 @@
+"""The inference engine: a model and its codec loaded once, any clip rendered to audio.
+
+    Performance -> frame conditioning [T, F] for the whole clip (from seconds: tempo maps and
+    signature changes are honoured), sliced per window
+      -> windows of W frames (the trained length) overlapping by >= O frames; each window
+         decodes with the overlap's tokens known, so the token stream has no seams
+      -> tokens [B, K, T] -> codec decode in chunks with a receptive-field margin
+      -> resample to the requested rate, channels -> RenderResult per take
+
+Takes (variations) are the batch dimension: N takes cost one batched pass per model call.
+
+Axes: B takes, K codebooks, T frames, V codebook size, F conditioning features.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.resample import resample
+from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.decoding import decode_tokens
+from drumgrid.server.engine.backends import SelectedBackend, select_backend
+from drumgrid.server.engine.models import checkpoint_hash, load_model_codec, resolve_model_dir
+from drumgrid.server.engine.options import (
+    DEFAULT_MAX_LENGTH_S,
+    DEFAULT_TAIL_S,
+    RenderOptions,
+    RenderResult,
+    RenderTimings,
+)
+from drumgrid.server.engine.windows import plan_windows, window_seed
+from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
+from drumgrid.server.model.folder import ModelInfo, load_model
+from drumgrid.server.model.lm import DrumLM
+from drumgrid.server.performance import Performance
+
+CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
+GENERIC_CODEC_MARGIN = 64  # frames of context each side for codecs of unknown reach
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise UserError(f"--device {device!r}: expected cpu, cuda, cuda:N or auto") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {device}: torch sees no CUDA device here; use --device cpu")
+    if dev.type not in ("cpu", "cuda"):
+        raise UserError(f"--device {device}: expected cpu, cuda, cuda:N or auto")
+    return dev
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 matmuls run natively here (CUDA, or a CPU with AVX512-BF16 / AMX), where
+    they are several times faster than fp32 (4x for the small preset on this project's
+    Zen 4 CPU); on other CPUs bf16 is emulated and slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device, backend: str) -> torch.dtype:
+    """auto: bf16 where it is native (not for TensorRT, which picks its own fp16 kernels
+    from the fp32 export), else fp32."""
+    if precision not in PRECISIONS:
+        raise UserError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if precision == "fp32" or backend == "tensorrt":
+        return torch.float32
+    if precision == "bf16" or native_bf16(device):
+        return torch.bfloat16
+    return torch.float32
+
+
+def codec_margin(codec: Codec) -> int:
+    """Frames of context each side of a decode chunk that make chunked decoding exact: the
+    drum codec's decoder sees (kernel // 2) frames per ConvNeXt block plus the iSTFT's
+    overlap-add; other codecs get a generous fixed margin (EnCodec's LSTM reaches further,
+    so there chunk boundaries are close to, not bit-exact with, one decode)."""
+    model = getattr(codec, "model", None)
+    config = getattr(model, "config", None)
+    if config is not None and hasattr(config, "decoder_blocks"):
+        istft = math.ceil(config.n_fft / config.hop_length)
+        return config.decoder_blocks * (config.kernel_size // 2) + istft + 1
+    return GENERIC_CODEC_MARGIN
+
+
+def decode_chunked(
+    codec: Codec,
+    tokens: torch.Tensor,  # [B, K, T]
+    n_samples: int,
+    chunk_frames: int = CODEC_CHUNK_FRAMES,
+    margin: int | None = None,
+    check: Callable[[], None] | None = None,  # called between chunks (cancellation)
+) -> torch.Tensor:  # [B, n_samples] float32
+    """Decode a long token sequence chunk by chunk, each chunk with `margin` frames of real
+    context on both sides whose audio is thrown away, so boundaries match one whole decode."""
+    B, _, n_frames = tokens.shape
+    hop = codec.hop_length
+    if n_frames <= chunk_frames:
+        if check:
+            check()
+        return codec.decode_batch(tokens, n_samples)
+    margin = codec_margin(codec) if margin is None else margin
+    out = torch.empty(B, n_frames * hop)
+    for c0 in range(0, n_frames, chunk_frames):
+        if check:
+            check()
+        c1 = min(n_frames, c0 + chunk_frames)
+        a, b = max(0, c0 - margin), min(n_frames, c1 + margin)
+        wave = codec.decode_batch(tokens[:, :, a:b])  # [B, (b - a) * hop]
+        out[:, c0 * hop : c1 * hop] = wave[:, (c0 - a) * hop : (c1 - a) * hop].cpu()
+    return out[:, :n_samples]
+
+
+class Engine:
+    """A loaded model + codec. Thread use: one render at a time per engine (the daemon runs
+    one worker per device)."""
+
+    def __init__(
+        self,
+        model: DrumLM,
+        info: ModelInfo,
+        codec: Codec,
+        device: str = "cpu",
+        backend: str = "auto",
+        model_hash: str = "unsaved",
+        model_dir: Path | None = None,
+        max_length_s: float = DEFAULT_MAX_LENGTH_S,
+        tail_s: float = DEFAULT_TAIL_S,
+        window_frames: int | None = None,
+        overlap_frames: int | None = None,
+        codec_chunk_frames: int = CODEC_CHUNK_FRAMES,
+        precision: str = "auto",
+    ) -> None:
+        self.device = resolve_device(device)
+        c = info.config
+        if (codec.n_codebooks, codec.codebook_size) != (c.n_codebooks, c.codebook_size):
+            raise UserError(
+                f"codec {codec.id} has {codec.n_codebooks} x {codec.codebook_size} tokens, the "
+                f"model predicts {c.n_codebooks} x {c.codebook_size}"
+            )
+        if abs(codec.frame_rate - info.frame_rate) > 1e-6 * info.frame_rate:
+            raise UserError(
+                f"codec {codec.id} runs at {codec.frame_rate:.4f} frames/s, the model was "
+                f"trained at {info.frame_rate:.4f}"
+            )
+        self.model, self.info = model.to(self.device).eval(), info
+        self.codec = codec.to(self.device)
+        self.model_dir, self.model_hash = model_dir, model_hash
+        self.max_length_s, self.tail_s = float(max_length_s), float(tail_s)
+        self.window = min(window_frames or model.max_frames, model.max_frames)
+        self.overlap = self.window // 4 if overlap_frames is None else overlap_frames
+        plan_windows(self.window + 1, self.window, self.overlap)  # validates the pair
+        self.codec_chunk_frames = codec_chunk_frames
+        selected: SelectedBackend = select_backend(
+            backend, self.model, self.device, model_hash, self.window
+        )
+        self.backend, self.backend_note, self._body = selected.name, selected.note, selected.body
+        if self.backend == "tensorrt" and precision == "bf16":
+            raise UserError("--backend tensorrt picks its own fp16 kernels; use --precision auto")
+        self.dtype = resolve_precision(precision, self.device, self.backend)
+        self.model.to(self.dtype)  # in place: a compiled body sees the converted weights
+
+    @property
+    def precision(self) -> str:
+        return "bf16" if self.dtype == torch.bfloat16 else "fp32"
+
+    @classmethod
+    def load(
+        cls,
+        model: str | Path = "default",
+        device: str = "cpu",
+        backend: str = "auto",
+        codec_path: str | Path | None = None,
+        **engine_options: object,
+    ) -> Engine:
+        """Load a model folder (or the packaged `default`) and its codec once."""
+        folder = resolve_model_dir(model)
+        dev = resolve_device(device)
+        lm, info = load_model(folder, "cpu")
+        codec = load_model_codec(folder, info, codec_path, str(dev))
+        return cls(
+            lm, info, codec, str(dev), backend, checkpoint_hash(folder), folder,
+            **engine_options,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    # -- what callers ask about ------------------------------------------------------------
+
+    @property
+    def kits(self) -> tuple[str, ...]:
+        return self.info.kits
+
+    @property
+    def sample_rate(self) -> int:
+        """The codec's rate: what a render gives when no rate is asked for."""
+        return int(self.codec.sample_rate)
+
+    def kit_index(self, name: str | None) -> int:
+        if name is None:
+            return 0
+        if name not in self.kits:
+            raise UnknownKit(f"unknown kit {name!r}; this model knows {', '.join(self.kits)}")
+        return self.kits.index(name)
+
+    def check(self, performance: Performance, options: RenderOptions) -> None:
+        """Everything about a request that can be refused before any work (the daemon calls
+        this at enqueue time)."""
+        self.kit_index(options.kit)
+        if not performance.hits:
+            unknown = ", ".join(str(p) for p in performance.unknown_pitches)
+            hint = f" (pitches {unknown} are not drum notes drumgrid maps)" if unknown else ""
+            raise MidiError(f"the clip has no drum hits to render{hint}")
+        if performance.length_s > self.max_length_s:
+            raise TooLong(
+                f"the clip is {performance.length_s:.1f} s long; this engine renders at most "
+                f"{self.max_length_s:.0f} s"
+            )
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def render_tokens(
+        self,
+        performance: Performance,
+        options: RenderOptions,
+        n_frames: int,
+        timings: RenderTimings,
+        progress: Callable[[int, int], None] | None = None,  # (units done, units in all)
+        cancelled: Callable[[], bool] | None = None,
+        extra_units: int = 0,
+    ) -> torch.Tensor:  # [B, K, n_frames]
+        """The token stream for frames [0, n_frames), window by window (module docstring)."""
+        K, V = self.model.n_codebooks, self.model.codebook_size
+        B = options.variations
+        kit_id = self.kit_index(options.kit)
+        decode_options = options.decode_options(K)
+        t0 = time.perf_counter()
+        cond = frame_conditioning(performance, self.info.frame_rate, 0, n_frames, kit=kit_id)
+        features = torch.from_numpy(cond.features).to(self.device)  # [T, F]
+        kit = torch.full((B,), kit_id, dtype=torch.long, device=self.device)  # [B]
+        timings.conditioning += time.perf_counter() - t0
+
+        windows = plan_windows(n_frames, self.window, self.overlap)
+        calls = decode_options.n_calls(K)
+        total_units = len(windows) * calls + extra_units
+        tokens = torch.full((B, K, n_frames), V, dtype=torch.long, device=self.device)
+        for w, win in enumerate(windows):
+            if cancelled is not None and cancelled():
+                raise Cancelled("render cancelled")
+            t0 = time.perf_counter()
+            feats = features[win.start : win.stop].expand(B, -1, -1)  # [B, W, F]
+            inner = self.model.logits_fn(feats, kit, None, self._body)
+            self._sync()
+            timings.conditioning += time.perf_counter() - t0
+            spent = [0.0]
+
+            def logits_fn(tok: torch.Tensor, inner=inner, spent=spent) -> torch.Tensor:
+                s = time.perf_counter()
+                out = inner(tok)  # [B, K, W, V]
+                self._sync()
+                spent[0] += time.perf_counter() - s
+                return out
+
+            def on_step(done: int, _: int, w: int = w) -> None:
+                if progress is not None:
+                    progress(w * calls + done, total_units)
+
+            t0 = time.perf_counter()
+            seeds = [window_seed(options.seed + b, w) for b in range(B)]
+            out = decode_tokens(
+                logits_fn, (B, K, win.n_frames), V, decode_options,
+                known=tokens[:, :, win.start : win.stop], seeds=seeds, device=self.device,
+                on_step=on_step,
+            )  # fmt: skip
+            self._sync()
+            timings.transformer += spent[0]
+            timings.sampling += time.perf_counter() - t0 - spent[0]
+            tokens[:, :, win.start : win.stop] = out
+        return tokens
+
+    def render(
+        self,
+        performance: Performance,
+        options: RenderOptions | None = None,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[RenderResult]:
+        """One RenderResult per take (options.variations), each `length_s + tail` long at the
+        requested rate. `progress(fraction)` is called after every model call and codec chunk;
+        `cancelled()` is polled between windows and chunks and raises Cancelled."""
+        options = options or RenderOptions()
+        start = time.perf_counter()
+        self.check(performance, options)
+        timings = RenderTimings()
+        tail = self.tail_s if options.tail_s is None else options.tail_s
+        duration = performance.length_s + tail
+        n_codec = max(1, round(duration * self.codec.sample_rate))  # samples at the codec rate
+        n_frames = self.codec.n_frames(n_codec)
+        n_chunks = -(-n_frames // self.codec_chunk_frames)
+
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress(min(1.0, done / max(total, 1)))
+
+        with torch.inference_mode():
+            tokens = self.render_tokens(
+                performance, options, n_frames, timings, report, cancelled, n_chunks
+            )  # [B, K, T]
+            windows_units = len(plan_windows(n_frames, self.window, self.overlap)) * (
+                options.decode_options(self.model.n_codebooks).n_calls(self.model.n_codebooks)
+            )
+            chunk = [0]
+
+            def check() -> None:  # between codec chunks: progress, then cancellation
+                if cancelled is not None and cancelled():
+                    raise Cancelled("render cancelled")
+                report(windows_units + chunk[0], windows_units + n_chunks)
+                chunk[0] += 1
+
+            t0 = time.perf_counter()
+            wave = decode_chunked(
+                self.codec, tokens, n_codec, self.codec_chunk_frames, check=check
+            )  # [B, n_codec]
+            self._sync()
+            timings.codec += time.perf_counter() - t0
+        report(1, 1)
+
+        t0 = time.perf_counter()
+        rate = options.sample_rate or self.sample_rate
+        n_out = max(1, round(duration * rate))
+        results = []
+        waves = wave.float().cpu().numpy()  # [B, n_codec]
+        for b in range(options.variations):
+            y = resample(waves[b], self.sample_rate, rate)[:n_out]  # [N]
+            if y.shape[0] < n_out:
+                y = np.pad(y, (0, n_out - y.shape[0]))
+            audio = np.ascontiguousarray(np.repeat(y[:, None], options.channels, axis=1))
+            results.append(
+                RenderResult(
+                    audio,
+                    rate,
+                    options.seed + b,
+                    n_out / rate,
+                    tokens[b].cpu(),
+                    self.backend,
+                    str(self.device),
+                    timings,
+                )
+            )
+        timings.resample += time.perf_counter() - t0
+        timings.total = time.perf_counter() - start
+        return results
+
+    def warmup(self) -> None:
+        """One short render, so first-call costs (allocator, torch.compile's graphs, TensorRT
+        context) are paid before a user waits on a render."""
+        from drumgrid.server.performance import from_note_list
+
+        clip = from_note_list([(0.0, 36, 100)], 120.0, 2.0)
+        self.render(clip, RenderOptions(decoding="parallel", tail_s=0.0))
+        self.render(clip, RenderOptions(decoding="iterative", steps=1, tail_s=0.0))

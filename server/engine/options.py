@@ -1,0 +1,106 @@
+"""What a render asks for (RenderOptions) and what it gives back (RenderResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from drumgrid.server.decoding import METHODS, DecodeOptions
+from drumgrid.server.errors import UserError
+
+DEFAULT_TAIL_S = 1.0  # the corpus renders 1 s past the MIDI's end, so models learnt decays there
+DEFAULT_MAX_LENGTH_S = 600.0  # 10 minutes: bounds memory and a runaway daemon job
+FINE_STEPS = 1  # iterative: steps of each level after the first (SoundStorm's schedule)
+MAX_VARIATIONS = 16
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """One render request; every field has a default that gives a sensible take."""
+
+    kit: str | None = None  # None: the model's first kit
+    seed: int = 0  # take i (0-based) uses seed + i
+    decoding: str = "iterative"  # "parallel" (one argmax pass) | "iterative"
+    steps: int | tuple[int, ...] | None = None  # iterative; int: steps of the coarsest level
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    sample_rate: int | None = None  # None: the codec's rate
+    channels: int = 1  # 1 mono, 2 the same signal on both channels
+    variations: int = 1  # takes rendered together as one batch
+    tail_s: float | None = None  # None: the engine's tail
+
+    def __post_init__(self) -> None:
+        if self.decoding not in METHODS:
+            raise UserError(f"decoding {self.decoding!r}: expected one of {', '.join(METHODS)}")
+        if self.channels not in (1, 2):
+            raise UserError(f"channels {self.channels}: expected 1 (mono) or 2 (stereo)")
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise UserError(f"variations {self.variations}: expected 1..{MAX_VARIATIONS}")
+        if self.sample_rate is not None and not 8000 <= self.sample_rate <= 192000:
+            raise UserError(f"sample rate {self.sample_rate}: expected 8000..192000 Hz")
+        if self.tail_s is not None and not 0 <= self.tail_s <= 10:
+            raise UserError(f"tail {self.tail_s} s: expected 0..10 s")
+        if not 0 <= self.seed < 2**62:
+            raise UserError(f"seed {self.seed}: expected 0..2^62-1")
+        if self.variations > 1 and (self.decoding == "parallel" or self.temperature == 0):
+            raise UserError(
+                f"{self.variations} variations would be identical: parallel decoding and "
+                "temperature 0 are argmax; use --decoding iterative with a temperature > 0"
+            )
+        try:
+            self.decode_options(8)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+    def steps_per_level(self, n_codebooks: int) -> tuple[int, ...]:
+        """int S (or None -> 8): S steps on the coarsest level, FINE_STEPS on finer ones (the
+        fine levels follow from the coarse one, SoundStorm decodes them in one step each)."""
+        steps = 8 if self.steps is None else self.steps
+        if isinstance(steps, int):
+            return (steps,) + (FINE_STEPS,) * (n_codebooks - 1)
+        return tuple(steps)
+
+    def decode_options(self, n_codebooks: int) -> DecodeOptions:
+        return DecodeOptions(
+            method=self.decoding,
+            steps=self.steps_per_level(n_codebooks),
+            temperature=self.temperature,
+            top_k=self.top_k,
+            top_p=self.top_p,
+            seed=self.seed,
+        )
+
+
+@dataclass
+class RenderTimings:
+    """Seconds spent per stage of one render call (shared by its variations)."""
+
+    conditioning: float = 0.0  # frame features + conditioning projection
+    transformer: float = 0.0  # embed_tokens + body, every model call
+    sampling: float = 0.0  # sample_tokens and the unmasking bookkeeping around it
+    codec: float = 0.0  # codec decode
+    resample: float = 0.0  # to the requested rate, channels
+    total: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RenderResult:
+    audio: np.ndarray  # [N, C] float32
+    sample_rate: int
+    seed: int
+    duration_s: float  # of the audio, tail included
+    tokens: torch.Tensor  # [K, T] int64, what the codec decoded
+    backend: str
+    device: str
+    timings: RenderTimings = field(default_factory=RenderTimings)
+
+    @property
+    def realtime(self) -> float:
+        """Audio seconds per second of rendering (the whole batched call)."""
+        return self.duration_s / max(self.timings.total, 1e-9)

@@ -1,0 +1,198 @@
+"""The engine: lengths, determinism, windowing, chunked codec decoding, errors, backends.
+
+Every test uses the tiny random checkpoint of engine_helpers (a debug Transformer over the
+tiny drumgrid-drums codec), so renders take tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_midi
+from engine_helpers import KITS, WINDOW_FRAMES, groove, local_model_dir, make_model_dir
+
+from drumgrid.server.engine import Engine, RenderOptions, decode_chunked
+from drumgrid.server.engine.models import DEFAULT_MODEL_DIR, resolve_model_dir
+from drumgrid.server.engine.options import RenderTimings
+from drumgrid.server.engine.windows import plan_windows
+from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
+from drumgrid.server.midi_io import read_midi
+from drumgrid.server.performance import from_note_list
+
+# Busy CI machines make two OpenMP threads wait on each other for whole time slices.
+torch.set_num_threads(1)
+
+GREEDY = RenderOptions(decoding="iterative", steps=2, temperature=0.0)
+SAMPLED = RenderOptions(decoding="iterative", steps=3, temperature=1.0, top_k=50, seed=5)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return make_model_dir(tmp_path_factory.mktemp("engine"))
+
+
+@pytest.fixture(scope="module")
+def engine(model_dir):
+    return Engine.load(model_dir, "cpu", "eager", precision="fp32")
+
+
+@pytest.mark.parametrize("rate", [None, 48000])
+def test_length_is_the_midi_length_plus_the_tail(engine, rate, tmp_path):
+    # A tempo change half way: 4 beats at 120 bpm (2 s), then 90 bpm.
+    ppq = 480
+    notes = [(i * ppq, 36 if i % 2 == 0 else 42, 100, i * ppq + 60) for i in range(8)]
+    path = make_midi(tmp_path / "t.mid", notes, ppq, tempos=[(0, 500000), (4 * ppq, 666667)])
+    perf = read_midi(path)
+    assert perf.length_s == pytest.approx(2.0 + (perf.length_beats - 4) * 0.666667, abs=1e-3)
+    for tail in (0.0, 0.5):
+        (result,) = engine.render(perf, RenderOptions(sample_rate=rate, tail_s=tail, channels=2))
+        sr = rate or engine.sample_rate
+        assert result.sample_rate == sr
+        assert result.audio.shape == (round((perf.length_s + tail) * sr), 2)
+        assert result.audio.dtype == np.float32
+        assert np.array_equal(result.audio[:, 0], result.audio[:, 1])
+        assert np.isfinite(result.audio).all()
+    # The engine's default tail is the corpus's 1 s.
+    (result,) = engine.render(perf, RenderOptions(decoding="parallel"))
+    assert result.audio.shape[0] == round((perf.length_s + 1.0) * engine.sample_rate)
+
+
+def test_same_seed_same_audio_other_seed_other_audio(engine):
+    perf = groove(2)
+    a, b = engine.render(perf, SAMPLED)[0], engine.render(perf, SAMPLED)[0]
+    assert torch.equal(a.tokens, b.tokens) and np.array_equal(a.audio, b.audio)
+    c = engine.render(perf, RenderOptions(**{**SAMPLED.__dict__, "seed": 6}))[0]
+    assert not torch.equal(a.tokens, c.tokens)
+
+
+def test_variations_are_the_single_takes_batched(engine):
+    perf = groove(1)
+    takes = engine.render(perf, RenderOptions(**{**SAMPLED.__dict__, "variations": 3}))
+    assert [t.seed for t in takes] == [5, 6, 7]
+    for take in takes:
+        single = engine.render(perf, RenderOptions(**{**SAMPLED.__dict__, "seed": take.seed}))[0]
+        assert torch.equal(take.tokens, single.tokens)
+    assert not torch.equal(takes[0].tokens, takes[1].tokens)
+
+
+def test_window_plan_covers_the_clip_with_constant_windows():
+    assert plan_windows(50, 64, 16) == plan_windows(50, 64, 16)[:1]
+    for n in (65, 100, 200, 1000):
+        wins = plan_windows(n, 64, 16)
+        assert wins[0].start == 0 and wins[-1].stop == n
+        assert all(w.n_frames == 64 for w in wins)
+        for prev, w in itertools.pairwise(wins):
+            assert w.known == prev.stop - w.start >= 16  # continuation overlap
+            assert w.start > prev.start
+
+
+def _tokens(engine, perf, options, n_frames):
+    return engine.render_tokens(perf, options, n_frames, RenderTimings())[0]  # [K, T]
+
+
+@pytest.mark.parametrize("options", [RenderOptions(decoding="parallel"), GREEDY])
+def test_windowed_equals_one_window_for_a_frame_local_model(tmp_path, options):
+    """With attention switched off, frames do not see each other, so any difference between
+    a windowed render and one window would be the windowing's own fault (features sliced at
+    the wrong frame, tokens stitched off by one, a known prefix overwritten)."""
+    folder = local_model_dir(tmp_path, max_frames=512)
+    perf = groove(4, bpm=140)
+    n_frames = 400  # fits one window of 512; nine windows of 48
+    one = Engine.load(folder, "cpu", "eager", precision="fp32")
+    windowed = Engine.load(folder, "cpu", "eager", precision="fp32", window_frames=48)
+    assert windowed.window == 48 and one.window == 512
+    assert torch.equal(
+        _tokens(one, perf, options, n_frames), _tokens(windowed, perf, options, n_frames)
+    )
+
+
+def test_later_windows_never_change_earlier_ones(engine):
+    """For the real (bidirectional) model a window only sees its own frames, so a long
+    clip's tokens cannot equal one long window's; what holds is continuation: the first
+    window's tokens are those of rendering its frames alone, and every overlap keeps the
+    tokens the previous window chose (known tokens are never resampled)."""
+    perf = groove(4)
+    W = WINDOW_FRAMES
+    long = _tokens(engine, perf, SAMPLED, 4 * W)
+    first = _tokens(engine, perf, SAMPLED, W)
+    assert torch.equal(long[:, :W], first)
+    assert (long < engine.codec.codebook_size).all()
+
+
+def test_chunked_codec_decode_matches_one_decode(engine):
+    codec = engine.codec
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, codec.codebook_size, (2, codec.n_codebooks, 300), generator=g)
+    n = 300 * codec.hop_length - 100
+    whole = codec.decode_batch(tokens, n)
+    chunked = decode_chunked(codec, tokens, n, chunk_frames=64)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+
+
+def test_progress_and_cancel(engine):
+    perf = groove(2)
+    seen: list[float] = []
+    engine.render(perf, GREEDY, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 5
+    calls = []
+
+    def cancelled() -> bool:
+        calls.append(1)
+        return len(calls) > 2  # after two windows
+
+    with pytest.raises(Cancelled) as exc:
+        engine.render(perf, GREEDY, cancelled=cancelled)
+    assert exc.value.code == "cancelled"
+
+
+def test_bad_requests_have_their_codes(engine):
+    perf = groove(1)
+    with pytest.raises(UnknownKit, match="acoustic, electronic") as exc:
+        engine.render(perf, RenderOptions(kit="trash"))
+    assert exc.value.code == "unknown_kit" and engine.kits == KITS
+    empty = from_note_list([(0.0, 20, 100)], 120.0, 2.0)  # pitch 20 maps to no drum
+    with pytest.raises(MidiError, match="no drum hits") as exc:
+        engine.render(empty)
+    assert exc.value.code == "bad_midi"
+    long = from_note_list([(0.0, 36, 100)], 120.0, 601.0)
+    with pytest.raises(TooLong) as exc:
+        engine.render(long)
+    assert exc.value.code == "too_long"
+    with pytest.raises(UserError, match="identical"):
+        RenderOptions(decoding="parallel", variations=2)
+
+
+def test_codec_lookup(tmp_path):
+    beside = make_model_dir(tmp_path / "a", codec="beside")
+    assert Engine.load(beside, "cpu", "eager").codec.n_codebooks == 8
+    missing = make_model_dir(tmp_path / "b", codec="none")
+    with pytest.raises(UserError, match="codec drumgrid-drums"):
+        Engine.load(missing, "cpu", "eager")
+    # An explicit --codec-path wins.
+    assert Engine.load(missing, "cpu", "eager", codec_path=beside.parent / "codec-src")
+
+
+@pytest.mark.skipif((DEFAULT_MODEL_DIR / "config.json").is_file(), reason="a default ships")
+def test_default_model_missing_says_so():
+    with pytest.raises(UserError, match="no default model ships in this build yet"):
+        resolve_model_dir("default")
+
+
+def test_auto_backend_falls_back_and_tensorrt_says_why(model_dir):
+    engine = Engine.load(model_dir, "cpu", "auto")
+    assert engine.backend == "eager" and "tensorrt" in engine.backend_note
+    with pytest.raises(UserError, match="--backend tensorrt: TensorRT needs an NVIDIA GPU"):
+        Engine.load(model_dir, "cpu", "tensorrt")
+
+
+@pytest.mark.slow
+def test_compiled_body_renders_the_same_tokens(model_dir):
+    eager = Engine.load(model_dir, "cpu", "eager", precision="fp32")
+    compiled = Engine.load(model_dir, "cpu", "compile", precision="fp32")
+    perf = groove(2)
+    opts = RenderOptions(decoding="parallel")
+    a, b = eager.render(perf, opts)[0], compiled.render(perf, opts)[0]
+    assert (a.tokens == b.tokens).float().mean() > 0.999  # argmax ties may flip in fp32

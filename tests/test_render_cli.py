@@ -1,0 +1,96 @@
+"""`drumgrid render`, `kits` and `export` from the command line: files written, the summary
+line, and every bad input answered with one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+import torch
+from conftest import make_midi
+from engine_helpers import KITS, make_model_dir
+
+from drumgrid.server.engine.models import DEFAULT_MODEL_DIR
+from drumgrid.server.midi_io import read_midi
+from drumgrid.training.cli import main
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return make_model_dir(tmp_path_factory.mktemp("cli"))
+
+
+@pytest.fixture(scope="module")
+def midi(tmp_path_factory):
+    path = tmp_path_factory.mktemp("midi") / "groove.mid"
+    notes = [(i * 240, (36, 42, 38, 42)[i % 4], 90, i * 240 + 60) for i in range(16)]
+    return make_midi(path, notes, 480, tempos=[(0, 500000)])  # 16 eighths at 120 bpm: 4 s
+
+
+def _render(model_dir, midi, out, *extra):
+    return main(["render", str(midi), "-o", str(out), "--model", str(model_dir),
+                 "--no-progress", "--threads", "1", *extra])  # fmt: skip
+
+
+def test_render_writes_the_wav_and_a_summary(model_dir, midi, tmp_path, capsys):
+    out = tmp_path / "out.wav"
+    assert _render(model_dir, midi, out, "--sample-rate", "48000", "--stereo", "--tail", "0.5") == 0
+    info = sf.info(str(out))
+    assert (info.samplerate, info.channels, info.subtype) == (48000, 2, "PCM_24")
+    assert info.frames == round((read_midi(midi).length_s + 0.5) * 48000)
+    captured = capsys.readouterr()
+    summary = captured.out.strip().splitlines()
+    assert len(summary) == 1
+    assert "realtime" in summary[0] and "backend eager" in summary[0] and "device cpu" in summary[0]
+    assert "auto: no tensorrt" in captured.err  # --backend auto says it fell back
+
+
+def test_variations_write_numbered_takes(model_dir, midi, tmp_path, capsys):
+    out = tmp_path / "take.wav"
+    assert _render(model_dir, midi, out, "--variations", "2", "--format", "float") == 0
+    a, b = (sf.read(str(tmp_path / f"take-{i}.wav"))[0] for i in (1, 2))
+    assert a.shape == b.shape and not (a == b).all()
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--kit", "trash"], "unknown kit 'trash'; this model knows " + ", ".join(KITS)),
+        (["--backend", "tensorrt"], "--backend tensorrt: TensorRT needs an NVIDIA GPU"),
+        (["--max-length", "1"], "renders at most 1 s"),
+        (["--decoding", "parallel", "--variations", "3"], "identical"),
+        (["--steps", "x"], "--steps 'x'"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(model_dir, midi, tmp_path, capsys, extra, message):
+    assert _render(model_dir, midi, tmp_path / "o.wav", *extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) <= 2 and err[-1].startswith("drumgrid render: error: ")  # 2: auto's note
+    assert message in err[-1]
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_bad_paths_and_models_exit_2(model_dir, midi, tmp_path, capsys):
+    cases = [
+        (_render(model_dir, midi, tmp_path / "nope" / "o.wav"), "does not exist"),
+        (_render(model_dir, tmp_path / "missing.mid", tmp_path / "o.wav"), "no such file"),
+        (_render(make_model_dir(tmp_path / "m", codec="none"), midi, tmp_path / "o.wav"),
+         "codec drumgrid-drums could not be loaded"),
+    ]  # fmt: skip
+    empty = make_midi(tmp_path / "empty.mid", [(0, 20, 90, 60)], 480)  # no drum pitch
+    cases.append((_render(model_dir, empty, tmp_path / "o.wav"), "no drum notes"))
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        cases.append((_render("default", midi, tmp_path / "o.wav"), "no default model ships"))
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if "error:" in line]
+    assert [code for code, _ in cases] == [2] * len(cases)
+    assert len(errors) == len(cases)
+    for line, (_, message) in zip(errors, cases, strict=True):
+        assert message in line
+
+
+def test_kits_lists_the_models_kits(model_dir, capsys):
+    assert main(["kits", "--model", str(model_dir)]) == 0
+    assert capsys.readouterr().out.split() == list(KITS)
