@@ -253,3 +253,12 @@ class CodecTrainer:
         card = {"steps": self.step, "train_seconds": round(self.elapsed_s), "validation": last_val}
         save_codec(self.model, self.out / "codec", extra=card)
         return last_val
+
+
+def export_checkpoint(run: Path) -> tuple[Path, int]:
+    """Write RUN/codec (inference weights + config) from RUN/checkpoint, without a corpus."""
+    tensors, meta = load_checkpoint(Path(run) / "checkpoint")
+    model = DrumCodecModel(DrumCodecConfig.from_dict(meta["model"]))
+    model.load_state_dict(unprefixed("model", tensors))
+    card = {"steps": meta["step"], "train_seconds": round(meta["elapsed_s"]), "validation": {}}
+    return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])

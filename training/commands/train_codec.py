@@ -43,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    parser.add_argument(
+        "--export",
+        action="store_true",
+        help="only write OUT/codec from the run's latest checkpoint (e.g. while it trains)",
+    )
     parser.add_argument("--no-progress", action="store_true")  # fmt: skip
 
 
@@ -68,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
     )
+    if args.export:
+        from drumgrid.training.codec.trainer import export_checkpoint
+
+        folder, step = export_checkpoint(args.out)
+        print(f"codec written to {folder} from the checkpoint at step {step}")
+        return 0
+    if args.corpus is None:
+        raise UserError("--corpus DIR is needed to train (only --export works without it)")
     trainer = CodecTrainer(args.corpus, args.out, model_config, cfg, args.device)
     has_checkpoint = trainer.checkpoint_dir.exists()
     if has_checkpoint and not args.resume:
