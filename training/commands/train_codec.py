@@ -15,7 +15,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
         type=Path,
-        required=True,
         metavar="DIR",
         help="a corpus from `drumgrid corpus` (E-GMD layout, train + validation)",
     )
