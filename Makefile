@@ -53,6 +53,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 test: setup lint
+	node --test max_for_live
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-all: PYTEST_ARGS =

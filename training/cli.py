@@ -28,6 +28,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kits": ("drumgrid.server.commands.kits", "list the kits a model renders"),
     "export": ("drumgrid.server.commands.export", "export the Transformer body (torch.export)"),
     "eval": ("drumgrid.training.commands.eval", "score a model with the research's metrics"),
+    "serve": (
+        "drumgrid.server.commands.serve",
+        "run the OSC daemon for Live and other OSC clients",
+    ),
+    "send": (
+        "drumgrid.server.commands.send",
+        "talk to a running drumgrid serve (ping, render, ...)",
+    ),
 }
 
 

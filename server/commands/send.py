@@ -1,0 +1,129 @@
+"""`drumgrid send ACTION`: talk to a running `drumgrid serve` (built on drumgrid.bridge.Client).
+
+drumgrid send ping
+drumgrid send status
+drumgrid send render groove.mid --kit acoustic --seed 3     # prints the WAV path(s)
+drumgrid send render groove.mid --as-clip                   # read here, send as notes
+drumgrid send cancel JOB
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from drumgrid.server.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, help="daemon port (default 9001 TCP, 9000 UDP)")
+    parser.add_argument("--udp", action="store_true", help="send over UDP instead of TCP")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for replies")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("ping", help="check that the daemon answers; prints its version")
+    actions.add_parser("status", help="queued and running jobs, device, model")
+    cancel = actions.add_parser("cancel", help="cancel a queued or running job")
+    cancel.add_argument("job")
+    render = actions.add_parser("render", help="render a MIDI file; prints the WAV path(s)")
+    render.add_argument("input", type=Path, help="drum MIDI file")
+    render.add_argument(
+        "--as-clip", action="store_true",
+        help="read the MIDI here and send its notes (for a daemon elsewhere)",
+    )  # fmt: skip
+    render.add_argument("--job", help="job id (default: a random one)")
+    render.add_argument("--kit")
+    render.add_argument("--seed", type=int)
+    render.add_argument("--decoding", choices=["parallel", "iterative"])
+    render.add_argument("--steps", type=int)
+    render.add_argument("--temperature", type=float)
+    render.add_argument("--top-k", type=int)
+    render.add_argument("--top-p", type=float)
+    render.add_argument("--sample-rate", type=int)
+    render.add_argument("--variations", type=int)
+    render.add_argument("--out", help="bare file name inside the daemon's render folder")
+    render.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+OPTION_NAMES = (
+    "kit", "seed", "decoding", "steps", "temperature", "top_k", "top_p", "sample_rate",
+    "variations", "out",
+)  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from drumgrid.bridge import Client, RenderError
+
+    transport = "udp" if args.udp else "tcp"
+    try:
+        client = Client(args.host, args.port, transport, timeout=args.timeout)
+    except OSError as exc:
+        raise UserError(
+            f"cannot reach drumgrid serve at {args.host} ({transport}): {exc}; is it running?"
+        ) from None
+    with client:
+        try:
+            return _act(client, args)
+        except RenderError as exc:
+            print(f"drumgrid send: {exc.code}: {exc.message}", file=sys.stderr)
+            return 2
+        except TimeoutError:
+            raise UserError(f"no answer from the daemon within {args.timeout:g} s") from None
+
+
+def _act(client, args: argparse.Namespace) -> int:
+    if args.action == "ping":
+        print(f"drumgrid serve {client.ping()}")
+    elif args.action == "status":
+        s = client.status()
+        print(f"queued {s.queued}, running {s.running}, device {s.device}, model {s.model}")
+    elif args.action == "cancel":
+        client.cancel(args.job)
+        print(f"cancel sent for {args.job}")
+    else:
+        return _render(client, args)
+    return 0
+
+
+def _render(client, args: argparse.Namespace) -> int:
+    options = {name: getattr(args, name) for name in OPTION_NAMES}
+    options = {k: v for k, v in options.items() if v is not None}
+
+    def progress(fraction: float) -> None:
+        if not args.quiet:
+            print(f"\rrender {fraction * 100:5.1f} %", end="", file=sys.stderr, flush=True)
+
+    if args.as_clip:
+        notes, tempo, length, signature = clip_from_midi(args.input)
+        takes = client.render_clip(
+            notes, tempo, length, signature, args.job, progress=progress, **options
+        )
+    else:
+        takes = client.render_file(
+            str(args.input.resolve()), args.job, progress=progress, **options
+        )
+    if not args.quiet:
+        print("", file=sys.stderr)
+    for take in takes:
+        print(take.path)
+    return 0
+
+
+def clip_from_midi(path: Path):
+    """A MIDI file as clip notes in beats at its first tempo (the clip protocol carries one
+    tempo and one signature; a file with tempo changes is refused rather than distorted)."""
+    from drumgrid.server.midi_io import read_midi
+
+    performance = read_midi(path)
+    if len(performance.tempo_map.bpms) > 1:
+        raise UserError(
+            f"{path}: has tempo changes; send it as a file (drumgrid send render without --as-clip)"
+        )
+    beats = performance.hit_beats()
+    spb = 60.0 / performance.tempo_bpm
+    notes = [
+        (h.pitch, float(b), h.duration_s / spb, float(h.velocity))
+        for h, b in zip(performance.hits, beats, strict=True)
+    ]
+    return notes, performance.tempo_bpm, performance.length_beats, performance.time_signature

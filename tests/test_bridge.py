@@ -1,0 +1,258 @@
+"""The OSC protocol on literal bytes: what each message looks like on the wire, which
+requests validate and which are refused (and with what), and the TCP framing."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from drumgrid.bridge import protocol as p
+from drumgrid.bridge.framing import Deframer, FramingError, check_datagram, frame
+
+
+def osc_string(text: str) -> bytes:
+    raw = text.encode() + b"\0"
+    return raw + b"\0" * (-len(raw) % 4)
+
+
+# -- literal datagrams --------------------------------------------------------------------
+
+PING = b"/drumgrid/ping\0\0" + b",\0\0\0"
+RENDER = (
+    osc_string("/drumgrid/render")
+    + osc_string(",sssi")
+    + osc_string("j1")
+    + osc_string("/tmp/a.mid")
+    + osc_string("seed")
+    + struct.pack(">i", 7)
+)
+NOTES = (
+    osc_string("/drumgrid/clip/notes")
+    + osc_string(",siffff")
+    + osc_string("c")
+    + struct.pack(">i", 36)
+    + struct.pack(">fff", 0.0, 0.25, 100.0)
+    + struct.pack(">f", 1.5)  # a second note would need 4 values: this one is incomplete
+)
+
+
+def test_ping_literal():
+    assert p.encode(p.PING) == PING
+    assert p.parse_packet(PING) == [("/drumgrid/ping", [])]
+    assert p.parse_request("/drumgrid/ping", []) == p.Ping()
+
+
+def test_render_literal_round_trip():
+    assert p.render_message("j1", "/tmp/a.mid", seed=7) == RENDER
+    ((address, args),) = p.parse_packet(RENDER)
+    assert p.parse_request(address, args) == p.Render("j1", "/tmp/a.mid", {"seed": 7})
+
+
+def test_done_and_error_literals():
+    done = p.encode(p.DONE, ["j1", "/r/x.wav", 44100, 396900])
+    assert done == (
+        osc_string("/drumgrid/done")
+        + osc_string(",ssii")
+        + osc_string("j1")
+        + osc_string("/r/x.wav")
+        + struct.pack(">ii", 44100, 396900)
+    )
+    err = p.error_message("j1", "busy", "full")
+    assert err == osc_string("/drumgrid/error") + osc_string(",sss") + b"".join(
+        osc_string(s) for s in ("j1", "busy", "full")
+    )
+    assert p.parse_reply(*p.parse_packet(done)[0]).job == "j1"
+
+
+def test_incomplete_note_group_is_refused_with_its_job():
+    ((address, args),) = p.parse_packet(NOTES)
+    with pytest.raises(p.ProtocolError) as info:
+        p.parse_request(address, args)
+    assert info.value.job == "c" and info.value.code == "bad_request"
+    assert "groups of 4" in info.value.message
+
+
+def test_bundle_contents_run_in_order_and_time_tags_are_ignored():
+    inner = p.encode(p.STATUS)
+    bundle = (
+        b"#bundle\0"
+        + struct.pack(">Q", 0xFFFFFFFF_00000000)  # far in the future: still handled now
+        + struct.pack(">i", len(PING))
+        + PING
+        + struct.pack(">i", len(inner))
+        + inner
+    )
+    assert [a for a, _ in p.parse_packet(bundle)] == [p.PING, p.STATUS]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00\x01\x02",
+        b"hello world",
+        b"/drumgrid/ping",  # no NUL, no type tags
+        b"/drumgrid/ping\0\0,i\0\0",  # promises an int, has none
+        b"#bundle\0" + b"\0" * 8 + struct.pack(">i", 999) + PING,  # element longer than data
+        RENDER[:-3],  # truncated
+    ],
+)
+def test_not_osc_raises_protocol_error(data):
+    with pytest.raises(p.ProtocolError) as info:
+        p.parse_packet(data)
+    assert info.value.code == "bad_request" and info.value.job == ""
+
+
+# -- validation table ---------------------------------------------------------------------
+
+OK = [
+    (p.STATUS, [], p.Status()),
+    (p.SUBSCRIBE, [9010], p.Subscribe(9010)),
+    (p.SUBSCRIBE, [0], p.Subscribe(0)),
+    (p.RENDER, ["j", "/a.mid", "kit", "rock", "temperature", 1], None),  # int for a float
+    (p.RENDER, ["j", "/a.mid", "steps", 4.0], None),  # integral float for an int
+    (p.RENDER, ["j", "/a.mid", "seed", 2**40], None),  # 64-bit seed
+    (p.RENDER, ["j", "/a.mid", "out", "take_1.wav", "variations", 2], None),
+    (p.CLIP_BEGIN, ["j", 120.0, 16.0, 4, 4], p.ClipBegin("j", 120.0, 16.0, 4, 4, {})),
+    (p.CLIP_BEGIN, ["j", 90, 7, 7, 8, "decoding", "parallel"], None),
+    (p.CLIP_NOTES, ["j"], p.ClipNotes("j", ())),
+    (p.CLIP_NOTES, ["j", 36, 0, 0.25, 100], p.ClipNotes("j", ((36, 0.0, 0.25, 100.0),))),
+    (p.CLIP_END, ["j"], p.ClipEnd("j")),
+    (p.CANCEL, ["j"], p.Cancel("j")),
+]
+
+
+@pytest.mark.parametrize(("address", "args", "expected"), OK)
+def test_valid_requests(address, args, expected):
+    request = p.parse_request(address, args)
+    if expected is not None:
+        assert request == expected
+
+
+BAD = [
+    # address, args, job the error names, words in the message
+    ("/drumgrid/nope", [], "", "unknown address"),
+    ("/other", ["j"], "", "unknown address"),
+    (p.STATUS, [1], "", "expected 0 arguments"),
+    (p.SUBSCRIBE, [], "", "expected 1 arguments"),
+    (p.SUBSCRIBE, [70000], "", "0..65535"),
+    (p.SUBSCRIBE, ["9000"], "", "expected an int"),
+    (p.SUBSCRIBE, [True], "", "a boolean"),
+    (p.RENDER, [], "", "at least 1"),
+    (p.RENDER, [5, "/a.mid"], "", "job id: expected a string"),
+    (p.RENDER, ["x" * 65, "/a.mid"], "", "1..64 characters"),
+    (p.RENDER, ["a\nb", "/a.mid"], "", "control characters"),
+    (p.RENDER, ["j"], "j", "at least 2"),
+    (p.RENDER, ["j", 3], "j", "midi_path: expected a string"),
+    (p.RENDER, ["j", "/a.mid", "kit"], "j", "key value pairs"),
+    (p.RENDER, ["j", "/a.mid", "colour", "red"], "j", "expected one of kit"),
+    (p.RENDER, ["j", "/a.mid", 4, "red"], "j", "expected one of kit"),
+    (p.RENDER, ["j", "/a.mid", "seed", 1, "seed", 2], "j", "given twice"),
+    (p.RENDER, ["j", "/a.mid", "seed", -1], "j", "0..4611686018427387903"),
+    (p.RENDER, ["j", "/a.mid", "seed", 1.5], "j", "expected an int"),
+    (p.RENDER, ["j", "/a.mid", "decoding", "fast"], "j", "parallel, iterative"),
+    (p.RENDER, ["j", "/a.mid", "steps", 0], "j", "1..64"),
+    (p.RENDER, ["j", "/a.mid", "temperature", float("nan")], "j", "finite"),
+    (p.RENDER, ["j", "/a.mid", "temperature", "hot"], "j", "finite float"),
+    (p.RENDER, ["j", "/a.mid", "top_p", 0.0], "j", "(0, 1]"),
+    (p.RENDER, ["j", "/a.mid", "sample_rate", 1000], "j", "8000..192000"),
+    (p.RENDER, ["j", "/a.mid", "variations", 17], "j", "1..16"),
+    (p.RENDER, ["j", "/a.mid", "variations", 2, "decoding", "parallel"], "j", "iterative"),
+    (p.RENDER, ["j", "/a.mid", "out", "../x.wav"], "j", "bare file name"),
+    (p.RENDER, ["j", "/a.mid", "out", "/tmp/x.wav"], "j", "bare file name"),
+    (p.RENDER, ["j", "/a.mid", "out", "sub/x.wav"], "j", "bare file name"),
+    (p.RENDER, ["j", "/a.mid", "out", ".hidden.wav"], "j", "bare file name"),
+    (p.RENDER, ["j", "/a.mid", "out", "x.mp3"], "j", "bare file name"),
+    (p.RENDER, ["j", "/a.mid", "out", b"x.wav"], "j", "blob"),
+    (p.CLIP_BEGIN, ["j", 120.0, 16.0, 4], "j", "at least 5"),
+    (p.CLIP_BEGIN, ["j", 0.0, 16.0, 4, 4], "j", "tempo"),
+    (p.CLIP_BEGIN, ["j", 120.0, 0.0, 4, 4], "j", "length_beats"),
+    (p.CLIP_BEGIN, ["j", 120.0, 16.0, 0, 4], "j", "sig_num"),
+    (p.CLIP_BEGIN, ["j", 120.0, 16.0, 4, 3], "j", "power of two"),
+    (p.CLIP_BEGIN, ["j", 120.0, 16.0, 4, 4, "seed"], "j", "key value pairs"),
+    (p.CLIP_NOTES, ["j", 36, 0.0, 0.25], "j", "groups of 4"),
+    (p.CLIP_NOTES, ["j", 128, 0.0, 0.25, 100.0], "j", "note 0 pitch"),
+    (p.CLIP_NOTES, ["j", 36, -1.0, 0.25, 100.0], "j", "note 0 start"),
+    (p.CLIP_NOTES, ["j", 36, 0.0, 0.25, 200.0], "j", "note 0 velocity"),
+    (p.CLIP_NOTES, ["j", 36, 0.0, 0.25, 100.0, 36, 0.0, 0.25, None], "j", "note 1 velocity"),
+    (p.CLIP_END, ["j", 1], "j", "expected 1 arguments"),
+    (p.CANCEL, [], "", "at least 1"),
+]
+
+
+@pytest.mark.parametrize(("address", "args", "job", "words"), BAD)
+def test_invalid_requests(address, args, job, words):
+    with pytest.raises(p.ProtocolError) as info:
+        p.parse_request(address, args)
+    assert info.value.code == "bad_request"
+    assert info.value.job == job
+    assert words in info.value.message
+
+
+# -- building requests --------------------------------------------------------------------
+
+
+def test_clip_notes_chunks_stay_under_8k_and_keep_every_note():
+    notes = [(36 + i % 10, i * 0.125, 0.125, float(1 + i % 127)) for i in range(3000)]
+    messages = p.clip_notes_messages("m4l-1234567890", notes)
+    assert len(messages) > 1
+    assert all(len(m) < p.MAX_DATAGRAM for m in messages)
+    assert len(messages[0]) > p.MAX_DATAGRAM - 40  # chunks are full, not tiny
+    back = []
+    for m in messages:
+        ((address, args),) = p.parse_packet(m)
+        back += p.parse_request(address, args).notes
+    assert [(n[0], n[1]) for n in back] == [(n[0], pytest.approx(n[1])) for n in notes]
+
+
+def test_option_args_coerce_types():
+    args = p.option_args({"seed": 3.0, "temperature": 1, "kit": "k", "top_k": None})
+    assert args == ["seed", 3, "temperature", 1.0, "kit", "k"]
+    with pytest.raises(p.ProtocolError):
+        p.option_args({"colour": 1})
+
+
+def test_parse_reply_checks_types():
+    assert p.parse_reply(p.PONG, ["0.1"]).args == ("0.1",)
+    with pytest.raises(p.ProtocolError):
+        p.parse_reply(p.DONE, ["j", "/x.wav", 44100.5, 10])
+    with pytest.raises(p.ProtocolError):
+        p.parse_reply("/drumgrid/what", [])
+
+
+# -- framing ------------------------------------------------------------------------------
+
+
+def test_tcp_framing_split_anywhere():
+    stream = frame(PING) + frame(RENDER) + frame(b"") + frame(PING)
+    assert stream[:4] == struct.pack(">I", len(PING))
+    for cut in range(len(stream) + 1):
+        d = Deframer()
+        got = d.feed(stream[:cut]) + d.feed(stream[cut:])
+        assert got == [PING, RENDER, PING]
+        assert d.pending == 0
+
+
+def test_tcp_framing_refuses_huge_lengths():
+    with pytest.raises(FramingError):
+        Deframer(max_packet=1024).feed(struct.pack(">I", 4096) + b"x")
+
+
+def test_datagram_size_limit():
+    check_datagram(b"x" * (p.MAX_DATAGRAM - 1))
+    with pytest.raises(ValueError):
+        check_datagram(b"x" * p.MAX_DATAGRAM)
+
+
+def test_bridge_imports_nothing_above_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, drumgrid.bridge, drumgrid.bridge.client;"
+        "bad = [m for m in sys.modules if m.startswith(('drumgrid.server', 'drumgrid.training'))];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
