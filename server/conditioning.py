@@ -87,13 +87,11 @@ def frame_conditioning(
         features[rows, N_CLASSES + c] = v[inside][order]
         features[rows, 2 * N_CLASSES + c] = (pos[inside] - f[inside])[order]
         # Decay of the latest onset before each frame's end (t is sorted: hits are).
-        last = np.searchsorted(t, frame_end, side="left") - 1
-        has = last >= 0
-        idx = np.clip(last, 0, None)
-        decay = (
-            np.where(has, v[idx] * np.exp(-(frame_end - t[idx]) / decay_s), 0.0) if len(t) else 0.0
-        )
-        features[:, 3 * N_CLASSES + c] = decay
+        if len(t):
+            last = np.searchsorted(t, frame_end, side="left") - 1
+            idx = np.clip(last, 0, None)
+            age = np.where(last >= 0, frame_end - t[idx], np.inf)  # no onset yet: no decay
+            features[:, 3 * N_CLASSES + c] = v[idx] * np.exp(-age / decay_s)
 
     frame_start = frames / frame_rate
     beats = performance.tempo_map.beat_at(frame_start)
