@@ -26,6 +26,7 @@ from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import decode_tokens
+from drumgrid.server.devices import resolve_device
 from drumgrid.server.engine.backends import SelectedBackend, select_backend
 from drumgrid.server.engine.models import checkpoint_hash, load_model_codec, resolve_model_dir
 from drumgrid.server.engine.options import (
@@ -43,20 +44,6 @@ from drumgrid.server.performance import Performance
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
 GENERIC_CODEC_MARGIN = 64  # frames of context each side for codecs of unknown reach
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"--device {device!r}: expected cpu, cuda, cuda:N or auto") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {device}: torch sees no CUDA device here; use --device cpu")
-    if dev.type not in ("cpu", "cuda"):
-        raise UserError(f"--device {device}: expected cpu, cuda, cuda:N or auto")
-    return dev
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

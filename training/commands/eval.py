@@ -72,7 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from drumgrid.training.evaluate import EvalConfig, evaluate, summary_lines
 
@@ -86,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
             f"expected --temperature >= 0 and --top-p in (0, 1], got {args.temperature}, "
             f"{args.top_p}"
         )
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    from drumgrid.server.devices import resolve_device
+
+    args.device = str(resolve_device(args.device))
     decodings = ("parallel", "iterative") if args.decoding == "both" else (args.decoding,)
     cfg = EvalConfig(
         split=args.split,

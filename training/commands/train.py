@@ -47,7 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from drumgrid.training.lm.distributed import init_from_env, shutdown
     from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
@@ -57,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
                         f"{args.batch_size}")  # fmt: skip
     if args.lr <= 0:
         raise UserError(f"--lr must be positive, got {args.lr}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    from drumgrid.server.devices import resolve_device
+
+    args.device = str(resolve_device(args.device))
     cfg = replace(
         LMTrainConfig(),
         steps=args.steps,

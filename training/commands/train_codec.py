@@ -51,15 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from drumgrid.server.drum_codec import DrumCodecConfig
     from drumgrid.training.codec.trainer import CodecTrainConfig, CodecTrainer
 
     if args.steps < 1 or args.batch_size < 1:
         raise UserError("--steps and --batch-size must be at least 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {args.device}: no CUDA device here; use --device cpu")
+    from drumgrid.server.devices import resolve_device
+
+    args.device = str(resolve_device(args.device))
     model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
     cfg = replace(
         CodecTrainConfig(),
