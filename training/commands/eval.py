@@ -73,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
-    from drumgrid.training.evaluate import EvalConfig, evaluate, summary_lines
+    from drumgrid.training.eval_report import summary_lines
+    from drumgrid.training.evaluate import EvalConfig, evaluate
 
     if args.max_windows < 1 or args.steps < 1 or args.batch_size < 1 or args.plots < 0:
         raise UserError(

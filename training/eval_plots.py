@@ -1,0 +1,192 @@
+"""Evaluation plots: log-mel spectrograms of a few windows with the grid's onsets overlaid
+(one panel per row), and per-class onset recall bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from drumgrid.server.drums import CLASS_LABELS
+from drumgrid.training import metrics as M
+from drumgrid.training.eval_report import ROW_NOTES, fmt
+
+if TYPE_CHECKING:
+    from drumgrid.training.evaluate import EvalTrack, EvalWindow
+
+
+CLASS_COLORS = (
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#17becf",
+    "#bcbd22",
+)
+
+
+def write_plots(
+    folder: Path,
+    windows: list[EvalWindow],
+    tracks: list[EvalTrack],
+    per_window: list[dict[str, Any]],
+    summary: dict[str, dict[str, Any]],
+    rows: Sequence[str],
+    sr: int,
+    frame_rate: float,
+) -> list[Path]:
+    """Spectrograms of the plotted windows (one panel per row) with the grid's onsets, and
+    the per-class recall bars. Returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for w in windows:
+        if not w.audio:
+            continue
+        scores = per_window[w.index]["rows"]
+        fig = _spectrogram_figure(plt, w, tracks[w.track], scores, rows, sr, frame_rate)
+        path = folder / f"window_{w.index:03d}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    fig = _recall_figure(plt, summary, rows)
+    path = folder / "class_onset_recall.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def _spectrogram_figure(
+    plt: Any,
+    w: EvalWindow,
+    track: EvalTrack,
+    scores: dict[str, dict[str, Any]],
+    rows: Sequence[str],
+    sr: int,
+    frame_rate: float,
+) -> Any:
+    import librosa
+    import librosa.display
+    from matplotlib.lines import Line2D
+
+    shown = [r for r in rows if r in w.audio]
+    fig, axes = plt.subplots(
+        len(shown), 1, figsize=(12, 2.3 * len(shown) + 1.0), sharex=True, squeeze=False
+    )
+    t0 = w.f0 / frame_rate
+    loud = M.loud_enough(w.grid_velocities)
+    for ax, row in zip(axes[:, 0], shown, strict=True):
+        audio = w.audio[row]
+        mel = librosa.feature.melspectrogram(
+            y=audio.astype(np.float32),
+            sr=sr,
+            n_fft=2048,
+            hop_length=256,
+            n_mels=128,
+            fmin=M.MEL_FMIN,
+            fmax=min(M.MEL_FMAX, sr / 2),
+            htk=True,
+        )
+        db = librosa.power_to_db(mel, ref=max(float(mel.max()), 1e-10), top_db=80.0)
+        librosa.display.specshow(
+            db,
+            sr=sr,
+            hop_length=256,
+            x_axis="time",
+            y_axis="mel",
+            fmin=M.MEL_FMIN,
+            fmax=min(M.MEL_FMAX, sr / 2),
+            ax=ax,
+            cmap="gray",
+            vmin=-80,
+            vmax=0,
+        )
+        for t, c, v, ok in zip(w.grid_times, w.grid_classes, w.grid_velocities, loud, strict=True):
+            ax.axvline(
+                t, color=CLASS_COLORS[c], lw=0.6 + 1.6 * v / 127, ls="-" if ok else ":", alpha=0.9
+            )
+        det = w.onsets.get(row, np.zeros(0))
+        ax.plot(
+            det,
+            np.full(len(det), 0.96),
+            transform=ax.get_xaxis_transform(),
+            ls="none",
+            marker="v",
+            ms=6,
+            color="yellow",
+            mec="black",
+            mew=0.5,
+        )
+        ax.set_title(_panel_title(row, scores[row]), fontsize=9, loc="left")
+        ax.set_ylabel("mel freq (Hz)")
+        ax.set_xlabel("")
+    axes[-1, 0].set_xlabel(f"time in window (s); window starts at {t0:.2f} s of the file")
+    present = sorted(set(int(c) for c in w.grid_classes))
+    handles = [Line2D([], [], color=CLASS_COLORS[c], lw=2, label=CLASS_LABELS[c]) for c in present]
+    handles.append(Line2D([], [], color="gray", lw=1, ls=":", label="velocity <= 0.3"))
+    handles.append(
+        Line2D([], [], color="yellow", mec="black", marker="v", ls="none", label="detected onset")
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1 - 0.45 / fig.get_figheight()),
+        ncol=len(handles),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.suptitle(
+        f"kit {track.entry.kit}  |  {track.entry.audio_filename}  |  "
+        f"{t0:.2f}-{(w.f0 + w.n) / frame_rate:.2f} s  |  log-mel power, 80 dB range  |  "
+        "grid onsets: lines (width = velocity)",
+        x=0.01,
+        ha="left",
+        fontsize=10,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / fig.get_figheight()))
+    return fig
+
+
+def _panel_title(row: str, s: dict[str, Any]) -> str:
+    """The row and this window's own numbers, so a picture and its scores read together."""
+    text = f"{row}: {ROW_NOTES[row].split(' = ', 1)[1]}  |  onset F1 {fmt(s['onset_f1'], 2)}"
+    errors = np.abs(s["timing_errors_ms"])
+    if len(errors):
+        text += f", timing {np.median(errors):.1f} ms"
+    if s.get("mel_mae_db") is not None:
+        text += f", mel MAE {s['mel_mae_db']:.1f} dB, SC {s['spectral_convergence']:.2f}"
+    if s.get("token_acc") is not None:
+        text += f", token acc {s['token_acc']:.2f}"
+    return text
+
+
+def _recall_figure(plt: Any, summary: dict[str, dict[str, Any]], rows: Sequence[str]) -> Any:
+    first = summary[rows[0]]
+    labels = [c for c in CLASS_LABELS if first["class_onset_hits"][c]]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels) + 2), 4.0))
+    width = 0.8 / len(rows)
+    x = np.arange(len(labels))
+    for i, row in enumerate(rows):
+        vals = [summary[row]["class_onset_recall"][c] or 0.0 for c in labels]
+        ax.bar(x + (i - (len(rows) - 1) / 2) * width, vals, width, label=row)
+    ax.set_xticks(x, [f"{c}\n(n={first['class_onset_hits'][c]})" for c in labels], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("onset recall")
+    ax.set_title(
+        "Per-class onset recall: grid onsets (velocity > 0.3) with a detected onset within +-50 ms",
+        fontsize=9,
+    )
+    ax.legend(fontsize=8, ncol=len(rows), loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
