@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The recipe for drumgrid's shipped default model: corpus -> drum codec -> token cache ->
+# Transformer -> evaluation -> package. Every stage resumes where it stopped (finished files
+# are skipped, training continues from its checkpoint), so run it again after an
+# interruption. State lives outside the repo, in $DRUMGRID_RUNS (default ~/.cache/drumgrid).
+#
+#   training/recipes/default.sh [stage ...]     stages: corpus codec tokens lm eval package
+#
+# Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DG=${DG:-.venv/bin/drumgrid}
+RUNS=${DRUMGRID_RUNS:-$HOME/.cache/drumgrid}
+GMD=${GMD:-../shared/data/gmd}
+DEVICE=${DEVICE:-cpu}
+SF=/usr/share/sounds/sf2
+CORPUS=$RUNS/corpus-default
+CODEC_RUN=$RUNS/runs/codec-default
+TOKENS=$RUNS/tokens-default
+LM_RUN=$RUNS/runs/lm-default
+EVAL=$RUNS/runs/eval-default
+CODEC_STEPS=${CODEC_STEPS:-30000}
+LM_STEPS=${LM_STEPS:-20000}
+LM_PRESET=${LM_PRESET:-tiny}
+
+# Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
+# Standard kit without reverb, so it is left out).
+KITS=(
+  --kit fluid-standard=$SF/FluidR3_GM.sf2:128:0
+  --kit fluid-power=$SF/FluidR3_GM.sf2:128:16
+  --kit fluid-electronic=$SF/FluidR3_GM.sf2:128:24
+  --kit fluid-tr808=$SF/FluidR3_GM.sf2:128:25
+  --kit fluid-jazz=$SF/FluidR3_GM.sf2:128:32
+  --kit fluid-brush=$SF/FluidR3_GM.sf2:128:40
+  --kit black-pearl=$SF/Black_Pearl_4_LV2.sf2
+  --kit red-zeppelin=$SF/Red_Zeppelin_4_LV2.sf2
+)
+
+stage() { echo "== $1 ($(date -u +%H:%M:%S))"; }
+resume_flag() { [ -d "$1/checkpoint" ] && echo --resume || true; }
+
+run_corpus() {
+  stage "corpus: GMD train + validation through $((${#KITS[@]} / 2)) kits"
+  $DG corpus --gmd "$GMD" --out "$CORPUS" --splits train,validation "${KITS[@]}"
+}
+
+run_codec() {
+  stage "drum codec: $CODEC_STEPS steps"
+  $DG train-codec --corpus "$CORPUS" --out "$CODEC_RUN" --steps "$CODEC_STEPS" \
+    --device "$DEVICE" $(resume_flag "$CODEC_RUN")
+}
+
+run_tokens() {
+  stage "token cache"
+  $DG tokenize --corpus "$CORPUS" --codec drumgrid-drums --codec-path "$CODEC_RUN/codec" \
+    --out "$TOKENS" --device "$DEVICE"
+}
+
+run_lm() {
+  stage "Transformer ($LM_PRESET): $LM_STEPS steps"
+  $DG train --tokens "$TOKENS" --out "$LM_RUN" --preset "$LM_PRESET" --steps "$LM_STEPS" \
+    --device "$DEVICE" $(resume_flag "$LM_RUN")
+}
+
+run_eval() {
+  stage "evaluation on the validation split"
+  $DG eval --model "$LM_RUN/model" --tokens "$TOKENS" --split validation --out "$EVAL" \
+    --codec-path "$CODEC_RUN/codec" --decoding both --device "$DEVICE"
+}
+
+run_package() {
+  stage "package: codec -> server/drum_codec/weights, model -> server/engine/default_model"
+  rm -rf server/drum_codec/weights server/engine/default_model
+  mkdir -p server/drum_codec/weights server/engine/default_model
+  cp "$CODEC_RUN/codec/model.safetensors" "$CODEC_RUN/codec/config.json" server/drum_codec/weights/
+  cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" server/engine/default_model/
+  cp "$EVAL/report.md" server/engine/default_model/EVALUATION.md
+  du -sh server/drum_codec/weights server/engine/default_model
+}
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(corpus codec tokens lm eval package)
+for s in "${stages[@]}"; do
+  case $s in
+    corpus | codec | tokens | lm | eval | package) "run_$s" ;;
+    *) echo "unknown stage $s; stages: corpus codec tokens lm eval package" >&2; exit 2 ;;
+  esac
+done
