@@ -2,7 +2,8 @@
 (SoundStorm / MaskGIT: coarse to fine over levels, confidence-based unmasking), both able
 to continue from known tokens.
 
-Decoding talks to the model only through `logits_fn(tokens [B, K, T]) -> logits [B, K, T, V]`
+Decoding talks to the model only through `logits_fn(tokens [B, K, T], level=None)` -> logits
+[B, K, T, V], or [B, T, V] for one level
 (DrumLM.logits_fn), so the engine can put a compiled or TensorRT body behind it.
 
 Determinism: sampling goes through `sample_tokens`, whose draw for a row depends only on
@@ -158,7 +159,7 @@ def decode_tokens(
             for s in range(n_steps):
                 masked = (tokens[:, k] == V) & valid  # [B, T]
                 if bool(masked.any()):
-                    logits = logits_fn(tokens)[:, k]  # [B, T, V]
+                    logits = logits_fn(tokens, k)  # [B, T, V]
                     new, conf = _sample_items(logits, options, seeds, offset + s)
                     n_masked = masked.sum(1)
                     n_fix = (n_masked - masked_after(n_total, s, n_steps)).clamp(

@@ -51,6 +51,21 @@ def test_known_tokens_and_kit_change_the_logits():
     assert not torch.allclose(masked, known) and not torch.allclose(masked, other_kit)
 
 
+def test_one_level_head_equals_that_level_of_all_heads():
+    model = debug_model().eval()
+    features, kit = random_inputs(B=2, T=9)
+    tokens = torch.randint(DEBUG_V + 1, (2, DEBUG_K, 9))
+    pad = torch.zeros(2, 9, dtype=torch.bool)
+    pad[1, 6:] = True
+    fn = model.logits_fn(features, kit, pad)
+    every = fn(tokens)  # [B, K, T, V]
+    for level in range(DEBUG_K):
+        torch.testing.assert_close(fn(tokens, level), every[:, level], atol=1e-5, rtol=1e-5)
+    # A replacement body (compiled, exported) is sliced instead.
+    sliced = model.logits_fn(features, kit, pad, body=model.body)
+    torch.testing.assert_close(sliced(tokens, 1), every[:, 1])
+
+
 def test_body_is_the_part_between_the_ops():
     """logits = body(embed_tokens(tokens, tables, conditioning)); gradients reach every
     parameter through the custom op."""

@@ -260,9 +260,11 @@ class Engine:
             timings.conditioning += time.perf_counter() - t0
             spent = [0.0]
 
-            def logits_fn(tok: torch.Tensor, inner=inner, spent=spent) -> torch.Tensor:
+            def logits_fn(
+                tok: torch.Tensor, level: int | None = None, inner=inner, spent=spent
+            ) -> torch.Tensor:
                 s = time.perf_counter()
-                out = inner(tok)  # [B, K, W, V]
+                out = inner(tok, level)  # [B, K, W, V], or [B, W, V] for one level
                 self._sync()
                 spent[0] += time.perf_counter() - s
                 return out

@@ -21,7 +21,8 @@ from drumgrid.server.model.config import LMConfig
 from drumgrid.server.model.modules import TransformerBody
 from drumgrid.server.ops import embed_tokens
 
-LogitsFn = Callable[[torch.Tensor], torch.Tensor]  # tokens [B, K, T] -> logits [B, K, T, V]
+# (tokens [B, K, T], level=None) -> logits [B, K, T, V], or [B, T, V] for one level
+LogitsFn = Callable[..., torch.Tensor]
 
 
 class DrumLM(nn.Module):
@@ -104,11 +105,13 @@ class DrumLM(nn.Module):
                 f"got {features.shape[1]}; render long inputs window by window"
             )
         cond = self.conditioning(features, kit)  # [B, T, D]
-        run = body if body is not None else self.body
 
-        def fn(tokens: torch.Tensor) -> torch.Tensor:
+        def fn(tokens: torch.Tensor, level: int | None = None) -> torch.Tensor:
             x = embed_tokens(tokens, self.tables, cond)
-            return run(x, pad_mask) if pad_mask is not None else run(x)
+            if body is None:  # the eager body can run a single level's head
+                return self.body(x, pad_mask, level)
+            logits = body(x, pad_mask) if pad_mask is not None else body(x)
+            return logits if level is None else logits[:, level]
 
         return fn
 

@@ -131,10 +131,16 @@ class TransformerBody(nn.Module):
         self,
         x: torch.Tensor,  # [B, T, D]
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
-    ) -> torch.Tensor:  # [B, K, T, V]
+        level: int | None = None,
+    ) -> torch.Tensor:  # [B, K, T, V]; [B, T, V] for one `level`
+        """With `level`, only that codebook's head runs: iterative decoding needs one level
+        per call, and the K heads are a large share of a small model's work."""
         cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
         attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B, 1, 1, T]
         for block in self.blocks:
             x = block(x, cos, sin, attn_mask)
         h = self.norm(x)  # [B, T, D]
+        if level is not None:
+            head, bias = self.heads[level].to(h.dtype), self.head_bias[level].to(h.dtype)
+            return h @ head.t() + bias  # [B, T, V]
         return torch.einsum("btd,kvd->bktv", h, self.heads.to(h.dtype)) + self.head_bias.to(h.dtype)
