@@ -79,3 +79,14 @@ def prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
 def unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     p = prefix + "."
     return {k[len(p) :]: v for k, v in tensors.items() if k.startswith(p)}
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Drop JSONL log lines written after the checkpoint at `step` (a run killed between
+    checkpoints), so a resumed run's log reads as one uninterrupted run."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    keep = [line for line in lines if json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in keep))

@@ -23,6 +23,7 @@ from drumgrid.training.checkpoint import (
     prefixed,
     restore_optimizer,
     save_checkpoint,
+    truncate_log,
     unprefixed,
 )
 from drumgrid.training.codec.data import SegmentSampler, corpus_audio, validation_clips
@@ -175,6 +176,7 @@ class CodecTrainer:
         restore_optimizer("disc", self.disc_optimizer, tensors, meta["optim_disc"])
         torch.set_rng_state(tensors["rng.torch"])
         self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
+        truncate_log(self.out / "log.jsonl", self.step)
         return True
 
     # -- training --------------------------------------------------------------------------------

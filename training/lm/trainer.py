@@ -34,6 +34,7 @@ from drumgrid.training.checkpoint import (
     prefixed,
     restore_optimizer,
     save_checkpoint,
+    truncate_log,
     unprefixed,
 )
 from drumgrid.training.lm.data import (
@@ -231,18 +232,9 @@ class LMTrainer:
         self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
         self.best_val = math.inf if meta["best_val"] is None else float(meta["best_val"])
         self.bad_validations = int(meta["bad_validations"])
-        self._truncate_log()
+        if self.rank == 0:
+            truncate_log(self.out / "log.jsonl", self.step)
         return True
-
-    def _truncate_log(self) -> None:
-        """Drop log lines written after the checkpoint (a run killed between checkpoints),
-        so the resumed run's log reads as one uninterrupted run."""
-        path = self.out / "log.jsonl"
-        if self.rank != 0 or not path.is_file():
-            return
-        lines = path.read_text().splitlines()
-        keep = [line for line in lines if line.strip() and json.loads(line)["step"] <= self.step]
-        path.write_text("".join(line + "\n" for line in keep))
 
     def model_info(self, card: dict[str, Any]) -> ModelInfo:
         return ModelInfo(
