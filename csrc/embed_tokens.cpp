@@ -108,8 +108,9 @@ at::Tensor embed_tokens_cpu(const at::Tensor& tokens, const at::Tensor& tables,
     const scalar_t* tab_p = tab.const_data_ptr<scalar_t>();
     const scalar_t* cond_p = cnd.const_data_ptr<scalar_t>();
     scalar_t* out_p = out.data_ptr<scalar_t>();
-    // at least ~1M table elements per task: small inputs stay on the calling thread
-    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, K * D));
+    // at least ~256K table elements per task: a decoding step of one short clip (B=1, K=4,
+    // T=200, D=512) still splits across two cores, tiny inputs stay on the calling thread
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(1, K * D));
     at::parallel_for(0, B * T, grain, [&](int64_t begin, int64_t end) {
       std::vector<float> acc(D);
       std::vector<const scalar_t*> rows(K);

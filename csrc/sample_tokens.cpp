@@ -86,21 +86,29 @@ DRUMGRID_CLONES bool scan_row(const float* x, int64_t V, int32_t* max_key) {
   return bad == 0;
 }
 
-// A lower bound on the k-th largest logit (as a signed_key): the smallest of the maxima of k
-// disjoint blocks, since those k maxima are k distinct tokens at or above it.
-DRUMGRID_CLONES int32_t topk_bound(const float* x, int64_t V, int64_t k) {
+// scan_row and a lower bound on the k-th largest logit in one pass: *bound gets the smallest of
+// the maxima of k disjoint blocks (those k maxima are k distinct tokens at or above it),
+// *max_key the largest of them. Returns whether the row is all finite.
+DRUMGRID_CLONES bool scan_blocks(const float* x, int64_t V, int64_t k, int32_t* max_key,
+                                 int32_t* bound) {
   const int64_t bs = V / k;
-  int32_t bound = INT32_MAX;
+  uint32_t bad = 0;
+  int32_t lowest = INT32_MAX, highest = INT32_MIN;
   for (int64_t blk = 0; blk < k; ++blk) {
     const int64_t lo = blk * bs, hi = blk + 1 == k ? V : lo + bs;
     int32_t m = INT32_MIN;
     for (int64_t i = lo; i < hi; ++i) {
-      const int32_t sk = signed_key(float_bits(x[i]));
+      const uint32_t b = float_bits(x[i]);
+      bad |= static_cast<uint32_t>((b & 0x7F800000u) == 0x7F800000u);
+      const int32_t sk = signed_key(b);
       m = sk > m ? sk : m;
     }
-    bound = m < bound ? m : bound;
+    lowest = m < lowest ? m : lowest;
+    highest = m > highest ? m : highest;
   }
-  return bound;
+  *bound = lowest;
+  *max_key = highest;
+  return bad == 0;
 }
 
 // Writes the rank keys of the tokens at or above `bound` (a signed_key) to out; returns how many.
@@ -197,8 +205,13 @@ std::pair<int64_t, float> sample_row(const float* x, int64_t V, const Params& p,
   const bool use_k = p.top_k > 0 && p.top_k < V;
   const bool use_p = p.top_p < 1.0;
   const double temp = p.temperature > 0.0 ? p.temperature : 1.0;
-  int32_t max_key;
-  TORCH_CHECK(scan_row(x, V, &max_key), "sample_tokens: expected finite logits, got NaN or inf in row ", row);
+  // With top-k, the finiteness check and the maximum come out of the pass that bounds the
+  // k-th largest logit (when the blocks are at least two tokens long), saving a pass.
+  const bool use_blocks = use_k && 2 * p.top_k <= V;
+  int32_t max_key, bound = INT32_MIN;
+  const bool finite = use_blocks ? scan_blocks(x, V, p.top_k, &max_key, &bound)
+                                 : scan_row(x, V, &max_key);
+  TORCH_CHECK(finite, "sample_tokens: expected finite logits, got NaN or inf in row ", row);
   const uint32_t max_bits = static_cast<uint32_t>(max_key) ^
                             (static_cast<uint32_t>(max_key >> 31) >> 1);
   float xmax_f;
@@ -212,7 +225,6 @@ std::pair<int64_t, float> sample_row(const float* x, int64_t V, const Params& p,
     const int64_t k = p.top_k;
     auto& cand = s.cand;
     cand.resize(V);
-    const int32_t bound = 2 * k <= V ? topk_bound(x, V, k) : INT32_MIN;
     const int64_t nc = collect_candidates(x, V, bound, cand.data());
     std::nth_element(cand.begin(), cand.begin() + (k - 1), cand.begin() + nc,
                      std::greater<uint64_t>());
