@@ -30,6 +30,13 @@ def _load(path: Path) -> mido.MidiFile:
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a folder; expected a MIDI file")
+    with path.open("rb") as f:
+        magic = f.read(4)
+    if magic != b"MThd":
+        raise MidiError(
+            f"{path}: not a MIDI file (it does not start with 'MThd'); expected a Standard "
+            "MIDI File (.mid), e.g. a clip exported from your DAW"
+        )
     try:
         return mido.MidiFile(str(path))
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:

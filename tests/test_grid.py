@@ -94,7 +94,7 @@ def test_cli_text_and_steps_per_beat() -> None:
 @pytest.mark.parametrize(
     ("make", "needle"),
     [
-        (lambda p: p.write_bytes(b"RIFF....WAVEfmt "), "not a readable MIDI file"),
+        (lambda p: p.write_bytes(b"RIFF....WAVEfmt "), "not a MIDI file"),
         (lambda p: p.write_bytes((EXAMPLES / "rock_100_beat.mid").read_bytes()[:200]), "truncated"),
         (lambda p: make_midi(p, [(0, 60, 100, 10)], channel=0), "no drum notes"),
         (lambda p: make_midi(p, [(0, 36, 100, 10)], tempos=[(0, 0)]), "tempo inf bpm"),

@@ -123,8 +123,9 @@ def test_unknown_pitches_are_reported_not_dropped_silently(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"hello, not midi", "not a readable MIDI file"),
-        (b"", "not a readable MIDI file"),
+        (b"hello, not midi", r"not a MIDI file \(it does not start with 'MThd'\)"),
+        (b"", "not a MIDI file"),
+        (b"MThd\x00\x00", "not a readable MIDI file: the file ends"),
     ],
 )
 def test_not_midi(tmp_path: Path, content: bytes, message: str) -> None:
