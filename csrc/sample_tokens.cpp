@@ -72,23 +72,10 @@ struct Item {
   double w;
 };
 
-// Whether the row is all finite; *max_key gets the largest signed_key.
-DRUMGRID_CLONES bool scan_row(const float* x, int64_t V, int32_t* max_key) {
-  uint32_t bad = 0;
-  int32_t m = INT32_MIN;
-  for (int64_t i = 0; i < V; ++i) {
-    const uint32_t b = float_bits(x[i]);
-    bad |= static_cast<uint32_t>((b & 0x7F800000u) == 0x7F800000u);
-    const int32_t sk = signed_key(b);
-    m = sk > m ? sk : m;
-  }
-  *max_key = m;
-  return bad == 0;
-}
-
-// scan_row and a lower bound on the k-th largest logit in one pass: *bound gets the smallest of
-// the maxima of k disjoint blocks (those k maxima are k distinct tokens at or above it),
-// *max_key the largest of them. Returns whether the row is all finite.
+// One pass over a row split into k disjoint blocks: returns whether the row is all finite;
+// *max_key gets the largest signed_key, *bound the smallest of the k block maxima, a lower
+// bound on the k-th largest logit (those k maxima are k distinct tokens at or above it).
+// With k = 1 it is the plain finiteness check and maximum.
 DRUMGRID_CLONES bool scan_blocks(const float* x, int64_t V, int64_t k, int32_t* max_key,
                                  int32_t* bound) {
   const int64_t bs = V / k;
@@ -208,10 +195,10 @@ std::pair<int64_t, float> sample_row(const float* x, int64_t V, const Params& p,
   // With top-k, the finiteness check and the maximum come out of the pass that bounds the
   // k-th largest logit (when the blocks are at least two tokens long), saving a pass.
   const bool use_blocks = use_k && 2 * p.top_k <= V;
-  int32_t max_key, bound = INT32_MIN;
-  const bool finite = use_blocks ? scan_blocks(x, V, p.top_k, &max_key, &bound)
-                                 : scan_row(x, V, &max_key);
-  TORCH_CHECK(finite, "sample_tokens: expected finite logits, got NaN or inf in row ", row);
+  int32_t max_key, block_bound;
+  TORCH_CHECK(scan_blocks(x, V, use_blocks ? p.top_k : 1, &max_key, &block_bound),
+              "sample_tokens: expected finite logits, got NaN or inf in row ", row);
+  const int32_t bound = use_blocks ? block_bound : INT32_MIN;
   const uint32_t max_bits = static_cast<uint32_t>(max_key) ^
                             (static_cast<uint32_t>(max_key >> 31) >> 1);
   float xmax_f;
