@@ -58,7 +58,7 @@ class DrumCodecModel(nn.Module):
 
     @torch.no_grad()
     def encode(self, wave: torch.Tensor) -> torch.Tensor:  # [B, T * hop] -> [B, K, T]
-        return self.quantizer(self.analyse(wave)).codes
+        return self.quantizer.encode(self.analyse(wave))
 
     @torch.no_grad()
     def decode(self, codes: torch.Tensor) -> torch.Tensor:  # [B, K', T] -> [B, T * hop]

@@ -29,7 +29,7 @@ class FactorisedVQ(nn.Module):
 
     def nearest(self, z_e: torch.Tensor) -> torch.Tensor:  # [N, c] -> [N]
         sims = F.normalize(z_e, dim=-1) @ F.normalize(self.codebook.weight, dim=-1).t()
-        return sims.argmax(dim=-1)
+        return sims.max(dim=-1).indices  # max's indices beat argmax on a CPU
 
     def forward(
         self, residual: torch.Tensor
@@ -44,6 +44,10 @@ class FactorisedVQ(nn.Module):
         codebook = F.mse_loss(z_q, z_e.detach(), reduction="none").mean(-1)
         z_q = z_e + (z_q - z_e).detach()  # straight-through
         return self.proj_out(z_q), codes, commit, codebook
+
+    def encode(self, residual: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
+        z_e = self.proj_in(residual)
+        return self.nearest(z_e.reshape(-1, z_e.shape[-1])).view(z_e.shape[:-1])
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:  # [B, T] -> [B, T, D]
         return self.proj_out(self.codebook(codes))
@@ -85,6 +89,15 @@ class ResidualVQ(nn.Module):
         return QuantizerOutput(
             latent, torch.stack(codes, 1), torch.stack(commits).sum(), torch.stack(books).sum()
         )
+
+    def encode(self, z: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, K, T]
+        """The codes alone: what inference needs, without the training losses."""
+        codes = []
+        for level in self.levels:
+            level_codes = level.encode(z)
+            z = z - level.decode(level_codes)
+            codes.append(level_codes)
+        return torch.stack(codes, 1)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:  # [B, K', T] -> [B, T, D]
         return sum(self.levels[i].decode(codes[:, i]) for i in range(codes.shape[1]))

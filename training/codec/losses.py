@@ -1,14 +1,20 @@
 """Reconstruction losses: multi-resolution log-mel L1, log-magnitude STFT L1 and spectral
-convergence. They compare spectra, not samples, so the iSTFT head may choose its own phase."""
+convergence. They compare spectra, not samples, so the iSTFT head may choose its own phase.
+
+Log spectra are floored 80 dB below each reference item's peak, as the mel metric is: below
+that a drum render is decay tails and 16-bit noise, and an absolute floor would spend most of
+the loss on matching inaudible levels between the hits."""
 
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
 
 RESOLUTIONS = ((512, 128, 64), (1024, 256, 80), (2048, 512, 128))  # n_fft, hop, mel bands
+FLOOR_RATIO = 1e-4  # 80 dB below the peak, in magnitude
 
 
 @functools.lru_cache(maxsize=16)
@@ -28,7 +34,16 @@ def _window(n_fft: int, device: str) -> torch.Tensor:
 
 def _mag(x: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:  # [B, N] -> [B, F, T]
     spec = torch.stft(x, n_fft, hop, window=_window(n_fft, str(x.device)), return_complex=True)
-    return spec.abs().clamp_min(1e-7)
+    return spec.abs()
+
+
+def _floored_log_l1(reference: torch.Tensor, estimate: torch.Tensor, least: float) -> torch.Tensor:
+    """L1 of natural-log spectra [B, F, T], both floored FLOOR_RATIO below each reference
+    item's peak (and never below `least`, so silent items stay finite)."""
+    floor = (reference.amax(dim=(1, 2), keepdim=True) * FLOOR_RATIO).clamp_min(least)
+    return F.l1_loss(
+        torch.log(torch.maximum(estimate, floor)), torch.log(torch.maximum(reference, floor))
+    )
 
 
 def reconstruction_losses(
@@ -39,10 +54,8 @@ def reconstruction_losses(
     for n_fft, hop, n_mels in RESOLUTIONS:
         r, e = _mag(reference, n_fft, hop), _mag(estimate, n_fft, hop)
         basis = _mel_basis(sample_rate, n_fft, n_mels).to(reference.device)
-        mel = mel + F.l1_loss(
-            torch.log10((basis @ e).clamp_min(1e-5)), torch.log10((basis @ r).clamp_min(1e-5))
-        )
-        logmag = logmag + F.l1_loss(torch.log(e), torch.log(r))
+        mel = mel + _floored_log_l1(basis @ r, basis @ e, 1e-5) / math.log(10)
+        logmag = logmag + _floored_log_l1(r, e, 1e-7)
         # Over the whole batch, so that a near-silent item cannot blow the ratio up.
         sc = sc + torch.linalg.norm(r - e) / torch.linalg.norm(r).clamp_min(1e-7)
     n = len(RESOLUTIONS)

@@ -20,7 +20,7 @@ CODEC_RUN=$RUNS/runs/codec-default
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
-CODEC_STEPS=${CODEC_STEPS:-30000}
+CODEC_STEPS=${CODEC_STEPS:-12000}
 LM_STEPS=${LM_STEPS:-20000}
 LM_PRESET=${LM_PRESET:-tiny}
 
