@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "drumgrid.training.commands.codec_roundtrip",
         "encode and decode a WAV to hear what a codec keeps",
     ),
+    "eval-codec": (
+        "drumgrid.training.commands.eval_codec",
+        "score codecs' reconstructions of held-out corpus clips",
+    ),
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
     "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
     "render": ("drumgrid.server.commands.render", "render a drum MIDI file to a WAV"),

@@ -66,6 +66,23 @@ def write_plots(
     return written
 
 
+def draw_mel(ax: Any, audio: np.ndarray, sr: int) -> None:
+    """A 128-band HTK log-mel spectrogram (the metric's 20 Hz-14 kHz), 80 dB below its peak."""
+    import librosa
+    import librosa.display
+
+    fmax = min(M.MEL_FMAX, sr / 2)
+    mel = librosa.feature.melspectrogram(
+        y=audio.astype(np.float32), sr=sr, n_fft=2048, hop_length=256, n_mels=128,
+        fmin=M.MEL_FMIN, fmax=fmax, htk=True,
+    )  # fmt: skip
+    db = librosa.power_to_db(mel, ref=max(float(mel.max()), 1e-10), top_db=80.0)
+    librosa.display.specshow(
+        db, sr=sr, hop_length=256, x_axis="time", y_axis="mel", fmin=M.MEL_FMIN, fmax=fmax,
+        ax=ax, cmap="gray", vmin=-80, vmax=0,
+    )  # fmt: skip
+
+
 def _spectrogram_figure(
     plt: Any,
     w: EvalWindow,
@@ -75,8 +92,6 @@ def _spectrogram_figure(
     sr: int,
     frame_rate: float,
 ) -> Any:
-    import librosa
-    import librosa.display
     from matplotlib.lines import Line2D
 
     shown = [r for r in rows if r in w.audio]
@@ -86,31 +101,7 @@ def _spectrogram_figure(
     t0 = w.f0 / frame_rate
     loud = M.loud_enough(w.grid_velocities)
     for ax, row in zip(axes[:, 0], shown, strict=True):
-        audio = w.audio[row]
-        mel = librosa.feature.melspectrogram(
-            y=audio.astype(np.float32),
-            sr=sr,
-            n_fft=2048,
-            hop_length=256,
-            n_mels=128,
-            fmin=M.MEL_FMIN,
-            fmax=min(M.MEL_FMAX, sr / 2),
-            htk=True,
-        )
-        db = librosa.power_to_db(mel, ref=max(float(mel.max()), 1e-10), top_db=80.0)
-        librosa.display.specshow(
-            db,
-            sr=sr,
-            hop_length=256,
-            x_axis="time",
-            y_axis="mel",
-            fmin=M.MEL_FMIN,
-            fmax=min(M.MEL_FMAX, sr / 2),
-            ax=ax,
-            cmap="gray",
-            vmin=-80,
-            vmax=0,
-        )
+        draw_mel(ax, w.audio[row], sr)
         for t, c, v, ok in zip(w.grid_times, w.grid_classes, w.grid_velocities, loud, strict=True):
             ax.axvline(
                 t, color=CLASS_COLORS[c], lw=0.6 + 1.6 * v / 127, ls="-" if ok else ":", alpha=0.9

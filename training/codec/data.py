@@ -22,10 +22,12 @@ from drumgrid.training.egmd import EGMDIndex
 class AudioFile:
     path: Path
     frames: int
+    sample_rate: int
 
 
-def corpus_audio(corpus: Path, split: str, sample_rate: int) -> list[AudioFile]:
-    """The split's audio files, checked to exist and to be at the codec's sample rate."""
+def corpus_audio(corpus: Path, split: str, sample_rate: int | None) -> list[AudioFile]:
+    """The split's audio files, checked to exist and to be at the codec's sample rate (or,
+    with None, all at the first file's rate)."""
     index = EGMDIndex.read(corpus).select(split=split)
     missing = index.missing()
     if missing:
@@ -34,19 +36,21 @@ def corpus_audio(corpus: Path, split: str, sample_rate: int) -> list[AudioFile]:
             f"{corpus}: {len(missing)} {split} row(s) have missing files (first: {first}); "
             "rebuild the corpus with `drumgrid corpus`"
         )
-    files = []
+    files: list[AudioFile] = []
+    needs = "the codec needs" if sample_rate else "the split's first file is at"
     for row in index:
         path = index.audio_path(row)
         try:
             info = sf.info(str(path))
         except RuntimeError as exc:
             raise UserError(f"{path}: unreadable audio file ({exc})") from None
+        sample_rate = sample_rate or info.samplerate
         if info.samplerate != sample_rate:
             raise UserError(
-                f"{path}: sample rate {info.samplerate} Hz, the codec needs {sample_rate} Hz; "
+                f"{path}: sample rate {info.samplerate} Hz, {needs} {sample_rate} Hz; "
                 f"render the corpus with --sample-rate {sample_rate}"
             )
-        files.append(AudioFile(path, info.frames))
+        files.append(AudioFile(path, info.frames, info.samplerate))
     if not files:
         raise UserError(f"{corpus}: no {split} audio files")
     return files

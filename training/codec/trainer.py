@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -32,8 +31,8 @@ from drumgrid.training.codec.discriminator import (
     discriminator_loss,
     generator_losses,
 )
+from drumgrid.training.codec.evaluation import evaluate_codec
 from drumgrid.training.codec.losses import reconstruction_losses
-from drumgrid.training.metrics import detect_onsets, mel_mae_db, onset_score, spectral_convergence
 
 
 @dataclass(frozen=True)
@@ -68,39 +67,6 @@ def lr_at(step: int, cfg: CodecTrainConfig) -> float:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
-
-
-@torch.no_grad()
-def evaluate_codec(
-    model: DrumCodecModel, clips: list[np.ndarray], n_levels: int | None = None
-) -> dict[str, Any]:
-    """Mel MAE dB, MR-STFT SC and onset F1 (+-20 ms, against the original's onsets) of the
-    reconstructions, and the share of each level's codes used over all clips."""
-    model.eval()
-    sr, hop = model.config.sample_rate, model.config.hop_length
-    mel, sc, f1 = [], [], []
-    used = torch.zeros(model.config.n_codebooks, model.config.codebook_size, dtype=torch.bool)
-    for clip in clips:
-        n = len(clip) // hop * hop
-        wave = torch.from_numpy(clip[:n])[None]
-        codes = model.encode(wave)
-        if n_levels is not None:
-            codes = codes[:, :n_levels]
-        recon = model.decode(codes)[0].numpy()
-        for k in range(codes.shape[1]):
-            used[k, codes[0, k]] = True
-        ref = clip[:n]
-        mel.append(mel_mae_db(ref, recon, sr))
-        sc.append(spectral_convergence(ref, recon))
-        f1.append(onset_score(detect_onsets(ref, sr), detect_onsets(recon, sr), window_s=0.02).f1)
-    model.train()
-    usage = used.float().mean(dim=1)[: (n_levels or model.config.n_codebooks)]
-    return {
-        "mel_mae_db": float(np.mean(mel)),
-        "mrstft_sc": float(np.mean(sc)),
-        "onset_f1": float(np.mean(f1)),
-        "code_usage": [round(float(u), 3) for u in usage],
-    }
 
 
 class CodecTrainer:

@@ -27,12 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from drumgrid.server.codecs.registry import load_codec
     from drumgrid.server.codecs.resample import resample
-    from drumgrid.training.metrics import (
-        detect_onsets,
-        mel_mae_db,
-        onset_score,
-        spectral_convergence,
-    )
+    from drumgrid.training.codec.evaluation import reconstruction_scores
     from drumgrid.training.tokens import read_audio
 
     if not args.output.parent.is_dir():
@@ -58,15 +53,14 @@ def run(args: argparse.Namespace) -> int:
     sf.write(
         str(args.output), resample(np.clip(recon, -1, 1), codec.sample_rate, input_rate), input_rate
     )
-    sr = codec.sample_rate
-    f1 = onset_score(detect_onsets(wave, sr), detect_onsets(recon, sr), window_s=0.02).f1
-    duration = len(wave) / sr
+    scores = reconstruction_scores(wave, recon, codec.sample_rate)
+    duration = len(wave) / codec.sample_rate
     print(
         f"{args.output}: {codec.id}, {levels} of {codec.n_codebooks} levels, "
         f"{duration:.2f} s in {seconds:.3f} s ({duration / max(seconds, 1e-9):.0f}x real time)"
     )
     print(
-        f"mel MAE {mel_mae_db(wave, recon, sr):.2f} dB, MR-STFT SC "
-        f"{spectral_convergence(wave, recon):.3f}, onset F1 (+-20 ms) {f1:.3f}"
+        f"mel MAE {scores['mel_mae_db']:.2f} dB, MR-STFT SC {scores['mrstft_sc']:.3f}, "
+        f"onset F1 (+-20 ms) {scores['onset_f1']:.3f}"
     )
     return 0
