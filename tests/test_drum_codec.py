@@ -157,3 +157,14 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
     assert (out / "codec_eval.md").is_file() and len(list((out / "plots").glob("*.png"))) == 1
     assert main(["eval-codec", "--corpus", str(corpus), "--out", str(out), "--codecs", "no"]) == 2
     assert "unknown codec 'no'" in capsys.readouterr().err
+
+    card = tmp_path / "MODEL_CARD.md"
+    args = ["card", "codec", "--weights", str(tmp_path / "codec"), "--corpus", str(corpus),
+            "--eval", str(out), "-o", str(card)]  # fmt: skip
+    assert main(args) == 0
+    text = card.read_text()
+    # The data table: the corpus's one kit, 2 x 3 s of train and 3 s of validation audio.
+    assert "| noise | ? (?:?) | ? | see the SoundFont's own terms | 0.00 | 0.00 |" in text
+    assert "all (2 train files, 1 validation files)" in text
+    assert "| encodec-24k | random init | 24000 | 6.00 |" in text and "CC BY 4.0" in text
+    assert "![clip_000](plots/clip_000.png)" in text

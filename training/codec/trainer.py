@@ -218,7 +218,12 @@ class CodecTrainer:
         finally:
             bar.close()
             log.close()
-        card = {"steps": self.step, "train_seconds": round(self.elapsed_s), "validation": last_val}
+        card = {
+            "steps": self.step,
+            "train_seconds": round(self.elapsed_s),
+            "train": asdict(cfg),
+            "validation": last_val,
+        }
         save_codec(self.model, self.out / "codec", extra=card)
         return last_val
 
@@ -228,5 +233,10 @@ def export_checkpoint(run: Path) -> tuple[Path, int]:
     tensors, meta = load_checkpoint(Path(run) / "checkpoint")
     model = DrumCodecModel(DrumCodecConfig.from_dict(meta["model"]))
     model.load_state_dict(unprefixed("model", tensors))
-    card = {"steps": meta["step"], "train_seconds": round(meta["elapsed_s"]), "validation": {}}
+    card = {
+        "steps": meta["step"],
+        "train_seconds": round(meta["elapsed_s"]),
+        "train": meta["train"],
+        "validation": {},
+    }
     return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])

@@ -4,7 +4,8 @@
 # are skipped, training continues from its checkpoint), so run it again after an
 # interruption. State lives outside the repo, in $DRUMGRID_RUNS (default ~/.cache/drumgrid).
 #
-#   training/recipes/default.sh [stage ...]     stages: corpus codec tokens lm eval package
+#   training/recipes/default.sh [stage ...]
+#   stages: corpus codec codec-eval codec-package tokens lm eval package
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -17,6 +18,7 @@ DEVICE=${DEVICE:-cpu}
 SF=/usr/share/sounds/sf2
 CORPUS=$RUNS/corpus-default
 CODEC_RUN=$RUNS/runs/codec-default
+CODEC_EVAL=$RUNS/runs/codec-default-eval
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
@@ -51,6 +53,23 @@ run_codec() {
     --device "$DEVICE" $(resume_flag "$CODEC_RUN")
 }
 
+run_codec_eval() {
+  stage "drum codec: evaluation beside the pretrained architectures at random init"
+  $DG eval-codec --corpus "$CORPUS" --out "$CODEC_EVAL" --codec-path "$CODEC_RUN/codec" \
+    --random encodec-24k,encodec-32k,dac-44k,xcodec --clips 48 --device "$DEVICE"
+}
+
+run_codec_package() {
+  stage "package: codec -> server/drum_codec/weights (with its model card)"
+  rm -rf server/drum_codec/weights
+  mkdir -p server/drum_codec/weights/plots
+  cp "$CODEC_RUN/codec/model.safetensors" "$CODEC_RUN/codec/config.json" server/drum_codec/weights/
+  cp "$CODEC_EVAL"/plots/*.png server/drum_codec/weights/plots/
+  $DG card codec --weights "$CODEC_RUN/codec" --corpus "$CORPUS" --eval "$CODEC_EVAL" \
+    -o server/drum_codec/weights/MODEL_CARD.md
+  du -sh server/drum_codec/weights
+}
+
 run_tokens() {
   stage "token cache"
   $DG tokenize --corpus "$CORPUS" --codec drumgrid-drums --codec-path "$CODEC_RUN/codec" \
@@ -70,20 +89,24 @@ run_eval() {
 }
 
 run_package() {
-  stage "package: codec -> server/drum_codec/weights, model -> server/engine/default_model"
-  rm -rf server/drum_codec/weights server/engine/default_model
-  mkdir -p server/drum_codec/weights server/engine/default_model
-  cp "$CODEC_RUN/codec/model.safetensors" "$CODEC_RUN/codec/config.json" server/drum_codec/weights/
+  stage "package: model -> server/engine/default_model"
+  rm -rf server/engine/default_model
+  mkdir -p server/engine/default_model
   cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" server/engine/default_model/
   cp "$EVAL/report.md" server/engine/default_model/EVALUATION.md
-  du -sh server/drum_codec/weights server/engine/default_model
+  du -sh server/engine/default_model
 }
 
-stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(corpus codec tokens lm eval package)
-for s in "${stages[@]}"; do
-  case $s in
-    corpus | codec | tokens | lm | eval | package) "run_$s" ;;
-    *) echo "unknown stage $s; stages: corpus codec tokens lm eval package" >&2; exit 2 ;;
-  esac
-done
+main() {
+  local all=(corpus codec codec-eval codec-package tokens lm eval package) stages=("$@")
+  [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
+  for s in "${stages[@]}"; do
+    case $s in
+      corpus | codec | codec-eval | codec-package | tokens | lm | eval | package) "run_${s//-/_}" ;;
+      *) echo "unknown stage $s; stages: ${all[*]}" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# One line, parsed before it runs: editing this file while a stage runs cannot derail it.
+main "$@"; exit

@@ -1,0 +1,130 @@
+"""Model cards for what drumgrid ships: the data (GMD splits, kits and their licences), how
+and where it was trained, and the evaluation tables, written from the run's own files so the
+card cannot drift from the weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from drumgrid.training.egmd import EGMDIndex
+
+# SoundFont file -> (Debian package, licence as that package's copyright file states it).
+SOUNDFONT_LICENCES = {
+    "FluidR3_GM.sf2": ("fluid-soundfont-gm", "MIT (Frank Wen, Toby Smithe)"),
+    "Black_Pearl_4_LV2.sf2": ("avldrums.lv2-soundfont", "GPL-2+ (AVL Drumkits, Robin Gareus)"),
+    "Red_Zeppelin_4_LV2.sf2": ("avldrums.lv2-soundfont", "GPL-2+ (AVL Drumkits, Robin Gareus)"),
+}
+
+GMD_ATTRIBUTION = (
+    "The grooves are the Groove MIDI Dataset (GMD) v1.0.0 by Jon Gillick, Adam Roberts, "
+    'Jesse Engel, Douglas Eck and David Bamman, "Learning to Groove with Inverse Sequence '
+    'Transformations", ICML 2019 (https://magenta.tensorflow.org/datasets/groove), licensed '
+    "under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). The audio was rendered "
+    "from them by drumgrid through the SoundFont kits below with FluidSynth."
+)
+
+
+def hardware() -> str:
+    """The CPU model and core count this process sees (the card's 'trained on')."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def data_section(corpus: Path) -> list[str]:
+    """Hours per split and kit, the kits' SoundFonts with their licences, GMD attribution."""
+    index = EGMDIndex.read(corpus)
+    hours: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    files: dict[str, int] = defaultdict(int)
+    for row in index:
+        hours[row.kit_name][row.split] += row.duration / 3600
+        files[row.split] += 1
+    splits = [s for s in ("train", "validation", "test") if files[s]]
+    kits_file = corpus / "kits.json"
+    kits = json.loads(kits_file.read_text())["kits"] if kits_file.is_file() else {}
+    lines = [
+        GMD_ATTRIBUTION,
+        "",
+        "| kit | SoundFont (bank:preset) | Debian package | licence | "
+        + " | ".join(f"{s} h" for s in splits)
+        + " |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in splits) + " |",
+    ]
+    for name in sorted(hours):
+        kit = kits.get(name, {})
+        font = Path(kit.get("soundfont", "?")).name
+        package, licence = SOUNDFONT_LICENCES.get(font, ("?", "see the SoundFont's own terms"))
+        where = f"{font} ({kit.get('bank', '?')}:{kit.get('preset', '?')})"
+        cells = " | ".join(f"{hours[name][s]:.2f}" for s in splits)
+        lines.append(f"| {name} | {where} | {package} | {licence} | {cells} |")
+    total = " | ".join(f"{sum(h[s] for h in hours.values()):.2f}" for s in splits)
+    lines.append(f"| all ({', '.join(f'{files[s]} {s} files' for s in splits)}) | | | | {total} |")
+    return lines
+
+
+def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
+    """MODEL_CARD.md for a trained drum codec, from CODEC/config.json (architecture, steps,
+    training settings and seconds) and EVALUATION/codec_eval.* (from `drumgrid eval-codec`)."""
+    meta = json.loads((codec / "config.json").read_text())
+    train: dict[str, Any] = meta.get("train", {})
+    cfg = meta["config"]
+    report = json.loads((evaluation / "codec_eval.json").read_text())
+    table = (evaluation / "codec_eval.md").read_text().strip()
+    hours = meta.get("train_seconds", 0) / 3600
+    plots = sorted((evaluation / "plots").glob("*.png"))
+    lines = [
+        "# drumgrid-drums: drumgrid's drum codec",
+        "",
+        f"A neural audio codec for drum audio: {cfg['sample_rate']} Hz mono, "
+        f"{cfg['sample_rate'] / cfg['hop_length']:.2f} frames per second, "
+        f"{cfg['n_codebooks']} x {cfg['codebook_size']} residual codes. STFT analysis, ConvNeXt "
+        f"encoder ({cfg['encoder_blocks']} blocks) and decoder ({cfg['decoder_blocks']} blocks) "
+        f"at dim {cfg['dim']} working at the frame rate, factorised l2-normalised RVQ, a Vocos "
+        "magnitude + phase head and an inverse STFT. Weights in float16 safetensors.",
+        "",
+        "## Data",
+        "",
+        *data_section(corpus),
+        "",
+        "Trained on the train split; evaluated on the validation split (grooves never seen in "
+        "training, kits seen in training).",
+        "",
+        "## Training",
+        "",
+        f"- {meta.get('steps', '?')} steps, batch {train.get('batch_size', '?')} x "
+        f"{train.get('segment_s', '?')} s, AdamW lr {train.get('lr', '?')} (warm-up, cosine), "
+        "multi-resolution mel + log-magnitude + spectral-convergence losses, codebook and "
+        "commitment losses, dead-code restarts"
+        + (
+            f", discriminator from step {train['adversarial_after']}"
+            if train.get("adversarial_after", -1) >= 0
+            else ", no discriminator"
+        )
+        + ".",
+        f"- {hours:.2f} hours of training steps on {hardware()} (CPU), "
+        "by `training/recipes/default.sh codec`.",
+        "",
+        "## Evaluation",
+        "",
+        table,
+        "",
+        "Targets (issue 5): mel MAE <= 1.5 dB, MR-STFT SC <= 0.20, onset F1 >= 0.97, every level "
+        "using at least half of its codes; random-init rows are the floor training must beat.",
+        "",
+        *(f"![{p.stem}](plots/{p.name})" for p in plots),
+        "",
+        f"Evaluated on {report['setting']['clips']} clips; reproduce with `drumgrid eval-codec "
+        "--corpus CORPUS --out DIR --random encodec-24k,encodec-32k,dac-44k,xcodec`.",
+    ]
+    return "\n".join(lines) + "\n"
