@@ -148,6 +148,20 @@ def test_train_then_eval_end_to_end(run, capsys):
                for p in pngs)  # fmt: skip
     assert all(p in report for p in m["plots"])
 
+    limits = run["root"] / "limits.md"
+    limits.write_text("- Trained for 30 steps: a test model.")
+    card = run["root"] / "MODEL_CARD.md"
+    args = ["card", "model", "--weights", str(run["model"]), "--corpus",
+            str(run["root"] / "corpus"), "--eval", str(out), "--limits", str(limits),
+            "-o", str(card)]  # fmt: skip
+    assert main(args) == 0
+    text = card.read_text()
+    assert "Kits: `bright`, `dark`." in text and "CC BY 4.0" in text
+    assert "| bright | ? (?:?) |" in text  # a kit without kits.json: its licence unknown
+    assert "| iterative |" in text and "| dark | iterative |" in text
+    assert "![window_000](plots/window_000.png)" in text and "class_onset_recall" not in text
+    assert text.rstrip().endswith("- Trained for 30 steps: a test model.")
+
 
 def test_eval_refuses_a_codec_of_other_weights(run, tmp_path, capsys):
     other = save_codec(build_random("drumgrid-drums", seed=1).model, tmp_path / "other")  # type: ignore[attr-defined]

@@ -128,3 +128,71 @@ def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
         "--corpus CORPUS --out DIR --random encodec-24k,encodec-32k,dac-44k,xcodec`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _report_section(report: str, title: str) -> list[str]:
+    """The lines of `## title` in an evaluation report.md, without the heading."""
+    lines = report.splitlines()
+    try:
+        start = lines.index(f"## {title}") + 1
+    except ValueError:
+        return [f"(no '{title}' section in the evaluation report)"]
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start:end]
+
+
+def model_card(model: Path, corpus: Path, evaluation: Path, limits: str = "") -> str:
+    """MODEL_CARD.md for a trained grid-to-tokens model, from MODEL/config.json (its card:
+    data, steps, seconds, settings) and EVALUATION/report.md + plots (from `drumgrid eval`)."""
+    config = json.loads((model / "config.json").read_text())
+    card, arch, codec = config.get("card", {}), config["model"], config["codec"]
+    train = card.get("train", {})
+    report = (evaluation / "report.md").read_text()
+    plots = sorted((evaluation / "plots").glob("window_*.png"))[:3]
+    hours = card.get("train_seconds", 0) / 3600
+    lines = [
+        "# drumgrid default model",
+        "",
+        f"A bidirectional Transformer ({arch.get('preset', '?')} preset: dim {arch['dim']}, "
+        f"{arch['n_layers']} layers, {arch['n_heads']} heads) that predicts the "
+        f"{codec['n_codebooks']} x {codec['codebook_size']} tokens of the {codec['id']} codec "
+        f"({codec['frame_rate']:.2f} frames/s) from an expressive drum grid; the codec's "
+        "decoder turns them into 44.1 kHz audio. Kits: "
+        + ", ".join(f"`{k}`" for k in config.get("kits", []))
+        + ".",
+        "",
+        "## Data",
+        "",
+        *data_section(corpus),
+        "",
+        f"Trained on {card.get('train_files', '?')} train files ({card.get('train_hours', 0):.1f} "
+        "h); evaluated on the validation split: grooves never seen in training, every kit.",
+        "",
+        "## Training",
+        "",
+        f"- {card.get('steps', '?')} steps, batch {train.get('batch_size', '?')}, windows of "
+        f"{train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} (warm-up, "
+        "cosine), SoundStorm-style masking.",
+        f"- {hours:.2f} hours of training on {hardware()} (CPU), by "
+        "`training/recipes/default.sh lm`.",
+        "",
+        "## Evaluation",
+        "",
+        *_report_section(report, "All windows"),
+        "",
+        "### Per kit",
+        *_report_section(report, "Per kit"),
+        "",
+        "Rows: reference = the FluidSynth render of the same groove and kit (the onset "
+        "detector's own ceiling); ceiling = the codec's decoding of the true tokens; parallel / "
+        "iterative = the model. Definitions: EVALUATION.md beside this card.",
+        "",
+        *(f"![{p.stem}](plots/{p.name})" for p in plots),
+        "",
+        "Each plot: the FluidSynth render (top) and the model's renders, log-mel, with the "
+        "grid's onsets overlaid (colour = drum class, dotted = velocity <= 0.3) and the "
+        "detected onsets marked.",
+    ]
+    if limits.strip():
+        lines += ["", "## Known limits", "", limits.strip()]
+    return "\n".join(lines) + "\n"

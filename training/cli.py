@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "drumgrid.training.commands.eval_codec",
         "score codecs' reconstructions of held-out corpus clips",
     ),
-    "card": ("drumgrid.training.commands.card", "write the model card of a trained codec"),
+    "card": ("drumgrid.training.commands.card", "write the model card of a trained codec or model"),
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
     "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
     "render": ("drumgrid.server.commands.render", "render a drum MIDI file to a WAV"),

@@ -1,4 +1,5 @@
-"""`drumgrid card`: write the model card of a trained codec from its run's own files."""
+"""`drumgrid card`: write the model card of a trained codec or model from its run's own
+files (weights folder, corpus, evaluation), so the card cannot drift from the weights."""
 
 from __future__ import annotations
 
@@ -9,23 +10,36 @@ from drumgrid.server.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("codec",), help="what the card describes")
     parser.add_argument(
-        "--weights", type=Path, required=True, metavar="DIR", help="the trained codec's folder"
+        "kind", choices=("codec", "model"), help="a drum codec or a grid-to-tokens model"
+    )
+    parser.add_argument(
+        "--weights", type=Path, required=True, metavar="DIR", help="the trained folder"
     )
     parser.add_argument("--corpus", type=Path, required=True, metavar="DIR", help="its corpus")
     parser.add_argument(
-        "--eval", type=Path, required=True, metavar="DIR", help="a `drumgrid eval-codec` --out"
+        "--eval",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="its evaluation: a `drumgrid eval-codec` (codec) or `drumgrid eval` (model) --out",
     )
+    parser.add_argument("--limits", type=Path, metavar="FILE", help="model: known limits (.md)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the card to write")
 
 
 def run(args: argparse.Namespace) -> int:
-    from drumgrid.training.cards import codec_card
+    from drumgrid.training.cards import codec_card, model_card
 
-    for need in (args.weights / "config.json", args.eval / "codec_eval.json"):
+    report = "codec_eval.json" if args.kind == "codec" else "report.md"
+    for need in (args.weights / "config.json", args.eval / report):
         if not need.is_file():
-            raise UserError(f"{need}: missing; train the codec and run `drumgrid eval-codec`")
-    args.output.write_text(codec_card(args.weights, args.corpus, args.eval))
+            raise UserError(f"{need}: missing; train it and run its evaluation first")
+    if args.kind == "codec":
+        text = codec_card(args.weights, args.corpus, args.eval)
+    else:
+        limits = args.limits.read_text() if args.limits else ""
+        text = model_card(args.weights, args.corpus, args.eval, limits)
+    args.output.write_text(text)
     print(f"card written to {args.output}")
     return 0
