@@ -8,7 +8,6 @@ rate is fed a resampled clip and its output resampled back, so what it drops cou
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +74,6 @@ class CodecResult:
     kbps: float
     per_clip: list[dict[str, float]] = field(default_factory=list)
     code_usage: list[float] = field(default_factory=list)
-    audio_s: float = 0.0  # audio round-tripped...
-    seconds: float = 0.0  # ...and the wall time its encode + decode took
 
     def summary(self) -> dict[str, Any]:
         means = {k: float(np.mean([c[k] for c in self.per_clip])) for k in METRIC_KEYS}
@@ -87,7 +84,6 @@ class CodecResult:
             "kbps": round(self.kbps, 2),
             **means,
             "code_usage": self.code_usage,
-            "x_real_time": round(self.audio_s / self.seconds, 1) if self.seconds > 0 else None,
         }
 
 
@@ -108,14 +104,11 @@ def roundtrip_clips(
     recons = []
     for clip in clips:
         wave = resample(clip, corpus_rate, codec.sample_rate)
-        t0 = time.perf_counter()
         tokens = codec.encode(wave)[:levels]
         if levels < codec.n_codebooks:
             out = codec.decode_levels(tokens[None], len(wave))[0]
         else:
             out = codec.decode(tokens, len(wave))
-        result.seconds += time.perf_counter() - t0
-        result.audio_s += len(clip) / corpus_rate
         for k in range(levels):
             used[k, tokens[k].cpu()] = True
         recon = resample(out.float().cpu().numpy(), codec.sample_rate, corpus_rate)[: len(clip)]
@@ -135,15 +128,15 @@ def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any])
     (out / "codec_eval.json").write_text(json.dumps(data, indent=1))
     lines = [
         "| codec | weights | rate | kbps | mel MAE dB | MR-STFT SC | onset F1 (+-20 ms) "
-        "| codes used per level (min / mean) | x real time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| codes used per level (min / mean) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in rows:
         usage = s["code_usage"]
         lines.append(
             f"| {s['codec']} | {s['weights']} | {s['sample_rate']} | {s['kbps']:.2f} "
             f"| {s['mel_mae_db']:.2f} | {s['mrstft_sc']:.3f} | {s['onset_f1']:.3f} "
-            f"| {min(usage):.3f} / {np.mean(usage):.3f} | {s['x_real_time']} |"
+            f"| {min(usage):.3f} / {np.mean(usage):.3f} |"
         )
     notes = (
         f"{setting['clips']} clips of {setting['clip_seconds']:g} s from the {setting['split']} "
@@ -177,14 +170,16 @@ def plot_clips(
     for i in np.linspace(0, len(clips) - 1, num=min(n_plots, len(clips))).round().astype(int):
         panels = [("original", clips[i]), *((cid, rs[i]) for cid, rs in recons.items())]
         onsets = detect_onsets(clips[i], sr)
-        fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.2 * len(panels) + 0.6))
-        axes = np.atleast_1d(axes)
-        for ax, (title, audio) in zip(axes, panels, strict=True):
+        fig, axes = plt.subplots(
+            len(panels), 1, figsize=(10, 2.2 * len(panels) + 0.6), sharex=True, squeeze=False
+        )
+        for ax, (title, audio) in zip(axes[:, 0], panels, strict=True):
             draw_mel(ax, audio, sr)
+            ax.set_xlabel("")
             for t in onsets:
                 ax.axvline(t, color="#ff7f00", lw=0.8, alpha=0.8)
             ax.set_title(title, fontsize=9, loc="left")
-        axes[-1].set_xlabel("time (s); orange lines: the original's onsets")
+        axes[-1, 0].set_xlabel("time (s); orange lines: the original's onsets")
         fig.tight_layout()
         path = out / f"clip_{i:03d}.png"
         fig.savefig(path, dpi=90)
