@@ -22,7 +22,7 @@ CODEC_EVAL=$RUNS/runs/codec-default-eval
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
-CODEC_STEPS=${CODEC_STEPS:-12000}
+CODEC_STEPS=${CODEC_STEPS:-10000}
 LM_STEPS=${LM_STEPS:-20000}
 LM_PRESET=${LM_PRESET:-tiny}
 
