@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -102,8 +101,6 @@ class CodecTrainer:
         )
         self.step = 0
         self.elapsed_s = 0.0
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codec-batches")
-        self._pending: tuple[int, Future[torch.Tensor]] | None = None
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -150,24 +147,9 @@ class CodecTrainer:
 
     # -- training --------------------------------------------------------------------------------
 
-    def _batch(self, step: int) -> torch.Tensor:
-        """The step's batch, read while the previous step trained (reading 16 segments from
-        WAVs takes ~10-20% of a CPU step). Batches depend only on (seed, step), so
-        prefetching cannot change them."""
-        pending, self._pending = self._pending, None
-        wave = (
-            pending[1].result()
-            if pending is not None and pending[0] == step
-            else self.sampler.batch(step, self.cfg.batch_size)
-        )
-        if step + 1 < self.cfg.steps:
-            nxt = self._reader.submit(self.sampler.batch, step + 1, self.cfg.batch_size)
-            self._pending = (step + 1, nxt)
-        return wave
-
     def train_step(self) -> dict[str, float]:
         cfg, sr = self.cfg, self.model_config.sample_rate
-        wave = self._batch(self.step).to(self.device)
+        wave = self.sampler.batch(self.step, cfg.batch_size).to(self.device)
         for group in (*self.optimizer.param_groups, *self.disc_optimizer.param_groups):
             group["lr"] = lr_at(self.step, cfg)
         recon, q = self.model(wave)
