@@ -155,6 +155,14 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
         assert c["mel_mae_db"] > 3.0 and c["mrstft_sc"] > 0.3 and 0 <= c["onset_f1"] <= 1
     assert "| drumgrid-drums | trained | 44100 |" in capsys.readouterr().out
     assert (out / "codec_eval.md").is_file() and len(list((out / "plots").glob("*.png"))) == 1
+    # A rerun reuses every codec's scores (same weights, same clips)...
+    cached = sorted((out / "results").glob("*.json"))
+    assert len(cached) == 2 and main(args) == 0
+    assert sorted((out / "results").glob("*.json")) == cached
+    assert json.loads((out / "codec_eval.json").read_text())["codecs"] == report["codecs"]
+    # ...and new weights are scored anew.
+    save_codec(DrumCodecModel(replace(TINY, dim=16)).eval(), tmp_path / "codec")
+    assert main(args) == 0 and len(list((out / "results").glob("*.json"))) == 3
     assert main(["eval-codec", "--corpus", str(corpus), "--out", str(out), "--codecs", "no"]) == 2
     assert "unknown codec 'no'" in capsys.readouterr().err
 

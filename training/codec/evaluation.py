@@ -7,8 +7,9 @@ rate is fed a resampled clip and its output resampled back, so what it drops cou
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,35 +89,61 @@ class CodecResult:
 
 
 @torch.inference_mode()
+def roundtrip(
+    codec: Codec, clip: np.ndarray, corpus_rate: int, levels: int
+) -> tuple[np.ndarray, torch.Tensor]:
+    """One clip through `codec` at its own rate, back at the corpus's rate and length.
+    Returns (reconstruction, the `levels` coarsest tokens [levels, T])."""
+    wave = resample(clip, corpus_rate, codec.sample_rate)
+    tokens = codec.encode(wave)[:levels]
+    if levels < codec.n_codebooks:
+        out = codec.decode_levels(tokens[None], len(wave))[0]
+    else:
+        out = codec.decode(tokens, len(wave))
+    recon = resample(out.float().cpu().numpy(), codec.sample_rate, corpus_rate)[: len(clip)]
+    return np.pad(recon, (0, len(clip) - len(recon))), tokens.cpu()
+
+
 def roundtrip_clips(
     codec: Codec,
     weights: str,
     clips: list[np.ndarray],
     corpus_rate: int,
     levels: int | None = None,
-) -> tuple[CodecResult, list[np.ndarray]]:
-    """Round-trip every clip through `codec` (at its own rate) and score it at the corpus's
-    rate. Returns the result and the reconstructions at the corpus's rate."""
+) -> CodecResult:
+    """Every clip round-tripped through `codec` and scored at the corpus's rate."""
     levels = levels or codec.n_codebooks
     kbps = codec.bits_per_second * levels / codec.n_codebooks / 1e3
     result = CodecResult(codec.id, weights, codec.sample_rate, kbps)
     used = torch.zeros(levels, codec.codebook_size, dtype=torch.bool)
-    recons = []
     for clip in clips:
-        wave = resample(clip, corpus_rate, codec.sample_rate)
-        tokens = codec.encode(wave)[:levels]
-        if levels < codec.n_codebooks:
-            out = codec.decode_levels(tokens[None], len(wave))[0]
-        else:
-            out = codec.decode(tokens, len(wave))
+        recon, tokens = roundtrip(codec, clip, corpus_rate, levels)
         for k in range(levels):
-            used[k, tokens[k].cpu()] = True
-        recon = resample(out.float().cpu().numpy(), codec.sample_rate, corpus_rate)[: len(clip)]
-        recon = np.pad(recon, (0, len(clip) - len(recon)))
+            used[k, tokens[k]] = True
         result.per_clip.append(reconstruction_scores(clip, recon, corpus_rate))
-        recons.append(recon)
     result.code_usage = _usage(used)
-    return result, recons
+    return result
+
+
+def cached_roundtrip_clips(
+    folder: Path,
+    codec: Codec,
+    weights: str,
+    clips: list[np.ndarray],
+    corpus_rate: int,
+    setting: dict[str, Any],
+) -> CodecResult:
+    """roundtrip_clips, kept in FOLDER/results/ under a key of the codec's token space (its
+    weights included) and the clip setting: a rerun scores only what changed (a random-init
+    floor takes minutes on a CPU; a new trained codec, seconds)."""
+    blob = json.dumps([codec.config_hash, weights, setting], sort_keys=True, default=str)
+    path = folder / "results" / f"{codec.id}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.json"
+    if path.is_file():
+        return CodecResult(**json.loads(path.read_text()))
+    result = roundtrip_clips(codec, weights, clips, corpus_rate, setting.get("levels"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(result)))
+    return result
 
 
 def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any]) -> Path:
@@ -152,12 +179,13 @@ def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any])
 def plot_clips(
     out: Path,
     clips: list[np.ndarray],
-    recons: dict[str, list[np.ndarray]],
+    codecs: list[tuple[str, Codec]],
     sr: int,
     n_plots: int,
+    levels: int | None = None,
 ) -> list[Path]:
-    """One figure per clip: the original and each codec's reconstruction as log-mel
-    spectrograms, the original's detected onsets marked on every panel."""
+    """One figure per plotted clip: the original and each (label, codec)'s reconstruction as
+    log-mel spectrograms, the original's detected onsets marked on every panel."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -168,7 +196,10 @@ def plot_clips(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for i in np.linspace(0, len(clips) - 1, num=min(n_plots, len(clips))).round().astype(int):
-        panels = [("original", clips[i]), *((cid, rs[i]) for cid, rs in recons.items())]
+        panels = [("original", clips[i])] + [
+            (label, roundtrip(codec, clips[i], sr, levels or codec.n_codebooks)[0])
+            for label, codec in codecs
+        ]
         onsets = detect_onsets(clips[i], sr)
         fig, axes = plt.subplots(
             len(panels), 1, figsize=(10, 2.2 * len(panels) + 0.6), sharex=True, squeeze=False

@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.server.codecs.registry import build_random, codec_spec, load_codec
     from drumgrid.server.devices import resolve_device
     from drumgrid.training.codec.data import corpus_audio, validation_clips
-    from drumgrid.training.codec.evaluation import plot_clips, roundtrip_clips, write_report
+    from drumgrid.training.codec.evaluation import (
+        cached_roundtrip_clips,
+        plot_clips,
+        write_report,
+    )
 
     trained, random = _ids(args.codecs), _ids(args.random)
     if not trained and not random:
@@ -69,16 +73,6 @@ def run(args: argparse.Namespace) -> int:
     sr = files[0].sample_rate
     clips = validation_clips(files, args.clips, round(args.seconds * sr))
 
-    codecs = [(load_codec(c, args.codec_path, device), "trained") for c in trained]
-    codecs += [(build_random(c, debug=False).to(device), "random init") for c in random]
-    results, recons = [], {}
-    for codec, weights in tqdm(codecs, desc="eval-codec", unit="codec", disable=args.no_progress):
-        levels = args.levels
-        if levels is not None and not 1 <= levels <= codec.n_codebooks:
-            raise UserError(f"--levels {levels}: codec {codec.id} has 1-{codec.n_codebooks}")
-        result, audio = roundtrip_clips(codec, weights, clips, sr, levels)
-        results.append(result)
-        recons[f"{codec.id} ({weights})"] = audio
     setting = {
         "corpus": str(args.corpus),
         "split": args.split,
@@ -87,8 +81,18 @@ def run(args: argparse.Namespace) -> int:
         "sample_rate": sr,
         "levels": args.levels,
     }
+    codecs = [(load_codec(c, args.codec_path, device), "trained") for c in trained]
+    codecs += [(build_random(c, debug=False).to(device), "random init") for c in random]
+    results = []
+    for codec, weights in tqdm(codecs, desc="eval-codec", unit="codec", disable=args.no_progress):
+        if args.levels is not None and not 1 <= args.levels <= codec.n_codebooks:
+            raise UserError(f"--levels {args.levels}: codec {codec.id} has 1-{codec.n_codebooks}")
+        results.append(cached_roundtrip_clips(args.out, codec, weights, clips, sr, setting))
     report = write_report(args.out, results, setting)
-    plots = plot_clips(args.out / "plots", clips, recons, sr, args.plots)
+    # The trained codecs are what a reader wants to see; random-init spectrograms only when
+    # nothing else was scored.
+    shown = [(f"{c.id} ({w})", c) for c, w in codecs if w == "trained" or not trained]
+    plots = plot_clips(args.out / "plots", clips, shown, sr, args.plots, args.levels)
     print(report.read_text(), end="")
     print(f"report: {report}; plots: {', '.join(p.name for p in plots)} in {args.out / 'plots'}")
     return 0
