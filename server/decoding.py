@@ -28,6 +28,18 @@ from drumgrid.server.model.lm import DrumLM, LogitsFn
 from drumgrid.server.ops import sample_tokens
 
 METHODS = ("parallel", "iterative")
+DEFAULT_COARSE_STEPS = 8
+FINE_STEPS = 1  # steps of each level after the first (SoundStorm's schedule)
+
+
+def coarse_to_fine_steps(steps: int | tuple[int, ...] | None, n_codebooks: int) -> tuple[int, ...]:
+    """Steps per level for iterative decoding: an int S gives S steps on the coarsest level
+    and FINE_STEPS on each finer one (the fine levels follow from the coarse one, so SoundStorm
+    decodes them in one step each); a tuple is one count per level; None is the default."""
+    steps = DEFAULT_COARSE_STEPS if steps is None else steps
+    if isinstance(steps, int):
+        return (steps,) + (FINE_STEPS,) * (n_codebooks - 1)
+    return tuple(steps)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from lm_helpers import DEBUG_K, DEBUG_V, debug_model, random_inputs
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import (
     DecodeOptions,
+    coarse_to_fine_steps,
     batch_conditioning,
     decode,
     masked_after,
@@ -117,6 +118,12 @@ def test_cosine_schedule_and_step_count():
         DecodeOptions(steps=(2, 2)).steps_per_level(DEBUG_K)
     with pytest.raises(ValueError, match="expected method"):
         DecodeOptions(method="beam")
+
+
+def test_coarse_to_fine_steps():
+    assert coarse_to_fine_steps(None, 4) == (8, 1, 1, 1)
+    assert coarse_to_fine_steps(5, 3) == (5, 1, 1)
+    assert coarse_to_fine_steps((2, 2, 1), 3) == (2, 2, 1)
 
 
 def test_batch_conditioning_pads_frame_conditionings():

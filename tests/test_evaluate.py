@@ -111,6 +111,8 @@ def test_train_then_eval_end_to_end(run, capsys):
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "iterative" in printed and "report:" in printed
+    # Iterative decoding is scored with the engine's schedule: 2 coarse steps, 1 per finer level.
+    assert "steps 2 on the coarsest level, 1 on each finer one" in (out / "report.md").read_text()
 
     m = json.loads((out / "metrics.json").read_text())
     assert list(m["rows"]) == ["reference", "ceiling", "parallel", "iterative"]

@@ -101,13 +101,19 @@ def _overall_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _steps_text(steps: int | list[int]) -> str:
+    if isinstance(steps, int):
+        return f"{steps} on the coarsest level, 1 on each finer one"
+    return "per level " + ",".join(map(str, steps))
+
+
 def render_report(result: dict[str, Any]) -> str:
     rows: dict[str, dict[str, Any]] = result["rows"]
     cfg = result["config"]
     decoding = ", ".join(
         "parallel (one pass, argmax)"
         if d == "parallel"
-        else f"iterative ({cfg['steps']} steps per level, temperature {cfg['temperature']}, "
+        else f"iterative (steps {_steps_text(cfg['steps'])}, temperature {cfg['temperature']}, "
         f"top-k {cfg['top_k']}, top-p {cfg['top_p']}, seed {cfg['seed']} + window)"
         for d in cfg["decodings"]
     )

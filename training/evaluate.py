@@ -39,7 +39,12 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.conditioning import frame_conditioning
-from drumgrid.server.decoding import DecodeOptions, decode
+from drumgrid.server.decoding import (
+    DEFAULT_COARSE_STEPS,
+    DecodeOptions,
+    coarse_to_fine_steps,
+    decode,
+)
 from drumgrid.server.drums import CLASS_LABELS, N_CLASSES
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import read_midi
@@ -66,7 +71,7 @@ class EvalConfig:
     split: str = "validation"
     decodings: tuple[str, ...] = ("parallel", "iterative")
     max_windows: int = 32
-    steps: int = 8  # iterative: steps per level
+    steps: int | tuple[int, ...] = DEFAULT_COARSE_STEPS  # iterative, as the engine reads it
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
@@ -75,12 +80,13 @@ class EvalConfig:
     n_plots: int = 3
     device: str = "cpu"
 
-    def decode_options(self, method: str) -> DecodeOptions:
+    def decode_options(self, method: str, n_codebooks: int) -> DecodeOptions:
+        """The options the engine would render with, so the table scores what users hear."""
         if method == "parallel":
             return DecodeOptions(method="parallel")
         return DecodeOptions(
             method="iterative",
-            steps=self.steps,
+            steps=coarse_to_fine_steps(self.steps, n_codebooks),
             temperature=self.temperature,
             top_k=self.top_k,
             top_p=self.top_p,
@@ -360,7 +366,7 @@ def evaluate(
                     model,
                     feats,
                     kit,
-                    cfg.decode_options(d),
+                    cfg.decode_options(d, model.n_codebooks),
                     pad_mask=pad,
                     seeds=[cfg.seed + w.index for w in batch],
                 ).cpu()

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from drumgrid.server.decoding import METHODS, DecodeOptions
+from drumgrid.server.decoding import METHODS, DecodeOptions, coarse_to_fine_steps
 from drumgrid.server.errors import UserError
 
 DEFAULT_TAIL_S = 1.0  # the corpus renders 1 s past the MIDI's end, so models learnt decays there
 DEFAULT_MAX_LENGTH_S = 600.0  # 10 minutes: bounds memory and a runaway daemon job
-FINE_STEPS = 1  # iterative: steps of each level after the first (SoundStorm's schedule)
 MAX_VARIATIONS = 16
 
 
@@ -55,18 +54,10 @@ class RenderOptions:
         except ValueError as exc:
             raise UserError(str(exc)) from None
 
-    def steps_per_level(self, n_codebooks: int) -> tuple[int, ...]:
-        """int S (or None -> 8): S steps on the coarsest level, FINE_STEPS on finer ones (the
-        fine levels follow from the coarse one, SoundStorm decodes them in one step each)."""
-        steps = 8 if self.steps is None else self.steps
-        if isinstance(steps, int):
-            return (steps,) + (FINE_STEPS,) * (n_codebooks - 1)
-        return tuple(steps)
-
     def decode_options(self, n_codebooks: int) -> DecodeOptions:
         return DecodeOptions(
             method=self.decoding,
-            steps=self.steps_per_level(n_codebooks),
+            steps=coarse_to_fine_steps(self.steps, n_codebooks),
             temperature=self.temperature,
             top_k=self.top_k,
             top_p=self.top_p,

@@ -54,10 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--steps",
-        type=int,
-        default=8,
         metavar="S",
-        help="iterative decoding: steps per codebook level",
+        help="iterative: steps of the coarsest level (finer levels take 1, as `drumgrid render` "
+        "does; default 8), or one count per level, comma-separated",
     )
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=0)
@@ -73,14 +72,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    from drumgrid.server.commands.render import parse_steps
+    from drumgrid.server.decoding import DEFAULT_COARSE_STEPS
     from drumgrid.training.eval_report import summary_lines
     from drumgrid.training.evaluate import EvalConfig, evaluate
 
-    if args.max_windows < 1 or args.steps < 1 or args.batch_size < 1 or args.plots < 0:
+    if args.max_windows < 1 or args.batch_size < 1 or args.plots < 0:
         raise UserError(
-            "expected --max-windows, --steps and --batch-size >= 1 and --plots >= 0, got "
-            f"{args.max_windows}, {args.steps}, {args.batch_size}, {args.plots}"
+            "expected --max-windows and --batch-size >= 1 and --plots >= 0, got "
+            f"{args.max_windows}, {args.batch_size}, {args.plots}"
         )
+    steps = parse_steps(args.steps)
+    if steps is not None and min((steps,) if isinstance(steps, int) else steps) < 1:
+        raise UserError(f"--steps {args.steps}: expected counts >= 1")
     if not (args.temperature >= 0 and 0 < args.top_p <= 1):
         raise UserError(
             f"expected --temperature >= 0 and --top-p in (0, 1], got {args.temperature}, "
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         decodings=decodings,
         max_windows=args.max_windows,
-        steps=args.steps,
+        steps=DEFAULT_COARSE_STEPS if steps is None else steps,
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,

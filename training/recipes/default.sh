@@ -25,6 +25,7 @@ EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 LM_STEPS=${LM_STEPS:-20000}
 LM_PRESET=${LM_PRESET:-tiny}
+EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
 # Standard kit without reverb, so it is left out).
@@ -85,16 +86,21 @@ run_lm() {
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$LM_RUN/model" --tokens "$TOKENS" --split validation --out "$EVAL" \
-    --codec-path "$CODEC_RUN/codec" --decoding both --device "$DEVICE"
+    --codec-path "$CODEC_RUN/codec" --decoding both --max-windows "$EVAL_WINDOWS" \
+    --device "$DEVICE"
 }
 
 run_package() {
-  stage "package: model -> server/engine/default_model"
-  rm -rf server/engine/default_model
-  mkdir -p server/engine/default_model
-  cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" server/engine/default_model/
-  cp "$EVAL/report.md" server/engine/default_model/EVALUATION.md
-  du -sh server/engine/default_model
+  stage "package: model -> server/engine/default_model (with its model card)"
+  local dest=server/engine/default_model
+  rm -rf "$dest"
+  mkdir -p "$dest/plots"
+  cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" "$dest/"
+  cp "$EVAL/report.md" "$dest/EVALUATION.md"
+  cp "$EVAL"/plots/*.png "$dest/plots/"
+  $DG card model --weights "$LM_RUN/model" --corpus "$CORPUS" --eval "$EVAL" \
+    --limits training/recipes/default_model_limits.md -o "$dest/MODEL_CARD.md"
+  du -sh "$dest" server/drum_codec/weights
 }
 
 main() {
