@@ -10,8 +10,8 @@ from lm_helpers import DEBUG_K, DEBUG_V, debug_model, random_inputs
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import (
     DecodeOptions,
-    coarse_to_fine_steps,
     batch_conditioning,
+    coarse_to_fine_steps,
     decode,
     masked_after,
     prefix_known,

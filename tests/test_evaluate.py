@@ -156,12 +156,17 @@ def test_train_then_eval_end_to_end(run, capsys):
     args = ["card", "model", "--weights", str(run["model"]), "--corpus",
             str(run["root"] / "corpus"), "--eval", str(out), "--limits", str(limits),
             "-o", str(card)]  # fmt: skip
-    assert main(args) == 0
+    bench = run["root"] / "bench.txt"
+    assert main([*args, "--bench", str(bench)]) == 2
+    assert "bench.txt: missing" in capsys.readouterr().err
+    bench.write_text("clip 4 bars parallel 31.2x\n")
+    assert main([*args, "--bench", str(bench)]) == 0
     text = card.read_text()
     assert "Kits: `bright`, `dark`." in text and "CC BY 4.0" in text
     assert "| bright | ? (?:?) |" in text  # a kit without kits.json: its licence unknown
     assert "| iterative |" in text and "| dark | iterative |" in text
     assert "![window_000](plots/window_000.png)" in text and "class_onset_recall" not in text
+    assert "## Speed" in text and "```\nclip 4 bars parallel 31.2x\n```" in text
     assert text.rstrip().endswith("- Trained for 30 steps: a test model.")
 
 

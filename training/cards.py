@@ -141,9 +141,12 @@ def _report_section(report: str, title: str) -> list[str]:
     return lines[start:end]
 
 
-def model_card(model: Path, corpus: Path, evaluation: Path, limits: str = "") -> str:
+def model_card(
+    model: Path, corpus: Path, evaluation: Path, limits: str = "", bench: str = ""
+) -> str:
     """MODEL_CARD.md for a trained grid-to-tokens model, from MODEL/config.json (its card:
-    data, steps, seconds, settings) and EVALUATION/report.md + plots (from `drumgrid eval`)."""
+    data, steps, seconds, settings), EVALUATION/report.md + plots (from `drumgrid eval`) and
+    the printout of `drumgrid bench render` with these weights, quoted as it came."""
     config = json.loads((model / "config.json").read_text())
     card, arch, codec = config.get("card", {}), config["model"], config["codec"]
     train = card.get("train", {})
@@ -193,6 +196,9 @@ def model_card(model: Path, corpus: Path, evaluation: Path, limits: str = "") ->
         "grid's onsets overlaid (colour = drum class, dotted = velocity <= 0.3) and the "
         "detected onsets marked.",
     ]
+    if bench.strip():
+        lines += ["", "## Speed", "", f"`drumgrid bench render --model default` on {hardware()}:",
+                  "", "```", bench.strip(), "```"]  # fmt: skip
     if limits.strip():
         lines += ["", "## Known limits", "", limits.strip()]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="its evaluation: a `drumgrid eval-codec` (codec) or `drumgrid eval` (model) --out",
     )
     parser.add_argument("--limits", type=Path, metavar="FILE", help="model: known limits (.md)")
+    parser.add_argument(
+        "--bench", type=Path, metavar="FILE",
+        help="model: what `drumgrid bench render` printed for these weights",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, required=True, help="the card to write")
 
 
@@ -38,8 +42,16 @@ def run(args: argparse.Namespace) -> int:
     if args.kind == "codec":
         text = codec_card(args.weights, args.corpus, args.eval)
     else:
-        limits = args.limits.read_text() if args.limits else ""
-        text = model_card(args.weights, args.corpus, args.eval, limits)
+        limits, bench = (_text(f) for f in (args.limits, args.bench))
+        text = model_card(args.weights, args.corpus, args.eval, limits, bench)
     args.output.write_text(text)
     print(f"card written to {args.output}")
     return 0
+
+
+def _text(path: Path | None) -> str:
+    if path is None:
+        return ""
+    if not path.is_file():
+        raise UserError(f"{path}: missing; pass an existing file or leave the option out")
+    return path.read_text()
