@@ -1,0 +1,66 @@
+"""The default model that ships in the package: it loads by name with no network, with the
+shipped codec, and renders a shipped groove (never trained on: GMD's validation split) close
+to the FluidSynth render of the same groove and kit, within the figures its card states."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
+from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions
+from drumgrid.server.midi_io import read_midi
+from drumgrid.training.metrics import detect_onsets, mel_mae_db, paper_onset_score
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+GROOVE = EXAMPLES / "rock_100_beat.mid"
+FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "config.json").is_file(), reason="no default model in this build"
+)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load("default")
+
+
+def test_default_model_loads_offline_with_the_shipped_codec(engine: Engine) -> None:
+    config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
+    assert engine.codec.id == "drumgrid-drums" and engine.codec.weights_tag != "random"
+    assert len(engine.kits) >= 6 and "fluid-standard" in engine.kits
+    assert config["card"]["steps"] >= 1000
+    shipped = [DEFAULT_MODEL_DIR, SHIPPED_WEIGHTS]
+    size = sum(p.stat().st_size for d in shipped for p in d.rglob("*") if p.is_file())
+    assert size <= 60 * 2**20, size  # model + codec, cards and plots included
+    card = (DEFAULT_MODEL_DIR / "MODEL_CARD.md").read_text()
+    assert "CC BY 4.0" in card and "## Speed" in card and "## Known limits" in card
+
+
+@pytest.mark.skipif(not FLUID.is_file(), reason="fluid-soundfont-gm not installed")
+@pytest.mark.parametrize("decoding", ["parallel", "iterative"])
+def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding: str) -> None:
+    from drumgrid.training.fluidsynth import KitRenderer, parse_kit
+
+    performance = read_midi(GROOVE)  # 11.65 s, from GMD's validation split
+    options = RenderOptions(kit="fluid-standard", decoding=decoding)
+    audio = engine.render(performance, options)[0].audio[:, 0]
+    hits = performance.hits
+    renderer = KitRenderer(parse_kit(f"fluid-standard={FLUID}:128:0"), 44100)
+    try:  # the corpus's own renderer: what the model was trained to sound like
+        reference = renderer.render([(h.time_s, h.pitch, h.velocity) for h in hits], 12.65)
+    finally:
+        renderer.close()
+    n = min(len(audio), len(reference))
+    times = np.array([h.time_s for h in hits])
+    velocities = np.array([h.velocity for h in hits])
+    model_f1 = paper_onset_score(times, velocities, detect_onsets(audio[:n], 44100)).f1
+    fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
+    mel = mel_mae_db(reference[:n], audio[:n], 44100)
+    print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
+    assert model_f1 >= fluid_f1 - 0.1, (model_f1, fluid_f1)
+    assert mel <= 6.0, mel
