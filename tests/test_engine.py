@@ -7,6 +7,7 @@ tiny drumgrid-drums codec), so renders take tens of milliseconds.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from engine_helpers import KITS, WINDOW_FRAMES, groove, local_model_dir, make_mo
 from drumgrid.server.engine import Engine, RenderOptions, decode_chunked
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR, resolve_model_dir
 from drumgrid.server.engine.options import RenderTimings
-from drumgrid.server.engine.windows import plan_windows
+from drumgrid.server.engine.windows import Window, plan_windows
 from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.performance import from_note_list
@@ -78,15 +79,19 @@ def test_variations_are_the_single_takes_batched(engine):
     assert not torch.equal(takes[0].tokens, takes[1].tokens)
 
 
-def test_window_plan_covers_the_clip_with_constant_windows():
-    assert plan_windows(50, 64, 16) == plan_windows(50, 64, 16)[:1]
-    for n in (65, 100, 200, 1000):
+def test_window_plan_covers_the_clip_with_the_fewest_even_windows():
+    assert plan_windows(50, 64, 16) == [Window(0, 50, 0)]
+    for n in (65, 100, 112, 113, 200, 1000):
         wins = plan_windows(n, 64, 16)
         assert wins[0].start == 0 and wins[-1].stop == n
-        assert all(w.n_frames == 64 for w in wins)
+        assert len({w.n_frames for w in wins}) == 1 and wins[0].n_frames <= 64  # one shape
+        # The fewest windows of at most 64 frames overlapping by 16: k cover 64 + 48 (k - 1).
+        assert len(wins) == math.ceil((n - 16) / 48)
         for prev, w in itertools.pairwise(wins):
             assert w.known == prev.stop - w.start >= 16  # continuation overlap
             assert w.start > prev.start
+    # Just past one window: two windows of 41 frames, not two of 64 overlapping by 63.
+    assert plan_windows(65, 64, 16) == [Window(0, 41, 0), Window(24, 65, 17)]
 
 
 def _tokens(engine, perf, options, n_frames):

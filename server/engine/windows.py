@@ -1,14 +1,17 @@
 """How a clip of T frames is cut into windows the model was trained on.
 
-Every window but a short clip's only one is exactly W frames long (a constant shape, which
-compiled and TensorRT bodies like): windows start every W - O frames, and the last one is
-pulled back to end at T, so it overlaps its predecessor by O frames or more. The tokens of
-that overlap are given to the window as known (continuation), so each frame is decoded once
-and the token sequence is one continuous stream: there is no seam to crossfade.
+A clip longer than the trained window W is cut into the fewest windows of at most W frames
+that overlap by at least O, all of one length L <= W (evened out, so a clip just over W
+frames does not pay for a nearly redundant last window; one shape per clip suits compiled
+and TensorRT bodies, whose frame dimension is dynamic). Windows start every L - O frames and
+the last one is pulled back to end at T. The tokens of each overlap are given to the window
+as known (continuation), so each frame is decoded once and the token sequence is one
+continuous stream: there is no seam to crossfade.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 SEED_STRIDE = 0x9E3779B97F4A7C15  # golden-ratio stride: per-window seeds far apart
@@ -31,10 +34,12 @@ def plan_windows(n_frames: int, window: int, overlap: int) -> list[Window]:
         raise ValueError(f"expected window >= 2 and 0 <= overlap < window, got {window}, {overlap}")
     if n_frames <= window:
         return [Window(0, n_frames, 0)]
-    out = [Window(0, window, 0)]
+    count = math.ceil((n_frames - overlap) / (window - overlap))
+    length = math.ceil((n_frames + (count - 1) * overlap) / count)  # <= window
+    out = [Window(0, length, 0)]
     while out[-1].stop < n_frames:
-        start = min(out[-1].stop - overlap, n_frames - window)
-        out.append(Window(start, start + window, out[-1].stop - start))
+        start = min(out[-1].stop - overlap, n_frames - length)
+        out.append(Window(start, start + length, out[-1].stop - start))
     return out
 
 
