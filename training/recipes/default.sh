@@ -98,7 +98,7 @@ run_package() {
   cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" "$dest/"
   cp "$EVAL/report.md" "$dest/EVALUATION.md"
   cp "$EVAL"/plots/*.png "$dest/plots/"
-  $DG bench render --model default | tee "$EVAL/bench.txt"
+  $DG bench render --model default --repeats 3 | tee "$EVAL/bench.txt"
   $DG card model --weights "$LM_RUN/model" --corpus "$CORPUS" --eval "$EVAL" \
     --bench "$EVAL/bench.txt" --limits training/recipes/default_model_limits.md \
     -o "$dest/MODEL_CARD.md"
