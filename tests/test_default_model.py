@@ -5,19 +5,17 @@ to the FluidSynth render of the same groove and kit, within the figures its card
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
 from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions
 from drumgrid.server.midi_io import read_midi
 from drumgrid.training.metrics import detect_onsets, mel_mae_db, paper_onset_score
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 GROOVE = EXAMPLES / "rock_100_beat.mid"
-FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "config.json").is_file(), reason="no default model in this build"
@@ -41,20 +39,15 @@ def test_default_model_loads_offline_with_the_shipped_codec(engine: Engine) -> N
     assert "CC BY 4.0" in card and "## Speed" in card and "## Known limits" in card
 
 
-@pytest.mark.skipif(not FLUID.is_file(), reason="fluid-soundfont-gm not installed")
+@needs_fonts
 @pytest.mark.parametrize("decoding", ["parallel", "iterative"])
 def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding: str) -> None:
-    from drumgrid.training.fluidsynth import KitRenderer, parse_kit
-
     performance = read_midi(GROOVE)  # 11.65 s, from GMD's validation split
     options = RenderOptions(kit="fluid-standard", decoding=decoding)
     audio = engine.render(performance, options)[0].audio[:, 0]
     hits = performance.hits
-    renderer = KitRenderer(parse_kit(f"fluid-standard={FLUID}:128:0"), 44100)
-    try:  # the corpus's own renderer: what the model was trained to sound like
-        reference = renderer.render([(h.time_s, h.pitch, h.velocity) for h in hits], 12.65)
-    finally:
-        renderer.close()
+    # The corpus's own renderer: what the model was trained to sound like.
+    reference = render_groove(GROOVE, FLUID_STANDARD, 12.65)
     n = min(len(audio), len(reference))
     times = np.array([h.time_s for h in hits])
     velocities = np.array([h.velocity for h in hits])

@@ -4,31 +4,12 @@ shipped groove, rendered through a training kit, within the figures its model ca
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import numpy as np
-import pytest
+from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
-from drumgrid.server.midi_io import read_midi
 from drumgrid.training.codec.evaluation import reconstruction_scores
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-needs_fonts = pytest.mark.skipif(not FLUID.is_file(), reason="fluid-soundfont-gm not installed")
-
-
-def _render(midi: Path, kit: str, seconds: float) -> np.ndarray:
-    from drumgrid.training.fluidsynth import KitRenderer, parse_kit
-
-    perf = read_midi(midi)
-    hits = [(h.time_s, h.pitch, h.velocity) for h in perf.hits if h.time_s < seconds]
-    renderer = KitRenderer(parse_kit(kit), 44100)
-    try:
-        return renderer.render(hits, seconds)
-    finally:
-        renderer.close()
 
 
 def test_shipped_weights_load_by_id_offline() -> None:
@@ -43,7 +24,7 @@ def test_shipped_weights_load_by_id_offline() -> None:
 
 @needs_fonts
 def test_shipped_codec_keeps_a_shipped_groove() -> None:
-    wave = _render(EXAMPLES / "rock_100_beat.mid", f"fluid-standard={FLUID}:128:0", 8.0)
+    wave = render_groove(EXAMPLES / "rock_100_beat.mid", FLUID_STANDARD, 8.0)
     codec = load_codec("default")
     tokens = codec.encode(wave)
     assert tokens.shape == (8, codec.n_frames(len(wave)))
