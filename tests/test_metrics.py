@@ -145,6 +145,34 @@ def test_velocity_rank_correlation_is_taken_within_each_class():
     assert np.isnan(r.rho) and r.n_hits == 0
 
 
+def test_hit_loudness_is_the_power_a_hit_adds_over_a_ringing_tail():
+    """Hits growing louder under a long decaying tail (a crash still ringing): the mix's peak
+    falls with the tail, the power each hit adds rises with the hit."""
+    times = np.arange(0.2, 1.5, 0.2)
+    amps = np.linspace(0.2, 0.5, len(times))
+    n = int(1.6 * SR)
+    tail = 0.5 * np.random.default_rng(1).standard_normal(n) * np.exp(-np.arange(n) / (0.5 * SR))
+    audio = hits(times, amps, n_s=1.6) + tail
+    assert np.all(np.diff(M.hit_loudness_db(audio, SR, times)) > 0)
+    assert M.velocity_loudness_correlation(audio, SR, times, amps * 127).rho == pytest.approx(1)
+    # Without the tail the added power is the hit's own: 20 dB per factor 10 of amplitude.
+    clean = M.hit_loudness_db(hits(times, amps, n_s=1.6), SR, times)
+    assert clean[-1] - clean[0] == pytest.approx(20 * np.log10(amps[-1] / amps[0]), abs=0.01)
+
+
+def test_only_isolated_hits_are_ranked():
+    times = np.array([0.1, 0.3, 0.33, 0.6, 0.649, 0.9])
+    assert M.isolated_hits(times).tolist() == [True, False, False, False, False, True]
+
+
+def test_rank_correlation_pools_each_group_over_clips():
+    groups = np.array(["a/0"] * 4 + ["b/0"] * 4 + ["c/0"] * 2)
+    vel = np.array([10, 20, 30, 40, 10, 20, 30, 40, 10, 20])
+    db = np.array([1, 2, 3, 4, 4, 3, 2, 1, 0, 5], np.float64)  # a perfect, b reversed
+    r = M.rank_correlation(groups, vel, db)
+    assert r.rho == pytest.approx(0.0) and r.n_hits == 8  # c has too few hits to rank
+
+
 def test_tter_sees_long_tails():
     sharp = hits(TIMES, decay_s=0.005)
     long_ = hits(TIMES, decay_s=0.05)

@@ -41,9 +41,10 @@ DEFINITIONS = (
     ),
     (
         "vel rho",
-        "Spearman rank correlation of grid velocity with the audio's peak 5 ms RMS "
-        "in [t - 5 ms, t + 50 ms], within each class (>= 3 hits, >1 velocity), averaged "
-        "weighted by hits",
+        "Spearman rank correlation of grid velocity with the power each hit adds (peak "
+        "5 ms mean power in [t - 5 ms, t + 50 ms] less the mean over [t - 40 ms, t - 10 ms]), "
+        "over the hits with no other onset within +-50 ms, pooled over windows per kit and "
+        "class (>= 3 hits, >1 velocity), averaged weighted by hits",
     ),
     (
         "class recall",

@@ -17,7 +17,9 @@ the reference (the report says which). Grid metrics compare each row with the MI
 
 Pooling over windows: onset precision / recall / F1 and per-class recall pool the counts of
 every window (a window with two hits weighs less than one with forty); timing errors pool
-every matched pair; the rank correlation averages windows weighted by their scored hits;
+every matched pair; the velocity rank correlation pools the isolated hits of every window
+per kit and class (a 4-beat window holds too few hits of one class to rank), then averages
+the groups weighted by their hits;
 the audio-to-audio metrics and token metrics are means over windows (tokens: over tokens).
 
 Outputs under OUT: metrics.json, report.md, plots/*.png.
@@ -241,9 +243,8 @@ def score_audio(
     classes = M.class_onset_recall(
         window.grid_times, window.grid_classes, window.grid_velocities, onsets, N_CLASSES
     )
-    rank = M.velocity_loudness_correlation(
-        audio, sr, window.grid_times, window.grid_velocities, window.grid_classes
-    )
+    isolated = M.isolated_hits(window.grid_times)
+    loudness = M.hit_loudness_db(audio, sr, window.grid_times[isolated])
     out: dict[str, Any] = {
         "onset_f1": paper.f1,
         "onset_precision": paper.precision,
@@ -255,8 +256,16 @@ def score_audio(
         "timing_errors_ms": [round(float(e), 3) for e in paper.signed_errors_ms],
         "class_hits": [c.n_hits for c in classes],
         "class_found": [c.n_found for c in classes],
-        "velocity_rank_corr": rank.rho,
-        "velocity_rank_hits": rank.n_hits,
+        # [class, velocity, dB] of each isolated hit, pooled per kit and class by _aggregate
+        "loudness_hits": [
+            [int(c), int(v), round(float(db), 3)]
+            for c, v, db in zip(
+                window.grid_classes[isolated],
+                window.grid_velocities[isolated],
+                loudness,
+                strict=True,
+            )
+        ],
     }
     if reference is not None:
         out.update(
@@ -401,13 +410,15 @@ def evaluate(
         bar.close()
 
     kits = sorted({r["kit"] for r in per_window})
-    summary = {row: _aggregate([r["rows"][row] for r in per_window]) for row in rows}
-    by_kit = {
-        kit: {
-            row: _aggregate([r["rows"][row] for r in per_window if r["kit"] == kit]) for row in rows
+
+    def pooled(windows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            row: _aggregate([r["rows"][row] for r in windows], [r["kit"] for r in windows])
+            for row in rows
         }
-        for kit in kits
-    }
+
+    summary = pooled(per_window)
+    by_kit = {kit: pooled([r for r in per_window if r["kit"] == kit]) for kit in kits}
     result = {
         "model": str(model_dir),
         "tokens": str(tokens_dir),
@@ -489,8 +500,9 @@ def _mean(values: list[float]) -> float | None:
     return float(np.mean(v)) if v else None
 
 
-def _aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pool one row's window records (see the module docstring for how each is pooled)."""
+def _aggregate(records: list[dict[str, Any]], kits: list[str]) -> dict[str, Any]:
+    """Pool one row's window records, kits[i] the kit of records[i] (see the module
+    docstring for how each metric is pooled)."""
     if not records:
         return {}
     n_ref = sum(r["n_grid_onsets"] for r in records)
@@ -503,9 +515,12 @@ def _aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
     errors = np.array([e for r in records for e in r["timing_errors_ms"]], np.float64)
     hits = np.sum([r["class_hits"] for r in records], axis=0)
     found = np.sum([r["class_found"] for r in records], axis=0)
-    w = np.array([r["velocity_rank_hits"] for r in records], np.float64)
-    rho = np.array([r["velocity_rank_corr"] for r in records], np.float64)
-    ok = (w > 0) & np.isfinite(rho)
+    loud = [(kit, *h) for r, kit in zip(records, kits, strict=True) for h in r["loudness_hits"]]
+    rank = M.rank_correlation(
+        np.array([f"{kit}/{c}" for kit, c, _, _ in loud], dtype=object),
+        np.array([v for _, _, v, _ in loud], np.float64),
+        np.array([db for _, _, _, db in loud], np.float64),
+    )
     out: dict[str, Any] = {
         "n_windows": len(records),
         "onset_f1": 2 * p * rc / (p + rc) if p + rc else 0.0,
@@ -517,7 +532,8 @@ def _aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         "timing_error_ms_median": float(np.median(np.abs(errors))) if len(errors) else None,
         "timing_error_ms_mean": float(np.mean(np.abs(errors))) if len(errors) else None,
         "timing_bias_ms": float(np.mean(errors)) if len(errors) else None,
-        "velocity_rank_corr": float((rho[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else None,
+        "velocity_rank_corr": rank.rho,
+        "velocity_rank_hits": rank.n_hits,
         "class_onset_recall": {
             label: (float(f / h) if h else None)
             for label, h, f in zip(CLASS_LABELS, hits, found, strict=True)
