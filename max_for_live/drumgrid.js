@@ -47,6 +47,15 @@ function optionArgs(options) {
     return args;
 }
 
+// The Decoding menu's items: "auto" sends no decoding, so the daemon picks (parallel for
+// one take, iterative for variations).
+var DECODING_MENU = ["auto", "parallel", "iterative"];
+
+function decodingName(index) {
+    var name = DECODING_MENU[index];
+    return name === undefined || name === "auto" ? "" : name;
+}
+
 // The clip as the protocol wants it: notes relative to the loop start, in beats.
 // clip: a LiveAPI object on a MIDI clip; song: a LiveAPI object on live_set.
 function readClip(clip, song) {
@@ -206,7 +215,7 @@ function placeAudioClip(makeApi, trackIndex, path) {
 // -- Max entry points (not run under node) -------------------------------------------------
 
 var state = initialState();
-var options = { kit: "", seed: 0, decoding: "iterative", variations: 1 };
+var options = { kit: "", seed: 0, decoding: "", variations: 1 };
 var targetTrack = -1;
 var trackList = [];
 
@@ -233,7 +242,7 @@ function setoption(key, value) {
 }
 
 function setdecoding(index) {
-    options.decoding = index === 0 ? "parallel" : "iterative";
+    options.decoding = decodingName(index);
 }
 
 // index: the item chosen in the track menu, which lists trackList
@@ -301,6 +310,7 @@ if (typeof module !== "undefined" && module.exports) {
         MAX_DATAGRAM: MAX_DATAGRAM,
         oscMessageBytes: oscMessageBytes,
         optionArgs: optionArgs,
+        decodingName: decodingName,
         readClip: readClip,
         clipMessages: clipMessages,
         newJobId: newJobId,

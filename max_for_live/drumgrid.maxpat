@@ -537,7 +537,7 @@
 					"presentation_rect": [
 						262,
 						34,
-						110,
+						132,
 						20
 					],
 					"varname": "drumgrid_decoding",
@@ -547,11 +547,12 @@
 							"parameter_shortname": "Decoding",
 							"parameter_type": 2,
 							"parameter_enum": [
+								"auto",
 								"parallel",
 								"iterative"
 							],
 							"parameter_initial": [
-								1
+								0
 							],
 							"parameter_initial_enable": 1
 						}

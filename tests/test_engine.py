@@ -168,6 +168,9 @@ def test_bad_requests_have_their_codes(engine):
     assert exc.value.code == "too_long"
     with pytest.raises(UserError, match="identical"):
         RenderOptions(decoding="parallel", variations=2)
+    # No decoding given: parallel for one take, iterative (sampling) for several.
+    assert RenderOptions().decoding == "parallel"
+    assert RenderOptions(variations=2).decoding == "iterative"
 
 
 def test_codec_lookup(tmp_path):

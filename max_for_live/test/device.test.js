@@ -50,6 +50,12 @@ test("readClip uses the markers when the clip does not loop", () => {
   assert.strictEqual(clip.notes.length, 3);
 });
 
+test("the Decoding menu: auto sends no decoding, so the daemon picks", () => {
+  assert.deepStrictEqual([0, 1, 2, 7].map(dev.decodingName), ["", "parallel", "iterative", ""]);
+  const args = dev.optionArgs({ seed: 1, decoding: dev.decodingName(0), variations: 3 });
+  assert.deepStrictEqual(args, ["seed", 1, "variations", 3]);
+});
+
 test("clipMessages: begin with options, notes chunked under 8 KB, end", () => {
   const notes = [];
   for (let i = 0; i < 1000; i++) notes.push([36 + (i % 10), i * 0.125, 0.1, 1 + (i % 127)]);

@@ -46,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--kit", help="kit name (`drumgrid kits` lists them); default: the first")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--decoding", default="iterative", choices=["parallel", "iterative"])
+    parser.add_argument(
+        "--decoding", choices=["parallel", "iterative"],
+        help="default: parallel for one take, iterative for --variations > 1",
+    )  # fmt: skip
     parser.add_argument(
         "--steps", default=None,
         help="iterative: steps of the coarsest level (finer levels take 1), or one per level "

@@ -21,7 +21,9 @@ class RenderOptions:
 
     kit: str | None = None  # None: the model's first kit
     seed: int = 0  # take i (0-based) uses seed + i
-    decoding: str = "iterative"  # "parallel" (one argmax pass) | "iterative"
+    # "parallel" (one argmax pass) | "iterative" | None: parallel for one take, iterative for
+    # several (takes need sampling). Parallel is the shipped model's best (MODEL_CARD.md).
+    decoding: str | None = None
     steps: int | tuple[int, ...] | None = None  # iterative; int: steps of the coarsest level
     temperature: float = 1.0
     top_k: int = 0
@@ -32,6 +34,9 @@ class RenderOptions:
     tail_s: float | None = None  # None: the engine's tail
 
     def __post_init__(self) -> None:
+        if self.decoding is None:
+            auto = "iterative" if self.variations > 1 else "parallel"
+            object.__setattr__(self, "decoding", auto)
         if self.decoding not in METHODS:
             raise UserError(f"decoding {self.decoding!r}: expected one of {', '.join(METHODS)}")
         if self.channels not in (1, 2):
