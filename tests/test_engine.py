@@ -168,9 +168,11 @@ def test_bad_requests_have_their_codes(engine):
     assert exc.value.code == "too_long"
     with pytest.raises(UserError, match="identical"):
         RenderOptions(decoding="parallel", variations=2)
-    # No decoding given: parallel for one take, iterative (sampling) for several.
+    # No decoding given: iterative when takes or sampling options ask for it, else parallel.
     assert RenderOptions().decoding == "parallel"
     assert RenderOptions(variations=2).decoding == "iterative"
+    assert RenderOptions(temperature=0.5).decoding == "iterative"
+    assert RenderOptions(steps=4).decode_options(8).steps == (4, 1, 1, 1, 1, 1, 1, 1)
 
 
 def test_codec_lookup(tmp_path):

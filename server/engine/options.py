@@ -21,13 +21,15 @@ class RenderOptions:
 
     kit: str | None = None  # None: the model's first kit
     seed: int = 0  # take i (0-based) uses seed + i
-    # "parallel" (one argmax pass) | "iterative" | None: parallel for one take, iterative for
-    # several (takes need sampling). Parallel is the shipped model's best (MODEL_CARD.md).
+    # "parallel" (one argmax pass) | "iterative" | None: iterative when takes or an iterative
+    # option (steps, temperature, top_k, top_p) ask for sampling, else parallel, the shipped
+    # model's best (its MODEL_CARD.md).
     decoding: str | None = None
-    steps: int | tuple[int, ...] | None = None  # iterative; int: steps of the coarsest level
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
+    # Iterative only; None: 8 coarse steps (finer levels 1), temperature 1, top-k, top-p off.
+    steps: int | tuple[int, ...] | None = None  # int: steps of the coarsest level
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
     sample_rate: int | None = None  # None: the codec's rate
     channels: int = 1  # 1 mono, 2 the same signal on both channels
     variations: int = 1  # takes rendered together as one batch
@@ -35,8 +37,9 @@ class RenderOptions:
 
     def __post_init__(self) -> None:
         if self.decoding is None:
-            auto = "iterative" if self.variations > 1 else "parallel"
-            object.__setattr__(self, "decoding", auto)
+            sampling = (self.steps, self.temperature, self.top_k, self.top_p)
+            wants = self.variations > 1 or any(v is not None for v in sampling)
+            object.__setattr__(self, "decoding", "iterative" if wants else "parallel")
         if self.decoding not in METHODS:
             raise UserError(f"decoding {self.decoding!r}: expected one of {', '.join(METHODS)}")
         if self.channels not in (1, 2):
@@ -49,7 +52,7 @@ class RenderOptions:
             raise UserError(f"tail {self.tail_s} s: expected 0..10 s")
         if not 0 <= self.seed < 2**62:
             raise UserError(f"seed {self.seed}: expected 0..2^62-1")
-        if self.variations > 1 and (self.decoding == "parallel" or self.temperature == 0):
+        if self.variations > 1 and (self.decoding == "parallel" or self.temperature == 0.0):
             raise UserError(
                 f"{self.variations} variations would be identical: parallel decoding and "
                 "temperature 0 are argmax; use --decoding iterative with a temperature > 0"
@@ -63,9 +66,9 @@ class RenderOptions:
         return DecodeOptions(
             method=self.decoding,
             steps=coarse_to_fine_steps(self.steps, n_codebooks),
-            temperature=self.temperature,
-            top_k=self.top_k,
-            top_p=self.top_p,
+            temperature=1.0 if self.temperature is None else self.temperature,
+            top_k=self.top_k or 0,
+            top_p=1.0 if self.top_p is None else self.top_p,
             seed=self.seed,
         )
 
