@@ -23,7 +23,7 @@ TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
-LM_STEPS=${LM_STEPS:-5000}  # the shipped model: its step-4000 validation best (resumes to 5000)
+LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, resumed to 8000
 LM_PRESET=${LM_PRESET:-tiny}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 
