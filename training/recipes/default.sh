@@ -23,6 +23,7 @@ TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
+CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
 LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, resumed to 8000
 LM_PRESET=${LM_PRESET:-tiny}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
@@ -51,7 +52,8 @@ run_corpus() {
 run_codec() {
   stage "drum codec: $CODEC_STEPS steps"
   $DG train-codec --corpus "$CORPUS" --out "$CODEC_RUN" --steps "$CODEC_STEPS" \
-    --device "$DEVICE" $(resume_flag "$CODEC_RUN")
+    --device "$DEVICE" ${CODEC_ADV_AFTER:+--adversarial-after "$CODEC_ADV_AFTER"} \
+    $(resume_flag "$CODEC_RUN")
 }
 
 run_codec_eval() {
