@@ -37,8 +37,7 @@ class RenderOptions:
 
     def __post_init__(self) -> None:
         if self.decoding is None:
-            sampling = (self.steps, self.temperature, self.top_k, self.top_p)
-            wants = self.variations > 1 or any(v is not None for v in sampling)
+            wants = self.variations > 1 or self.steps is not None or bool(self._sampling())
             object.__setattr__(self, "decoding", "iterative" if wants else "parallel")
         if self.decoding not in METHODS:
             raise UserError(f"decoding {self.decoding!r}: expected one of {', '.join(METHODS)}")
@@ -62,14 +61,17 @@ class RenderOptions:
         except ValueError as exc:
             raise UserError(str(exc)) from None
 
+    def _sampling(self) -> dict[str, float | int]:
+        """The sampling options given; the rest keep DecodeOptions' defaults."""
+        given = {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
+        return {k: v for k, v in given.items() if v is not None}
+
     def decode_options(self, n_codebooks: int) -> DecodeOptions:
         return DecodeOptions(
             method=self.decoding,
             steps=coarse_to_fine_steps(self.steps, n_codebooks),
-            temperature=1.0 if self.temperature is None else self.temperature,
-            top_k=self.top_k or 0,
-            top_p=1.0 if self.top_p is None else self.top_p,
             seed=self.seed,
+            **self._sampling(),
         )
 
 
