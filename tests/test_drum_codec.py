@@ -16,6 +16,7 @@ from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
 from drumgrid.server.drum_codec.export import load_codec, save_codec
 from drumgrid.server.drum_codec.modules import FrameISTFT, FrameSTFT
 from drumgrid.server.errors import UserError
+from drumgrid.training.cards import codec_training_lines
 from drumgrid.training.codec.trainer import CodecTrainConfig, CodecTrainer
 from drumgrid.training.egmd import EGMD_COLUMNS
 
@@ -130,6 +131,36 @@ def test_resume_is_exact(tmp_path: Path) -> None:
         straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
     ):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    CodecTrainer(corpus, tmp_path / "base", TINY, replace(FAST, steps=10)).run(progress=False)
+    init = tmp_path / "base" / "codec"
+    base, _ = load_codec(init)
+    cfg = replace(FAST, steps=20, freeze_encoder=True)
+    tuned_run = CodecTrainer(corpus, tmp_path / "tuned", TINY, cfg, init=init)
+    tuned_run.run(progress=False)
+    tuned, meta = load_codec(tmp_path / "tuned" / "codec")
+
+    wave = torch.from_numpy(np.stack(tuned_run.val_clips))
+    assert torch.equal(base.encode(wave), tuned.encode(wave))
+    base_state, tuned_state = base.state_dict(), tuned.state_dict()
+    for name in base_state:
+        same = torch.equal(base_state[name], tuned_state[name])
+        assert same == (not name.startswith(("decoder.", "head."))), name
+    first, second, total = codec_training_lines(meta)
+    assert first.startswith("- 10 steps (the whole codec)") and "dead-code restarts" in first
+    assert second.startswith("- 20 steps (decoder and head only") and "restarts" not in second
+    assert "in all" in total
+    log = [json.loads(line) for line in (tmp_path / "tuned" / "log.jsonl").read_text().splitlines()]
+    assert np.mean([r["mel"] for r in log[-5:]]) < np.mean([r["mel"] for r in log[:5]])
+
+    with pytest.raises(UserError, match="--freeze-encoder"):
+        CodecTrainer(corpus, tmp_path / "tuned", TINY, replace(cfg, freeze_encoder=False)).resume()
+    other = replace(TINY, decoder_blocks=2)
+    with pytest.raises(UserError, match="another architecture"):
+        CodecTrainer(corpus, tmp_path / "x", other, cfg, init=init)
 
 
 def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> None:

@@ -73,15 +73,55 @@ def data_section(corpus: Path) -> list[str]:
     return lines
 
 
+def _codec_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training stages behind a codec, first to last (each fine-tune's config.json keeps
+    the card of the codec it started from under "init")."""
+    stages = []
+    stage: dict[str, Any] | None = meta
+    while stage:
+        stages.append(stage)
+        stage = stage.get("init")
+    return stages[::-1]
+
+
+def _codec_stage_line(stage: dict[str, Any]) -> str:
+    train: dict[str, Any] = stage.get("train", {})
+    frozen = train.get("freeze_encoder", False)
+    if frozen:
+        what = "decoder and head only, encoder and codebooks frozen so the codes do not change"
+    else:
+        what = "the whole codec" + (", from the weights above" if stage.get("init") else "")
+    losses = "multi-resolution mel + log-magnitude + spectral-convergence losses"
+    if not frozen:
+        losses += ", codebook and commitment losses, dead-code restarts"
+    after = train.get("adversarial_after", -1)
+    losses += f", discriminator from step {after}" if after >= 0 else ", no discriminator"
+    return (
+        f"- {stage.get('steps', '?')} steps ({what}), batch {train.get('batch_size', '?')} x "
+        f"{train.get('segment_s', '?')} s, AdamW lr {train.get('lr', '?')} (warm-up, cosine), "
+        f"{losses}: {stage.get('train_seconds', 0) / 3600:.2f} hours."
+    )
+
+
+def codec_training_lines(meta: dict[str, Any]) -> list[str]:
+    """One line per training stage behind a codec's config.json, then the total time."""
+    stages = _codec_stages(meta)
+    hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
+    recipe = ["codec", "codec-decoder"][: len(stages)]
+    return [
+        *(_codec_stage_line(stage) for stage in stages),
+        f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
+        f"`training/recipes/default.sh {' '.join(recipe)}`.",
+    ]
+
+
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
     """MODEL_CARD.md for a trained drum codec, from CODEC/config.json (architecture, steps,
     training settings and seconds) and EVALUATION/codec_eval.* (from `drumgrid eval-codec`)."""
     meta = json.loads((codec / "config.json").read_text())
-    train: dict[str, Any] = meta.get("train", {})
     cfg = meta["config"]
     report = json.loads((evaluation / "codec_eval.json").read_text())
     table = (evaluation / "codec_eval.md").read_text().strip()
-    hours = meta.get("train_seconds", 0) / 3600
     plots = sorted((evaluation / "plots").glob("*.png"))
     lines = [
         "# drumgrid-drums: drumgrid's drum codec",
@@ -102,18 +142,7 @@ def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
         "",
         "## Training",
         "",
-        f"- {meta.get('steps', '?')} steps, batch {train.get('batch_size', '?')} x "
-        f"{train.get('segment_s', '?')} s, AdamW lr {train.get('lr', '?')} (warm-up, cosine), "
-        "multi-resolution mel + log-magnitude + spectral-convergence losses, codebook and "
-        "commitment losses, dead-code restarts"
-        + (
-            f", discriminator from step {train['adversarial_after']}"
-            if train.get("adversarial_after", -1) >= 0
-            else ", no discriminator"
-        )
-        + ".",
-        f"- {hours:.2f} hours of training steps on {hardware()} (CPU), "
-        "by `training/recipes/default.sh codec`.",
+        *codec_training_lines(meta),
         "",
         "## Evaluation",
         "",

@@ -1,5 +1,10 @@
 """Multi-resolution STFT discriminator (as in EnCodec's MS-STFT D) with hinge losses and
-feature matching, for the optional adversarial stage of codec training."""
+feature matching, for the optional adversarial stage of codec training.
+
+Sized for a CPU: the first layer already halves the frequency axis and later ones halve time
+and frequency, at 16 channels. EnCodec's layout (32 channels, full time resolution to the
+end) cost 10.8 s per forward + backward of a 16 x 1 s batch on 2 cores, 18x one generator
+step; this one costs about as much as a generator step."""
 
 from __future__ import annotations
 
@@ -10,15 +15,15 @@ from torch.nn.utils.parametrizations import weight_norm
 
 
 class STFTDiscriminator(nn.Module):
-    def __init__(self, n_fft: int, channels: int = 32) -> None:
+    def __init__(self, n_fft: int, channels: int = 16) -> None:
         super().__init__()
         self.n_fft, self.hop = n_fft, n_fft // 4
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         c = channels
         self.convs = nn.ModuleList([
-            weight_norm(nn.Conv2d(2, c, (3, 9), padding=(1, 4))),
-            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
-            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(2, c, (3, 9), stride=(1, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(2, 2), padding=(1, 4))),
+            weight_norm(nn.Conv2d(c, c, (3, 9), stride=(2, 2), padding=(1, 4))),
             weight_norm(nn.Conv2d(c, c, (3, 9), stride=(1, 2), padding=(1, 4))),
             weight_norm(nn.Conv2d(c, c, (3, 3), padding=(1, 1))),
         ])  # fmt: skip
@@ -36,7 +41,7 @@ class STFTDiscriminator(nn.Module):
 
 class MultiResolutionDiscriminator(nn.Module):
     def __init__(
-        self, resolutions: tuple[int, ...] = (512, 1024, 2048), channels: int = 32
+        self, resolutions: tuple[int, ...] = (512, 1024, 2048), channels: int = 16
     ) -> None:
         super().__init__()
         self.discriminators = nn.ModuleList(STFTDiscriminator(n, channels) for n in resolutions)

@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
-from drumgrid.server.drum_codec.export import save_codec
+from drumgrid.server.drum_codec.export import load_codec, save_codec
 from drumgrid.server.errors import UserError
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
@@ -52,6 +52,7 @@ class CodecTrainConfig:
     adversarial_after: int = -1  # step from which the discriminator trains; -1: never
     adversarial_weight: float = 0.1
     feature_matching_weight: float = 1.0
+    freeze_encoder: bool = False  # train decoder + head only: codes (and token caches) stay valid
     restart_every: int = 100
     restart_threshold: float = 1e-3  # usage EMA below this counts as dead
     validate_every: int = 1000
@@ -77,13 +78,23 @@ class CodecTrainer:
         model_config: DrumCodecConfig,
         cfg: CodecTrainConfig,
         device: str = "cpu",
+        init: Path | None = None,
     ) -> None:
+        """`init`: a trained codec folder to start from (a fine-tune) instead of random weights;
+        its card is kept in the new codec's config.json as the stage before this one."""
         self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
         self.model_config = model_config
         torch.manual_seed(cfg.seed)
         self.model = DrumCodecModel(model_config).to(self.device)
+        self.init_card = self._load_init(Path(init)) if init is not None else None
+        if cfg.freeze_encoder:
+            for part in (self.model.stft, self.model.encoder, self.model.quantizer):
+                part.requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=cfg.weight_decay
+            [p for p in self.model.parameters() if p.requires_grad],
+            lr=cfg.lr,
+            betas=(0.8, 0.99),
+            weight_decay=cfg.weight_decay,
         )
         self.disc = MultiResolutionDiscriminator().to(self.device)
         self.disc_optimizer = torch.optim.AdamW(
@@ -101,6 +112,20 @@ class CodecTrainer:
         )
         self.step = 0
         self.elapsed_s = 0.0
+
+    def _load_init(self, folder: Path) -> dict[str, Any]:
+        trained, meta = load_codec(folder)
+        if meta["config"] != self.model_config.to_dict():
+            raise UserError(
+                f"--init {folder}: its config.json describes another architecture than the one "
+                "being trained; train with the config it was made with"
+            )
+        self.model.load_state_dict(trained.state_dict(), strict=False)
+        # Usage is not shipped: start every code in its grace period, not as dead.
+        self.model.quantizer.usage.fill_(2 * self.cfg.restart_threshold)
+        return {k: v for k, v in meta.items() if k not in ("family", "config")} | {
+            "path": str(folder)
+        }
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -125,6 +150,7 @@ class CodecTrainer:
             "model": self.model_config.to_dict(),
             "optim_gen": opt_meta,
             "optim_disc": disc_meta,
+            "init": self.init_card,
         }
         save_checkpoint(self.checkpoint_dir, tensors, meta)
 
@@ -136,12 +162,19 @@ class CodecTrainer:
             raise UserError(
                 f"{self.checkpoint_dir}: checkpoint has another model config; use a new --out"
             )
+        if meta["train"].get("freeze_encoder", False) != self.cfg.freeze_encoder:
+            raise UserError(
+                f"{self.checkpoint_dir}: the run was started "
+                f"{'with' if not self.cfg.freeze_encoder else 'without'} --freeze-encoder; "
+                "resume it with the same setting or use a new --out"
+            )
         self.model.load_state_dict(unprefixed("model", tensors))
         self.disc.load_state_dict(unprefixed("disc", tensors))
         restore_optimizer("gen", self.optimizer, tensors, meta["optim_gen"])
         restore_optimizer("disc", self.disc_optimizer, tensors, meta["optim_disc"])
         torch.set_rng_state(tensors["rng.torch"])
         self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
+        self.init_card = meta.get("init")
         truncate_log(self.out / "log.jsonl", self.step)
         return True
 
@@ -152,7 +185,12 @@ class CodecTrainer:
         wave = self.sampler.batch(self.step, cfg.batch_size).to(self.device)
         for group in (*self.optimizer.param_groups, *self.disc_optimizer.param_groups):
             group["lr"] = lr_at(self.step, cfg)
-        recon, q = self.model(wave)
+        if cfg.freeze_encoder:
+            with torch.no_grad():
+                q = self.model.quantizer(self.model.analyse(wave))
+            recon = self.model.synthesise(q.latent)
+        else:
+            recon, q = self.model(wave)
         losses = reconstruction_losses(wave, recon, sr)
         total = (
             cfg.mel_weight * losses["mel"]
@@ -176,7 +214,7 @@ class CodecTrainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.step += 1
-        if self.step % cfg.restart_every == 0:
+        if self.step % cfg.restart_every == 0 and not cfg.freeze_encoder:
             logs["restarted"] = self.model.quantizer.restart_dead_codes(cfg.restart_threshold)
         logs.update(loss=float(total.detach()), commit=float(q.commitment_loss.detach()))
         return logs
@@ -223,6 +261,7 @@ class CodecTrainer:
             "train_seconds": round(self.elapsed_s),
             "train": asdict(cfg),
             "validation": last_val,
+            "init": self.init_card,
         }
         save_codec(self.model, self.out / "codec", extra=card)
         return last_val
@@ -238,5 +277,6 @@ def export_checkpoint(run: Path) -> tuple[Path, int]:
         "train_seconds": round(meta["elapsed_s"]),
         "train": meta["train"],
         "validation": {},
+        "init": meta.get("init"),
     }
     return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])

@@ -25,7 +25,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="run folder: checkpoint/, log.jsonl and the trained codec/",
     )
-    parser.add_argument("--preset", choices=PRESETS, default="default", help="model size")
+    parser.add_argument(
+        "--preset", choices=PRESETS, default="default", help="model size (unless --init)"
+    )
+    parser.add_argument(
+        "--init",
+        type=Path,
+        metavar="DIR",
+        help="start from this trained codec (model.safetensors + config.json) and its "
+        "architecture: a fine-tune",
+    )
+    parser.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        help="with --init: train only the decoder and head, so the codes, and any token "
+        "cache or Transformer made with them, stay valid",
+    )
     parser.add_argument("--steps", type=int, default=20000, metavar="N")
     parser.add_argument("--batch-size", type=int, default=16, metavar="B")
     parser.add_argument("--segment", type=float, default=1.0, metavar="S", help="seconds per item")
@@ -60,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.server.devices import resolve_device
 
     args.device = str(resolve_device(args.device))
-    model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
+    if args.freeze_encoder and args.init is None:
+        raise UserError("--freeze-encoder needs --init DIR: the trained codec whose codes to keep")
+    if args.init is not None:
+        from drumgrid.server.drum_codec.export import load_codec
+
+        model_config = load_codec(args.init)[0].config
+    else:
+        model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
     cfg = replace(
         CodecTrainConfig(),
         steps=args.steps,
@@ -68,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         segment_s=args.segment,
         lr=args.lr,
         adversarial_after=args.adversarial_after,
+        freeze_encoder=args.freeze_encoder,
         validate_every=args.validate_every,
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
@@ -80,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.corpus is None:
         raise UserError("--corpus DIR is needed to train (only --export works without it)")
-    trainer = CodecTrainer(args.corpus, args.out, model_config, cfg, args.device)
+    trainer = CodecTrainer(args.corpus, args.out, model_config, cfg, args.device, args.init)
     has_checkpoint = trainer.checkpoint_dir.exists()
     if has_checkpoint and not args.resume:
         raise UserError(

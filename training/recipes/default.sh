@@ -5,7 +5,7 @@
 # interruption. State lives outside the repo, in $DRUMGRID_RUNS (default ~/.cache/drumgrid).
 #
 #   training/recipes/default.sh [stage ...]
-#   stages: corpus codec codec-eval codec-package tokens lm eval package
+#   stages: corpus codec codec-decoder codec-eval codec-package tokens lm eval package
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -18,12 +18,15 @@ DEVICE=${DEVICE:-cpu}
 SF=/usr/share/sounds/sf2
 CORPUS=$RUNS/corpus-default
 CODEC_RUN=$RUNS/runs/codec-default
+CODEC_DECODER_RUN=$RUNS/runs/codec-default-decoder
+CODEC=$CODEC_DECODER_RUN/codec  # the codec everything after codec-decoder uses
 CODEC_EVAL=$RUNS/runs/codec-default-eval
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
+CODEC_DECODER_STEPS=${CODEC_DECODER_STEPS:-6000}
 LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, resumed to 8000
 LM_PRESET=${LM_PRESET:-tiny}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
@@ -56,9 +59,18 @@ run_codec() {
     $(resume_flag "$CODEC_RUN")
 }
 
+# A second stage trains only the decoder and head from the first stage's codec: the codes
+# (and so token caches and Transformers made with them) stay valid while the sound improves.
+run_codec_decoder() {
+  stage "drum codec, decoder only: $CODEC_DECODER_STEPS steps"
+  $DG train-codec --corpus "$CORPUS" --init "$CODEC_RUN/codec" --freeze-encoder \
+    --out "$CODEC_DECODER_RUN" --steps "$CODEC_DECODER_STEPS" --lr 3e-4 --device "$DEVICE" \
+    $(resume_flag "$CODEC_DECODER_RUN")
+}
+
 run_codec_eval() {
   stage "drum codec: evaluation beside the pretrained architectures at random init"
-  $DG eval-codec --corpus "$CORPUS" --out "$CODEC_EVAL" --codec-path "$CODEC_RUN/codec" \
+  $DG eval-codec --corpus "$CORPUS" --out "$CODEC_EVAL" --codec-path "$CODEC" \
     --random encodec-24k,encodec-32k,dac-44k,xcodec --clips 48 --device "$DEVICE"
 }
 
@@ -66,16 +78,16 @@ run_codec_package() {
   stage "package: codec -> server/drum_codec/weights (with its model card)"
   rm -rf server/drum_codec/weights
   mkdir -p server/drum_codec/weights/plots
-  cp "$CODEC_RUN/codec/model.safetensors" "$CODEC_RUN/codec/config.json" server/drum_codec/weights/
+  cp "$CODEC/model.safetensors" "$CODEC/config.json" server/drum_codec/weights/
   cp "$CODEC_EVAL"/plots/*.png server/drum_codec/weights/plots/
-  $DG card codec --weights "$CODEC_RUN/codec" --corpus "$CORPUS" --eval "$CODEC_EVAL" \
+  $DG card codec --weights "$CODEC" --corpus "$CORPUS" --eval "$CODEC_EVAL" \
     -o server/drum_codec/weights/MODEL_CARD.md
   du -sh server/drum_codec/weights
 }
 
 run_tokens() {
   stage "token cache"
-  $DG tokenize --corpus "$CORPUS" --codec drumgrid-drums --codec-path "$CODEC_RUN/codec" \
+  $DG tokenize --corpus "$CORPUS" --codec drumgrid-drums --codec-path "$CODEC" \
     --out "$TOKENS" --device "$DEVICE"
 }
 
@@ -88,7 +100,7 @@ run_lm() {
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$LM_RUN/model" --tokens "$TOKENS" --split validation --out "$EVAL" \
-    --codec-path "$CODEC_RUN/codec" --decoding both --max-windows "$EVAL_WINDOWS" \
+    --codec-path "$CODEC" --decoding both --max-windows "$EVAL_WINDOWS" \
     --device "$DEVICE"
 }
 
@@ -108,11 +120,13 @@ run_package() {
 }
 
 main() {
-  local all=(corpus codec codec-eval codec-package tokens lm eval package) stages=("$@")
+  local all=(corpus codec codec-decoder codec-eval codec-package tokens lm eval package)
+  local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
-      corpus | codec | codec-eval | codec-package | tokens | lm | eval | package) "run_${s//-/_}" ;;
+      corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | eval | package)
+        "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]}" >&2; exit 2 ;;
     esac
   done
