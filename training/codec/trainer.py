@@ -206,7 +206,9 @@ class CodecTrainer:
             self.disc_optimizer.zero_grad(set_to_none=True)
             d_loss.backward()
             self.disc_optimizer.step()
-            adv, fm = generator_losses(self.disc(wave), self.disc(recon))
+            with torch.no_grad():  # feature matching's targets: no graph needed
+                real = self.disc(wave)
+            adv, fm = generator_losses(real, self.disc(recon))
             total = total + cfg.adversarial_weight * adv + cfg.feature_matching_weight * fm
             logs.update(disc=float(d_loss.detach()), adv=float(adv.detach()), fm=float(fm.detach()))
         self.optimizer.zero_grad(set_to_none=True)

@@ -64,7 +64,8 @@ run_codec() {
 run_codec_decoder() {
   stage "drum codec, decoder only: $CODEC_DECODER_STEPS steps"
   $DG train-codec --corpus "$CORPUS" --init "$CODEC_RUN/codec" --freeze-encoder \
-    --out "$CODEC_DECODER_RUN" --steps "$CODEC_DECODER_STEPS" --lr 3e-4 --device "$DEVICE" \
+    --out "$CODEC_DECODER_RUN" --steps "$CODEC_DECODER_STEPS" --lr 3e-4 --seed 1 \
+    --device "$DEVICE" \
     $(resume_flag "$CODEC_DECODER_RUN")
 }
 
