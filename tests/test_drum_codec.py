@@ -13,6 +13,7 @@ import soundfile as sf
 import torch
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
+from drumgrid.server.drum_codec.codec import DrumgridCodec
 from drumgrid.server.drum_codec.export import load_codec, save_codec
 from drumgrid.server.drum_codec.modules import FrameISTFT, FrameSTFT
 from drumgrid.server.errors import UserError
@@ -135,13 +136,14 @@ def test_resume_is_exact(tmp_path: Path) -> None:
 
 def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
-    CodecTrainer(corpus, tmp_path / "base", TINY, replace(FAST, steps=10)).run(progress=False)
-    init = tmp_path / "base" / "codec"
+    base_dir, tuned_dir = tmp_path / "base", tmp_path / "tuned"
+    CodecTrainer(corpus, base_dir, TINY, replace(FAST, steps=10)).run(progress=False)
+    init = base_dir / "codec"
     base, _ = load_codec(init)
     cfg = replace(FAST, steps=20, freeze_encoder=True)
-    tuned_run = CodecTrainer(corpus, tmp_path / "tuned", TINY, cfg, init=init)
+    tuned_run = CodecTrainer(corpus, tuned_dir, TINY, cfg, init=init)
     tuned_run.run(progress=False)
-    tuned, meta = load_codec(tmp_path / "tuned" / "codec")
+    tuned, meta = load_codec(tuned_dir / "codec")
 
     wave = torch.from_numpy(np.stack(tuned_run.val_clips))
     assert torch.equal(base.encode(wave), tuned.encode(wave))
@@ -149,15 +151,20 @@ def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     for name in base_state:
         same = torch.equal(base_state[name], tuned_state[name])
         assert same == (not name.startswith(("decoder.", "head."))), name
+    # Same codes, same token space: caches and Transformers made with the base stay valid.
+    hashes = {DrumgridCodec.from_folder(d / "codec").config_hash for d in (base_dir, tuned_dir)}
+    assert len(hashes) == 1
+    save_codec(DrumCodecModel(TINY), tmp_path / "other")  # other codes: another token space
+    assert DrumgridCodec.from_folder(tmp_path / "other").config_hash not in hashes
     first, second, total = codec_training_lines(meta)
     assert first.startswith("- 10 steps (the whole codec)") and "dead-code restarts" in first
     assert second.startswith("- 20 steps (decoder and head only") and "restarts" not in second
     assert "in all" in total
-    log = [json.loads(line) for line in (tmp_path / "tuned" / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (tuned_dir / "log.jsonl").read_text().splitlines()]
     assert np.mean([r["mel"] for r in log[-5:]]) < np.mean([r["mel"] for r in log[:5]])
 
     with pytest.raises(UserError, match="--freeze-encoder"):
-        CodecTrainer(corpus, tmp_path / "tuned", TINY, replace(cfg, freeze_encoder=False)).resume()
+        CodecTrainer(corpus, tuned_dir, TINY, replace(cfg, freeze_encoder=False)).resume()
     other = replace(TINY, decoder_blocks=2)
     with pytest.raises(UserError, match="another architecture"):
         CodecTrainer(corpus, tmp_path / "x", other, cfg, init=init)

@@ -4,7 +4,6 @@ no network; `--codec-path DIR` loads a codec trained with `drumgrid train-codec`
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,8 @@ class DrumgridCodec(Codec):
     @classmethod
     def from_folder(cls, folder: Path, codec_id: str = CODEC_ID) -> DrumgridCodec:
         model, _ = load_codec(folder)
-        digest = hashlib.sha256((Path(folder) / "model.safetensors").read_bytes()).hexdigest()[:16]
-        return cls(model, codec_id, weights_tag=digest)
+        # Only the token-deciding weights: a decoder fine-tune keeps caches and models valid.
+        return cls(model, codec_id, weights_tag=model.token_space_digest())
 
     @classmethod
     def from_config(

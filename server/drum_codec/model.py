@@ -3,6 +3,8 @@ ConvNeXt decoder -> magnitude and phase per bin -> inverse STFT -> wave (as in V
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 from torch import nn
 
@@ -10,6 +12,9 @@ from drumgrid.server.drum_codec.config import DrumCodecConfig
 from drumgrid.server.drum_codec.modules import ConvNeXtStack, FrameISTFT, FrameSTFT
 from drumgrid.server.drum_codec.quantizer import QuantizerOutput, ResidualVQ
 
+# The parts that decide the codes (and what each code means); the decoder and head only
+# render them, so a decoder fine-tune keeps the token space.
+TOKEN_PARTS = ("stft", "encoder", "quantizer")
 MAX_LOG_MAGNITUDE = 5.0  # exp(5) ~ 148: bounds the head's magnitudes early in training
 
 
@@ -36,6 +41,15 @@ class DrumCodecModel(nn.Module):
         nn.init.zeros_(self.head.bias)
         with torch.no_grad():
             self.head.bias[:n_bins] = -5.0
+
+    def token_space_digest(self) -> str:
+        """Hash of the token-deciding weights: equal for two codecs whose codes are the same."""
+        h = hashlib.sha256()
+        for name, tensor in sorted(self.state_dict().items()):
+            if name.startswith(TOKEN_PARTS) and name != "quantizer.usage":  # usage: training only
+                h.update(name.encode())
+                h.update(tensor.detach().cpu().float().numpy().tobytes())
+        return h.hexdigest()[:16]
 
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:  # [B, N] -> [B, T, D]
         spec = torch.view_as_real(self.stft(wave))  # [B, F, T, 2]

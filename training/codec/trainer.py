@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
 from drumgrid.server.drum_codec.export import load_codec, save_codec
+from drumgrid.server.drum_codec.model import TOKEN_PARTS
 from drumgrid.server.errors import UserError
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
@@ -88,8 +89,8 @@ class CodecTrainer:
         self.model = DrumCodecModel(model_config).to(self.device)
         self.init_card = self._load_init(Path(init)) if init is not None else None
         if cfg.freeze_encoder:
-            for part in (self.model.stft, self.model.encoder, self.model.quantizer):
-                part.requires_grad_(False)
+            for part in TOKEN_PARTS:
+                getattr(self.model, part).requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
             [p for p in self.model.parameters() if p.requires_grad],
             lr=cfg.lr,
