@@ -9,6 +9,7 @@ from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
+from drumgrid.training.cards import codec_stages
 from drumgrid.training.codec.evaluation import reconstruction_scores
 
 
@@ -16,7 +17,9 @@ def test_shipped_weights_load_by_id_offline() -> None:
     codec = load_codec("default")
     meta = json.loads((SHIPPED_WEIGHTS / "config.json").read_text())
     assert codec.id == "drumgrid-drums" and codec.weights_tag != "random"
-    assert meta["steps"] >= 1000 and meta["train_seconds"] <= 4 * 3600
+    stages = codec_stages(meta)  # the first training, then the decoder fine-tune
+    assert stages[0]["steps"] >= 1000
+    assert sum(stage["train_seconds"] for stage in stages) <= 4 * 3600
     size = sum(p.stat().st_size for p in SHIPPED_WEIGHTS.rglob("*") if p.is_file())
     assert size <= 20 * 2**20
     assert (SHIPPED_WEIGHTS / "MODEL_CARD.md").is_file()
@@ -31,8 +34,8 @@ def test_shipped_codec_keeps_a_shipped_groove() -> None:
     full = codec.decode(tokens, len(wave)).numpy()
     assert full.shape == wave.shape
     scores = reconstruction_scores(wave, full, codec.sample_rate)
-    # Measured when the weights shipped: F1 1.00, mel 4.59 dB, SC 0.392 (this clip's quiet
-    # stretches weigh more in the mel MAE than the validation split's average of 2.49 dB).
+    # Measured when the weights shipped: F1 1.00, mel 4.44 dB, SC 0.382 (this clip's quiet
+    # stretches weigh more in the mel MAE than the validation split's average of 2.48 dB).
     # Issue 5's targets (1.5 dB, 0.20) are not met yet; these bounds keep what ships.
     assert scores["onset_f1"] >= 0.97, scores
     assert scores["mel_mae_db"] <= 5.0, scores

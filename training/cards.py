@@ -73,7 +73,7 @@ def data_section(corpus: Path) -> list[str]:
     return lines
 
 
-def _codec_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
+def codec_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The training stages behind a codec, first to last (each fine-tune's config.json keeps
     the card of the codec it started from under "init")."""
     stages = []
@@ -105,7 +105,7 @@ def _codec_stage_line(stage: dict[str, Any]) -> str:
 
 def codec_training_lines(meta: dict[str, Any]) -> list[str]:
     """One line per training stage behind a codec's config.json, then the total time."""
-    stages = _codec_stages(meta)
+    stages = codec_stages(meta)
     hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
     recipe = ["codec", "codec-decoder"][: len(stages)]
     return [
