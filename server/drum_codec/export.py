@@ -34,17 +34,23 @@ def save_codec(model: DrumCodecModel, folder: Path, extra: dict[str, Any] | None
     return folder
 
 
-def load_codec(
-    folder: Path, device: str | torch.device = "cpu"
-) -> tuple[DrumCodecModel, dict[str, Any]]:
+def read_codec_meta(folder: Path) -> dict[str, Any]:
+    """A codec folder's config.json (architecture under "config", then its training card),
+    checked to sit beside weights; no weights are read."""
     folder = Path(folder)
-    weights, config = folder / "model.safetensors", folder / "config.json"
-    if not weights.is_file() or not config.is_file():
+    if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
         raise UserError(
             f"{folder}: no drum codec here (expected model.safetensors and config.json); "
             "train one with `drumgrid train-codec` or use the shipped `drumgrid-drums`"
         )
-    meta = json.loads(config.read_text())
+    return json.loads((folder / "config.json").read_text())
+
+
+def load_codec(
+    folder: Path, device: str | torch.device = "cpu"
+) -> tuple[DrumCodecModel, dict[str, Any]]:
+    meta = read_codec_meta(folder)
+    weights = Path(folder) / "model.safetensors"
     model = DrumCodecModel(DrumCodecConfig.from_dict(meta["config"]))
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
     try:

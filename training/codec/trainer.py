@@ -163,10 +163,11 @@ class CodecTrainer:
             raise UserError(
                 f"{self.checkpoint_dir}: checkpoint has another model config; use a new --out"
             )
-        if meta["train"].get("freeze_encoder", False) != self.cfg.freeze_encoder:
+        started_frozen = meta["train"].get("freeze_encoder", False)
+        if started_frozen != self.cfg.freeze_encoder:
             raise UserError(
                 f"{self.checkpoint_dir}: the run was started "
-                f"{'with' if not self.cfg.freeze_encoder else 'without'} --freeze-encoder; "
+                f"{'with' if started_frozen else 'without'} --freeze-encoder; "
                 "resume it with the same setting or use a new --out"
             )
         self.model.load_state_dict(unprefixed("model", tensors))

@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if args.freeze_encoder and args.init is None:
         raise UserError("--freeze-encoder needs --init DIR: the trained codec whose codes to keep")
     if args.init is not None:
-        from drumgrid.server.drum_codec.export import load_codec
+        from drumgrid.server.drum_codec.export import read_codec_meta
 
-        model_config = load_codec(args.init)[0].config
+        model_config = DrumCodecConfig.from_dict(read_codec_meta(args.init)["config"])
     else:
         model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
     cfg = replace(
