@@ -167,6 +167,7 @@ def test_train_then_eval_end_to_end(run, capsys):
     assert "| iterative |" in text and "| dark | iterative |" in text
     assert "![window_000](plots/window_000.png)" in text and "class_onset_recall" not in text
     assert "## Speed" in text and "```\nclip 4 bars parallel 31.2x\n```" in text
+    assert "- 30 steps, batch" in text and "by `training/recipes/default.sh lm`." in text
     assert text.rstrip().endswith("- Trained for 30 steps: a test model.")
 
 

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lm_helpers import make_token_cache
 
+from drumgrid.server.errors import UserError
 from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
 from drumgrid.training.lm.masking import soundstorm_mask
@@ -102,6 +103,34 @@ def test_resume_is_exact(cache, tmp_path):
         assert torch.equal(a, b), name
 
 
+def test_init_continues_a_trained_model(cache, tmp_path):
+    """--init starts from the folder's weights (the first loss is the trained model's, well
+    below a fresh start's), keeps its card, and resumes like any run."""
+    cfg = replace(CFG, steps=20, validate_every=10)
+    LMTrainer(cache, tmp_path / "first", cfg, "tiny", model_overrides=SMALL).run(progress=False)
+    trained, _ = load_model(tmp_path / "first" / "model")
+    more = replace(cfg, steps=10, lr=1e-3)
+    tuned = LMTrainer(cache, tmp_path / "more", more, "tiny", model_overrides=SMALL,
+                      init=tmp_path / "first" / "model")  # fmt: skip
+    for (name, a), b in zip(trained.state_dict().items(), tuned.model.state_dict().values(),
+                            strict=True):  # fmt: skip
+        assert torch.equal(a, b), name
+    tuned.run(progress=False)
+    fresh = LMTrainer(cache, tmp_path / "fresh", more, "tiny", model_overrides=SMALL)
+    fresh.run(progress=False)
+    assert _log(tmp_path / "more")[0]["loss"] < 0.7 * _log(tmp_path / "fresh")[0]["loss"]
+    _, info = load_model(tmp_path / "more" / "model")
+    assert info.card["steps"] == 10 and info.card["init"]["steps"] == 20
+    assert info.card["init"]["path"] == str(tmp_path / "first" / "model")
+    resumed = LMTrainer(cache, tmp_path / "more", replace(more, steps=12), "tiny",
+                        model_overrides=SMALL)  # fmt: skip
+    assert resumed.resume() and resumed.init_card == info.card["init"]
+
+    with pytest.raises(UserError, match="pass --preset tiny"):
+        LMTrainer(cache, tmp_path / "other", more, "tiny", model_overrides={**SMALL, "dim": 16},
+                  init=tmp_path / "first" / "model")  # fmt: skip
+
+
 def test_train_command(cache, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--tokens", str(cache), "--out", str(out), "--steps", "4",
@@ -112,6 +141,13 @@ def test_train_command(cache, tmp_path, capsys):
     assert main(args) == 2  # the folder holds a run: refuse without --resume
     assert "pass --resume" in capsys.readouterr().err
     assert main([*args, "--resume"]) == 0
+    more = ["train", "--tokens", str(cache), "--out", str(tmp_path / "more"), "--steps", "2",
+            "--batch-size", "4", "--no-progress", "--init", str(out / "model")]  # fmt: skip
+    assert main(more) == 0  # the preset comes from the model folder
+    _, info = load_model(tmp_path / "more" / "model")
+    assert info.card["init"]["steps"] == 4 and info.config.preset == "tiny"
+    assert main([*more[:4], str(tmp_path / "other"), *more[5:], "--preset", "small"]) == 2
+    assert "pass --preset tiny" in capsys.readouterr().err
     assert main(["train", "--tokens", str(tmp_path), "--out", str(out)]) == 2
 
 

@@ -12,6 +12,7 @@ from lm_helpers import DEBUG_K, DEBUG_V, debug_info, debug_model, random_inputs
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import LMConfig, load_model, read_info, save_model
 from drumgrid.server.model.config import PRESETS
+from drumgrid.server.model.modules import level_major
 
 
 def _all_masked(B: int, T: int) -> torch.Tensor:
@@ -64,6 +65,38 @@ def test_one_level_head_equals_that_level_of_all_heads():
     # A replacement body (compiled, exported) is sliced instead.
     sliced = model.logits_fn(features, kit, pad, body=model.body)
     torch.testing.assert_close(sliced(tokens, 1), every[:, 1])
+
+
+def test_selected_logits_are_those_of_all_heads_and_train_alike():
+    """Training's shortcut (only the masked tokens' logits, level-major) gives the same
+    logits, loss and gradients as selecting from the full [B, K, T, V] output."""
+    model = debug_model()
+    features, kit = random_inputs(B=2, T=9)
+    tokens = torch.randint(DEBUG_V, (2, DEBUG_K, 9))
+    select = torch.rand(2, DEBUG_K, 9, generator=torch.Generator().manual_seed(3)) < 0.5
+    pad = torch.zeros(2, 9, dtype=torch.bool)
+    pad[1, 6:] = True
+    select &= ~pad[:, None, :]
+    inputs = torch.where(select, DEBUG_V, tokens)
+
+    full = model(inputs, features, kit, pad)
+    chosen = model(inputs, features, kit, pad, select)
+    assert chosen.shape == (int(select.sum()), DEBUG_V)
+    torch.testing.assert_close(chosen, level_major(full, select), atol=1e-5, rtol=1e-5)
+
+    losses = []
+    for logits, targets in ((full[select], tokens[select]), (chosen, level_major(tokens, select))):
+        model.zero_grad()
+        loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+        loss.backward()
+        grads = model.body.heads.grad.clone(), model.tables.grad.clone()
+        losses.append((float(loss.detach()), *grads))
+    assert losses[0][0] == pytest.approx(losses[1][0], rel=1e-5)
+    for a, b in zip(losses[0][1:], losses[1][1:], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    # The order really is level-major: level 0's selected tokens come first.
+    n0 = int(select[:, 0].sum())
+    torch.testing.assert_close(chosen[:n0], full[:, 0][select[:, 0]], atol=1e-5, rtol=1e-5)
 
 
 def test_body_is_the_part_between_the_ops():

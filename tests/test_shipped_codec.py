@@ -9,7 +9,7 @@ from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
-from drumgrid.training.cards import codec_stages
+from drumgrid.training.cards import training_stages
 from drumgrid.training.codec.evaluation import reconstruction_scores
 
 
@@ -17,7 +17,7 @@ def test_shipped_weights_load_by_id_offline() -> None:
     codec = load_codec("default")
     meta = json.loads((SHIPPED_WEIGHTS / "config.json").read_text())
     assert codec.id == "drumgrid-drums" and codec.weights_tag != "random"
-    stages = codec_stages(meta)  # the first training, then the decoder fine-tune
+    stages = training_stages(meta)  # the first training, then the decoder fine-tune
     assert stages[0]["steps"] >= 1000
     assert sum(stage["train_seconds"] for stage in stages) <= 4 * 3600
     size = sum(p.stat().st_size for p in SHIPPED_WEIGHTS.rglob("*") if p.is_file())

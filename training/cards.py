@@ -73,9 +73,9 @@ def data_section(corpus: Path) -> list[str]:
     return lines
 
 
-def codec_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """The training stages behind a codec, first to last (each fine-tune's config.json keeps
-    the card of the codec it started from under "init")."""
+def training_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training stages behind a codec or model card, first to last (each continued run
+    keeps the card of the weights it started from under "init")."""
     stages = []
     stage: dict[str, Any] | None = meta
     while stage:
@@ -105,7 +105,7 @@ def _codec_stage_line(stage: dict[str, Any]) -> str:
 
 def codec_training_lines(meta: dict[str, Any]) -> list[str]:
     """One line per training stage behind a codec's config.json, then the total time."""
-    stages = codec_stages(meta)
+    stages = training_stages(meta)
     hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
     recipe = ["codec", "codec-decoder"][: len(stages)]
     return [
@@ -113,6 +113,29 @@ def codec_training_lines(meta: dict[str, Any]) -> list[str]:
         f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
         f"`training/recipes/default.sh {' '.join(recipe)}`.",
     ]
+
+
+def lm_training_lines(card: dict[str, Any]) -> list[str]:
+    """One line per training run behind a model's card (first, then each continuation),
+    then the total time."""
+    stages = training_stages(card)
+    lines = []
+    for stage in stages:
+        train: dict[str, Any] = stage.get("train", {})
+        start = ", continuing from the weights above" if stage.get("init") else ""
+        lines.append(
+            f"- {stage.get('steps', '?')} steps{start}, batch {train.get('batch_size', '?')}, "
+            f"windows of {train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} "
+            f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
+            f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
+        )
+    hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
+    recipe = ["lm", "lm-more"][: len(stages)]
+    lines.append(
+        f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
+        f"`training/recipes/default.sh {' '.join(recipe)}`."
+    )
+    return lines
 
 
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
@@ -178,10 +201,8 @@ def model_card(
     the printout of `drumgrid bench render` with these weights, quoted as it came."""
     config = json.loads((model / "config.json").read_text())
     card, arch, codec = config.get("card", {}), config["model"], config["codec"]
-    train = card.get("train", {})
     report = (evaluation / "report.md").read_text()
     plots = sorted((evaluation / "plots").glob("window_*.png"))[:3]
-    hours = card.get("train_seconds", 0) / 3600
     lines = [
         "# drumgrid default model",
         "",
@@ -202,11 +223,7 @@ def model_card(
         "",
         "## Training",
         "",
-        f"- {card.get('steps', '?')} steps, batch {train.get('batch_size', '?')}, windows of "
-        f"{train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} (warm-up, "
-        "cosine), SoundStorm-style masking.",
-        f"- {hours:.2f} hours of training on {hardware()} (CPU), by "
-        "`training/recipes/default.sh lm`.",
+        *lm_training_lines(card),
         "",
         "## Evaluation",
         "",

@@ -83,10 +83,12 @@ class DrumLM(nn.Module):
         features: torch.Tensor,  # [B, T, F]
         kit: torch.Tensor,  # [B] int64
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padding
-    ) -> torch.Tensor:  # [B, K, T, V]
-        return self.body(
-            embed_tokens(tokens, self.tables, self.conditioning(features, kit)), pad_mask
-        )
+        select: torch.Tensor | None = None,  # [B, K, T] bool: only these tokens' logits
+    ) -> torch.Tensor:  # [B, K, T, V]; with select [N, V], level-major (see level_major)
+        x = embed_tokens(tokens, self.tables, self.conditioning(features, kit))
+        if select is None:
+            return self.body(x, pad_mask)
+        return self.body.selected_logits(self.body.hidden(x, pad_mask), select)
 
     def logits_fn(
         self,

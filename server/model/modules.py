@@ -127,6 +127,17 @@ class TransformerBody(nn.Module):
         self.heads = nn.Parameter(torch.randn(n_codebooks, codebook_size, dim) * dim**-0.5)
         self.head_bias = nn.Parameter(torch.zeros(n_codebooks, 1, codebook_size))
 
+    def hidden(
+        self,
+        x: torch.Tensor,  # [B, T, D]
+        pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
+    ) -> torch.Tensor:  # [B, T, D], normed: what the K heads read
+        cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
+        attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B, 1, 1, T]
+        for block in self.blocks:
+            x = block(x, cos, sin, attn_mask)
+        return self.norm(x)
+
     def forward(
         self,
         x: torch.Tensor,  # [B, T, D]
@@ -135,12 +146,30 @@ class TransformerBody(nn.Module):
     ) -> torch.Tensor:  # [B, K, T, V]; [B, T, V] for one `level`
         """With `level`, only that codebook's head runs: iterative decoding needs one level
         per call, and the K heads are a large share of a small model's work."""
-        cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
-        attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B, 1, 1, T]
-        for block in self.blocks:
-            x = block(x, cos, sin, attn_mask)
-        h = self.norm(x)  # [B, T, D]
+        h = self.hidden(x, pad_mask)  # [B, T, D]
         if level is not None:
             head, bias = self.heads[level].to(h.dtype), self.head_bias[level].to(h.dtype)
             return h @ head.t() + bias  # [B, T, V]
         return torch.einsum("btd,kvd->bktv", h, self.heads.to(h.dtype)) + self.head_bias.to(h.dtype)
+
+    def selected_logits(
+        self,
+        h: torch.Tensor,  # [B, T, D] from hidden()
+        select: torch.Tensor,  # [B, K, T] bool
+    ) -> torch.Tensor:  # [N, V], N = select.sum(), level-major
+        """Logits of the selected tokens only, in level-major order (those of level 0, then
+        level 1, ...; `level_major` orders targets alike). Training scores only the masked
+        tokens, about half of them, and the K heads with their softmax are most of a small
+        model's work."""
+        return torch.cat(
+            [
+                h[select[:, k]] @ self.heads[k].to(h.dtype).t() + self.head_bias[k].to(h.dtype)
+                for k in range(self.heads.shape[0])
+            ]
+        )
+
+
+def level_major(values: torch.Tensor, select: torch.Tensor) -> torch.Tensor:
+    """values [B, K, T, ...] at the True places of select [B, K, T], ordered as
+    `TransformerBody.selected_logits` orders its rows."""
+    return values.transpose(0, 1)[select.transpose(0, 1)]

@@ -28,7 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--corpus", type=Path, metavar="DIR",
         help="the corpus with the MIDI files (default: the cache's own)",
     )  # fmt: skip
-    parser.add_argument("--preset", choices=PRESETS, default="tiny", help="model size")
+    parser.add_argument(
+        "--preset", choices=PRESETS,
+        help="model size (default: tiny, or the --init model's own)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--init", type=Path, metavar="MODEL",
+        help="continue training a trained model folder (RUN/model, or the shipped default's) "
+        "with a fresh optimizer and schedule; its card stays in the new model's",
+    )  # fmt: skip
     parser.add_argument("--steps", type=int, default=20000, metavar="N")
     parser.add_argument("--batch-size", type=int, default=16, metavar="B", help="global batch")
     parser.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate")
@@ -71,9 +79,14 @@ def run(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
     )
+    preset = args.preset or "tiny"
+    if args.init is not None and args.preset is None:
+        from drumgrid.server.model import read_info
+
+        preset = read_info(args.init).config.preset or preset
     device = init_from_env(args.device)
     try:
-        trainer = LMTrainer(args.tokens, args.out, cfg, args.preset, device, args.corpus)
+        trainer = LMTrainer(args.tokens, args.out, cfg, preset, device, args.corpus, init=args.init)
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(
                 f"{args.out} already holds a run; pass --resume to continue it or pick a new --out"

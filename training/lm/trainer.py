@@ -27,7 +27,15 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from drumgrid.server.errors import UserError
-from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model, save_model
+from drumgrid.server.model import (
+    DrumLM,
+    LMConfig,
+    ModelInfo,
+    build_model,
+    load_model,
+    save_model,
+)
+from drumgrid.server.model.modules import level_major
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
     load_checkpoint,
@@ -91,15 +99,13 @@ def _all_sum(values: list[float], device: torch.device) -> list[float]:
     return t.tolist()
 
 
-def masked_cross_entropy(
-    logits: torch.Tensor,  # [B, K, T, V]
-    targets: torch.Tensor,  # [B, K, T] int64
-    loss_mask: torch.Tensor,  # [B, K, T] bool
+def selected_cross_entropy(
+    logits: torch.Tensor,  # [N, V] the scored tokens' logits
+    targets: torch.Tensor,  # [N] int64
 ) -> tuple[torch.Tensor, torch.Tensor]:  # (sum of token losses, correct argmax count)
-    sel = logits[loss_mask].float()  # [N, V]
-    tgt = targets[loss_mask]  # [N]
-    loss = F.cross_entropy(sel, tgt, reduction="sum")
-    correct = (sel.argmax(-1) == tgt).sum()
+    logits = logits.float()
+    loss = F.cross_entropy(logits, targets, reduction="sum")
+    correct = (logits.argmax(-1) == targets).sum()
     return loss, correct
 
 
@@ -125,7 +131,11 @@ class LMTrainer:
         device: str = "cpu",
         corpus: str | Path | None = None,
         model_overrides: dict[str, Any] | None = None,
+        init: str | Path | None = None,
     ) -> None:
+        """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
+        learning-rate schedule) instead of random weights; its card is kept in the new
+        model's card as the stage before this one."""
         self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
         self.rank, self.world = _world()
         if cfg.batch_size % self.world:
@@ -156,6 +166,7 @@ class LMTrainer:
         )
         torch.manual_seed(cfg.seed)
         self.model: DrumLM = build_model(self.model_config).to(self.device)
+        self.init_card = self._load_init(Path(init)) if init is not None else None
         self.ddp: torch.nn.Module = self.model
         if self.world > 1:
             self.ddp = torch.nn.parallel.DistributedDataParallel(
@@ -169,6 +180,30 @@ class LMTrainer:
         self.best_val = math.inf
         self.bad_validations = 0
         self.baseline_acc = self._frequency_baseline()
+
+    def _load_init(self, folder: Path) -> dict[str, Any]:
+        trained, info = load_model(folder)
+        what = f"--init {folder}"
+        if info.config != self.model_config:
+            raise UserError(
+                f"{what}: its model ({info.config.to_dict()}) differs from the one this run "
+                f"builds ({self.model_config.to_dict()}); pass --preset {info.config.preset} "
+                "and a token cache with the same windows"
+            )
+        if info.kits != tuple(self.kits):
+            raise UserError(
+                f"{what} knows the kits {', '.join(info.kits)}, {self.cache.root} has "
+                f"{', '.join(self.kits)}; continue training on a cache of the same kits"
+            )
+        hash_here = str(self.cache.meta["config_hash"])
+        if (info.codec_id, info.codec_config_hash) != (self.cache.codec_id, hash_here):
+            raise UserError(
+                f"{what} predicts tokens of {info.codec_id} ({info.codec_config_hash}), "
+                f"{self.cache.root} holds {self.cache.codec_id} ({hash_here}); use a cache "
+                "made with the model's codec"
+            )
+        self.model.load_state_dict(trained.state_dict())
+        return {**info.card, "path": str(folder)}
 
     # -- data --------------------------------------------------------------------------------
 
@@ -215,6 +250,7 @@ class LMTrainer:
             "train": asdict(self.cfg),
             "model": self.model_config.to_dict(),
             "optim": opt_meta,
+            "init": self.init_card,
         }
         save_checkpoint(self.checkpoint_dir, tensors, meta)
 
@@ -232,6 +268,7 @@ class LMTrainer:
         self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
         self.best_val = math.inf if meta["best_val"] is None else float(meta["best_val"])
         self.bad_validations = int(meta["bad_validations"])
+        self.init_card = meta.get("init")
         if self.rank == 0:
             truncate_log(self.out / "log.jsonl", self.step)
         return True
@@ -261,6 +298,7 @@ class LMTrainer:
             "processes": self.world,
             "train": asdict(self.cfg),
             "validation": validation,
+            "init": self.init_card,
         }
 
     def export_model(self, validation: dict[str, Any]) -> None:
@@ -284,8 +322,8 @@ class LMTrainer:
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            logits = self.ddp(inputs, b.features, b.kit, b.pad_mask)  # [b, K, T, V]
-        loss_sum, correct = masked_cross_entropy(logits, b.tokens, loss_mask)
+            logits = self.ddp(inputs, b.features, b.kit, b.pad_mask, loss_mask)  # [N, V]
+        loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
         loss = loss_sum / max(1, n_global) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -337,7 +375,7 @@ class LMTrainer:
                 logits = self.model(inputs.to(self.device), b.features, b.kit, b.pad_mask)
                 all_masked = torch.full_like(b.tokens, V)
                 par = self.model(all_masked, b.features, b.kit, b.pad_mask).argmax(-1)
-            loss, correct = masked_cross_entropy(logits, b.tokens, loss_mask)
+            loss, correct = selected_cross_entropy(logits[loss_mask], b.tokens[loss_mask])
             sums[:3] += [float(loss), float(correct), float(loss_mask.sum())]
             valid = ~b.pad_mask[:, None, :]  # [B, 1, T]
             sums[3 : 3 + K] += ((par == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()

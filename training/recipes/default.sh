@@ -5,7 +5,7 @@
 # interruption. State lives outside the repo, in $DRUMGRID_RUNS (default ~/.cache/drumgrid).
 #
 #   training/recipes/default.sh [stage ...]
-#   stages: corpus codec codec-decoder codec-eval codec-package tokens lm eval package
+#   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more eval package
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -23,12 +23,15 @@ CODEC=$CODEC_DECODER_RUN/codec  # the codec everything after codec-decoder uses
 CODEC_EVAL=$RUNS/runs/codec-default-eval
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
+LM_MORE_RUN=$RUNS/runs/lm-default-more
+MODEL=$LM_MORE_RUN/model  # the model evaluation and packaging use
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
 CODEC_DECODER_STEPS=${CODEC_DECODER_STEPS:-5000}
 LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, resumed to 8000
 LM_PRESET=${LM_PRESET:-tiny}
+LM_MORE_STEPS=${LM_MORE_STEPS:-5000}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
@@ -98,9 +101,18 @@ run_lm() {
     --device "$DEVICE" $(resume_flag "$LM_RUN")
 }
 
+# More steps from the lm stage's model under a second, lower schedule: the validation loss
+# was still falling at the end of the first, and a stage boundary is a safe place to stop.
+run_lm_more() {
+  stage "Transformer, continued: $LM_MORE_STEPS steps"
+  $DG train --tokens "$TOKENS" --init "$LM_RUN/model" --out "$LM_MORE_RUN" \
+    --steps "$LM_MORE_STEPS" --lr 4e-4 --warmup 200 --seed 1 --device "$DEVICE" \
+    $(resume_flag "$LM_MORE_RUN")
+}
+
 run_eval() {
   stage "evaluation on the validation split"
-  $DG eval --model "$LM_RUN/model" --tokens "$TOKENS" --split validation --out "$EVAL" \
+  $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
     --codec-path "$CODEC" --decoding both --max-windows "$EVAL_WINDOWS" \
     --device "$DEVICE"
 }
@@ -110,23 +122,24 @@ run_package() {
   local dest=server/engine/default_model
   rm -rf "$dest"
   mkdir -p "$dest/plots"
-  cp "$LM_RUN/model/model.safetensors" "$LM_RUN/model/config.json" "$dest/"
+  cp "$MODEL/model.safetensors" "$MODEL/config.json" "$dest/"
   cp "$EVAL/report.md" "$dest/EVALUATION.md"
   cp "$EVAL"/plots/*.png "$dest/plots/"
   $DG bench render --model default --repeats 3 | tee "$EVAL/bench.txt"
-  $DG card model --weights "$LM_RUN/model" --corpus "$CORPUS" --eval "$EVAL" \
+  $DG card model --weights "$MODEL" --corpus "$CORPUS" --eval "$EVAL" \
     --bench "$EVAL/bench.txt" --limits training/recipes/default_model_limits.md \
     -o "$dest/MODEL_CARD.md"
   du -sh "$dest" server/drum_codec/weights
 }
 
 main() {
-  local all=(corpus codec codec-decoder codec-eval codec-package tokens lm eval package)
+  local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more eval package)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
-      corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | eval | package)
+      corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | eval \
+        | package)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]}" >&2; exit 2 ;;
     esac
