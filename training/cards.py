@@ -123,8 +123,10 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
     for stage in stages:
         train: dict[str, Any] = stage.get("train", {})
         start = ", continuing from the weights above" if stage.get("init") else ""
+        steps, planned = stage.get("steps", "?"), train.get("steps")
+        of = f" (stopped early; {planned} planned)" if planned not in (None, steps) else ""
         lines.append(
-            f"- {stage.get('steps', '?')} steps{start}, batch {train.get('batch_size', '?')}, "
+            f"- {steps} steps{of}{start}, batch {train.get('batch_size', '?')}, "
             f"windows of {train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} "
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
