@@ -106,13 +106,20 @@ def _codec_stage_line(stage: dict[str, Any]) -> str:
 def codec_training_lines(meta: dict[str, Any]) -> list[str]:
     """One line per training stage behind a codec's config.json, then the total time."""
     stages = training_stages(meta)
-    hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
-    recipe = ["codec", "codec-decoder"][: len(stages)]
     return [
         *(_codec_stage_line(stage) for stage in stages),
-        f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
-        f"`training/recipes/default.sh {' '.join(recipe)}`.",
+        _total_line(stages, ["codec", "codec-decoder"]),
     ]
+
+
+def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
+    """The summed hours of the stages, and the recipe stages that made them."""
+    hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
+    recipe = " ".join(recipe_stages[: len(stages)])
+    return (
+        f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
+        f"`training/recipes/default.sh {recipe}`."
+    )
 
 
 def lm_training_lines(card: dict[str, Any]) -> list[str]:
@@ -131,13 +138,7 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
-    hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
-    recipe = ["lm", "lm-more"][: len(stages)]
-    lines.append(
-        f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
-        f"`training/recipes/default.sh {' '.join(recipe)}`."
-    )
-    return lines
+    return [*lines, _total_line(stages, ["lm", "lm-more"])]
 
 
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
