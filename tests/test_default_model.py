@@ -55,11 +55,11 @@ def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding
     fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
     mel = mel_mae_db(reference[:n], audio[:n], 44100)
     print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
-    # Measured when the model shipped (lm-more step 6500, decoder fine-tuned codec): parallel
-    # F1 0.974 / mel 2.86 dB, iterative (temperature 1, seed 0) F1 0.935 / mel 3.60 dB,
-    # FluidSynth itself F1 0.974. These bounds keep what ships; the card's validation table
-    # is the model's measure.
-    least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.88, 4.2)}[decoding]
+    # Measured when the model shipped (lm-more, 8000 steps; decoder fine-tuned codec):
+    # parallel F1 0.961 / mel 2.84 dB, iterative (temperature 1, seed 0) F1 0.950 / mel
+    # 3.45 dB, FluidSynth itself F1 0.974. These bounds keep what ships; the card's
+    # validation table is the model's measure.
+    least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.90, 4.0)}[decoding]
     assert fluid_f1 >= 0.95, fluid_f1
     assert model_f1 >= least_f1, (model_f1, fluid_f1)
     assert mel <= most_mel, mel

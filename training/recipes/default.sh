@@ -31,7 +31,7 @@ CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty:
 CODEC_DECODER_STEPS=${CODEC_DECODER_STEPS:-5000}
 LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, resumed to 8000
 LM_PRESET=${LM_PRESET:-tiny}
-LM_MORE_STEPS=${LM_MORE_STEPS:-8000}  # the shipped model: stopped at 6500 of these
+LM_MORE_STEPS=${LM_MORE_STEPS:-8000}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
