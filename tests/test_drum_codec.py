@@ -18,6 +18,7 @@ from drumgrid.server.drum_codec.export import load_codec, save_codec
 from drumgrid.server.drum_codec.modules import FrameISTFT, FrameSTFT
 from drumgrid.server.errors import UserError
 from drumgrid.training.cards import codec_training_lines
+from drumgrid.training.codec.losses import reconstruction_losses
 from drumgrid.training.codec.trainer import CodecTrainConfig, CodecTrainer
 from drumgrid.training.egmd import EGMD_COLUMNS
 
@@ -46,6 +47,29 @@ def test_shapes_determinism_and_fewer_levels() -> None:
     assert out.shape == wave.shape
     torch.testing.assert_close(model.decode(codes), out, rtol=0, atol=0)
     assert model.decode(codes[:, :2]).shape == wave.shape  # quantiser dropout's promise
+
+
+def test_phase_features_let_the_encoder_tell_a_signal_from_its_negative() -> None:
+    """x and -x have the same magnitudes: only an encoder that reads phase can tell them apart."""
+    torch.manual_seed(0)
+    wave = torch.randn(1, 12 * TINY.hop_length) * 0.1
+    plain = DrumCodecModel(TINY).eval()
+    torch.testing.assert_close(plain.analyse(-wave), plain.analyse(wave))
+    phased = DrumCodecModel(replace(TINY, phase_features=True)).eval()
+    assert phased.encoder.proj_in.in_channels == 3 * (TINY.n_fft // 2 + 1)
+    gap = (phased.analyse(-wave) - phased.analyse(wave)).abs().mean()
+    assert gap > 0.01 * phased.analyse(wave).abs().mean(), gap
+
+
+def test_complex_loss_sees_phase_that_magnitude_losses_do_not() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 8192) * 0.1
+    same = reconstruction_losses(x, x.clone(), 44100, with_complex=True)
+    flipped = reconstruction_losses(x, -x, 44100, with_complex=True)
+    for key in ("mel", "logmag", "sc"):
+        assert float(flipped[key]) < 1e-4, (key, flipped[key])
+    assert float(same["complex"]) < 1e-6 < 0.1 < float(flipped["complex"])
+    assert float(reconstruction_losses(x, -x, 44100)["complex"]) == 0.0  # not asked for
 
 
 def test_dead_codes_move_to_recent_inputs() -> None:
@@ -168,6 +192,32 @@ def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     other = replace(TINY, decoder_blocks=2)
     with pytest.raises(UserError, match="another architecture"):
         CodecTrainer(corpus, tmp_path / "x", other, cfg, init=init)
+
+
+def test_phase_features_and_complex_loss_train_from_the_cli(tmp_path: Path, capsys) -> None:
+    from drumgrid.training.cli import main
+
+    corpus = make_corpus(tmp_path / "corpus")
+    run = tmp_path / "run"
+    args = ["train-codec", "--corpus", str(corpus), "--out", str(run), "--preset", "tiny"]
+    args += ["--steps", "6", "--batch-size", "2", "--segment", "0.5", "--no-progress"]
+    assert main([*args, "--phase-features", "--complex-weight", "1"]) == 0
+    model, meta = load_codec(run / "codec")
+    assert meta["config"]["phase_features"] is True and meta["train"]["complex_weight"] == 1.0
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert all(r["complex"] > 0 for r in log)
+    wave = torch.randn(1, 8 * TINY.hop_length) * 0.1
+    assert model.decode(model.encode(wave)).shape == wave.shape
+    assert "complex-spectrum L1 (weight 1.0)" in codec_training_lines(meta)[0]
+    # Another token space than the plain codec's; a resume without the option is refused.
+    save_codec(DrumCodecModel(TINY), tmp_path / "plain")
+    assert "phase_features" not in load_codec(tmp_path / "plain")[1]["config"]
+    hashes = {DrumgridCodec.from_folder(d).config_hash for d in (run / "codec", tmp_path / "plain")}
+    assert len(hashes) == 2
+    assert main([*args, "--steps", "8", "--resume"]) != 0
+    assert "phase_features: True there, False here" in capsys.readouterr().err
+    assert main([*args, "--init", str(run / "codec"), "--phase-features"]) != 0
+    assert "--phase-features changes the encoder" in capsys.readouterr().err
 
 
 def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> None:

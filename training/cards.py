@@ -92,6 +92,8 @@ def _codec_stage_line(stage: dict[str, Any]) -> str:
     else:
         what = "the whole codec" + (", from the weights above" if stage.get("init") else "")
     losses = "multi-resolution mel + log-magnitude + spectral-convergence losses"
+    if train.get("complex_weight", 0) > 0:
+        losses += f", compressed complex-spectrum L1 (weight {train['complex_weight']})"
     if not frozen:
         losses += ", codebook and commitment losses, dead-code restarts"
     after = train.get("adversarial_after", -1)

@@ -20,6 +20,9 @@ class DrumCodecConfig:
     codebook_size: int = 1024
     codebook_dim: int = 8  # factorised, l2-normalised code space (as in DAC)
     quantizer_dropout: float = 0.25  # share of items trained with fewer levels
+    # The encoder also reads each bin's phase (cos, sin): where a hit sits inside its frame
+    # and the exact pitch of a ringing kick live there, not in the magnitudes.
+    phase_features: bool = False
 
     def __post_init__(self) -> None:
         if self.n_fft < self.hop_length or (self.n_fft - self.hop_length) % 2:
@@ -30,7 +33,13 @@ class DrumCodecConfig:
         return self.sample_rate / self.hop_length
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Options added after the first release appear only when set: a codec that does not
+        use them keeps its config.json, and so its token-space hash, unchanged."""
+        data = asdict(self)
+        for name in LATER_OPTIONS:
+            if data[name] == DEFAULTS[name]:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DrumCodecConfig:
@@ -51,3 +60,7 @@ class DrumCodecConfig:
             expansion=2,
             codebook_dim=4,
         )
+
+
+LATER_OPTIONS = ("phase_features",)
+DEFAULTS = asdict(DrumCodecConfig())

@@ -27,13 +27,21 @@ class DrumCodecModel(nn.Module):
         self.stft = FrameSTFT(c.n_fft, c.hop_length)
         self.istft = FrameISTFT(c.n_fft, c.hop_length)
         self.encoder = ConvNeXtStack(
-            n_bins, c.dim, c.dim, c.encoder_blocks, c.expansion, c.kernel_size
+            (3 if c.phase_features else 1) * n_bins,
+            c.dim,
+            c.dim,
+            c.encoder_blocks,
+            c.expansion,
+            c.kernel_size,
         )
         self.quantizer = ResidualVQ(
             c.dim, c.n_codebooks, c.codebook_size, c.codebook_dim, c.quantizer_dropout
         )
         self.decoder = ConvNeXtStack(
             c.dim, c.dim, c.dim, c.decoder_blocks, c.expansion, c.kernel_size
+        )
+        self.register_buffer(
+            "centre_sign", (1.0 - 2.0 * (torch.arange(n_bins) % 2))[:, None], persistent=False
         )
         self.head = nn.Linear(c.dim, 2 * n_bins)
         # Start quiet (magnitudes ~ e^-5) so early reconstructions don't blow up the losses.
@@ -53,8 +61,13 @@ class DrumCodecModel(nn.Module):
 
     def analyse(self, wave: torch.Tensor) -> torch.Tensor:  # [B, N] -> [B, T, D]
         spec = torch.view_as_real(self.stft(wave))  # [B, F, T, 2]
+        power = spec.square().sum(-1).clamp_min(1e-10)  # [B, F, T]
         # log |X| floored at 1e-5, from the power (cheaper than the complex abs's hypot)
-        features = 0.5 * torch.log(spec.square().sum(-1).clamp_min(1e-10))  # [B, F, T]
+        features = 0.5 * torch.log(power)
+        if self.config.phase_features:
+            # Phase about the window's centre ((-1)^k), so a centred click reads 0 everywhere.
+            unit = spec * (self.centre_sign / power.sqrt())[..., None]  # [B, F, T, 2]
+            features = torch.cat([features, unit[..., 0], unit[..., 1]], dim=1)
         return self.encoder(features)
 
     def synthesise(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T * hop]

@@ -48,6 +48,7 @@ class CodecTrainConfig:
     mel_weight: float = 1.0
     logmag_weight: float = 1.0
     sc_weight: float = 1.0
+    complex_weight: float = 0.0  # compressed complex-spectrum L1: phase, not only magnitude
     commitment_weight: float = 0.25
     codebook_weight: float = 1.0
     adversarial_after: int = -1  # step from which the discriminator trains; -1: never
@@ -159,9 +160,16 @@ class CodecTrainer:
         if not self.checkpoint_dir.exists():
             return False
         tensors, meta = load_checkpoint(self.checkpoint_dir)
-        if meta["model"] != self.model_config.to_dict():
+        theirs = asdict(DrumCodecConfig.from_dict(meta["model"]))
+        ours = asdict(self.model_config)
+        if theirs != ours:
+            differ = ", ".join(
+                f"{k}: {theirs[k]} there, {v} here" for k, v in ours.items() if theirs[k] != v
+            )
             raise UserError(
-                f"{self.checkpoint_dir}: checkpoint has another model config; use a new --out"
+                f"{self.checkpoint_dir}: the checkpoint has another model config ({differ}); "
+                "resume with the options it was started with (e.g. --phase-features) or use "
+                "a new --out"
             )
         started_frozen = meta["train"].get("freeze_encoder", False)
         if started_frozen != self.cfg.freeze_encoder:
@@ -193,11 +201,12 @@ class CodecTrainer:
             recon = self.model.synthesise(q.latent)
         else:
             recon, q = self.model(wave)
-        losses = reconstruction_losses(wave, recon, sr)
+        losses = reconstruction_losses(wave, recon, sr, with_complex=cfg.complex_weight > 0)
         total = (
             cfg.mel_weight * losses["mel"]
             + cfg.logmag_weight * losses["logmag"]
             + cfg.sc_weight * losses["sc"]
+            + cfg.complex_weight * losses["complex"]
             + cfg.commitment_weight * q.commitment_loss
             + cfg.codebook_weight * q.codebook_loss
         )

@@ -41,6 +41,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --init: train only the decoder and head, so the codes, and any token "
         "cache or Transformer made with them, stay valid",
     )
+    parser.add_argument(
+        "--phase-features",
+        action="store_true",
+        help="the encoder also reads each STFT bin's phase (a new token space; not with --init)",
+    )
+    parser.add_argument(
+        "--complex-weight",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="weight of the compressed complex-spectrum L1, which asks the decoder for the "
+        "original's phase as well as its magnitudes (default 0: magnitudes only)",
+    )
     parser.add_argument("--steps", type=int, default=20000, metavar="N")
     parser.add_argument("--batch-size", type=int, default=16, metavar="B")
     parser.add_argument("--segment", type=float, default=1.0, metavar="S", help="seconds per item")
@@ -77,18 +90,27 @@ def run(args: argparse.Namespace) -> int:
     args.device = str(resolve_device(args.device))
     if args.freeze_encoder and args.init is None:
         raise UserError("--freeze-encoder needs --init DIR: the trained codec whose codes to keep")
+    if args.init is not None and args.phase_features:
+        raise UserError(
+            "--phase-features changes the encoder; --init keeps the trained codec's own "
+            "architecture, so pass one or the other"
+        )
+    if not args.complex_weight >= 0:
+        raise UserError(f"--complex-weight must be >= 0, got {args.complex_weight}")
     if args.init is not None:
         from drumgrid.server.drum_codec.export import read_codec_meta
 
         model_config = DrumCodecConfig.from_dict(read_codec_meta(args.init)["config"])
     else:
         model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
+        model_config = replace(model_config, phase_features=args.phase_features)
     cfg = replace(
         CodecTrainConfig(),
         steps=args.steps,
         batch_size=args.batch_size,
         segment_s=args.segment,
         lr=args.lr,
+        complex_weight=args.complex_weight,
         adversarial_after=args.adversarial_after,
         freeze_encoder=args.freeze_encoder,
         validate_every=args.validate_every,
