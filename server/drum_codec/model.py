@@ -26,13 +26,9 @@ class DrumCodecModel(nn.Module):
         n_bins = c.n_fft // 2 + 1
         self.stft = FrameSTFT(c.n_fft, c.hop_length)
         self.istft = FrameISTFT(c.n_fft, c.hop_length)
+        n_features = (3 if c.phase_features else 1) * n_bins  # log |X| [, cos, sin of phase]
         self.encoder = ConvNeXtStack(
-            (3 if c.phase_features else 1) * n_bins,
-            c.dim,
-            c.dim,
-            c.encoder_blocks,
-            c.expansion,
-            c.kernel_size,
+            n_features, c.dim, c.dim, c.encoder_blocks, c.expansion, c.kernel_size
         )
         self.quantizer = ResidualVQ(
             c.dim, c.n_codebooks, c.codebook_size, c.codebook_dim, c.quantizer_dropout
