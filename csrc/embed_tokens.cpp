@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "embed_tokens.h"
+
 namespace drumgrid {
 namespace {
 
@@ -83,22 +85,9 @@ inline void sum_rows(float* out, const float* cond, const float* const* rows, in
 
 at::Tensor embed_tokens_cpu(const at::Tensor& tokens, const at::Tensor& tables,
                             const at::Tensor& cond) {
-  TORCH_CHECK(tokens.dim() == 3, "embed_tokens: expected tokens [B, K, T], got ", tokens.sizes());
-  TORCH_CHECK(tables.dim() == 3, "embed_tokens: expected tables [K, V+1, D], got ", tables.sizes());
-  TORCH_CHECK(cond.dim() == 3, "embed_tokens: expected cond [B, T, D], got ", cond.sizes());
-  TORCH_CHECK(tokens.scalar_type() == at::kLong, "embed_tokens: expected int64 tokens, got ",
-              tokens.scalar_type());
+  check_embed_args(tokens, tables, cond);
   const int64_t B = tokens.size(0), K = tokens.size(1), T = tokens.size(2);
   const int64_t V1 = tables.size(1), D = tables.size(2);
-  TORCH_CHECK(tables.size(0) == K, "embed_tokens: expected ", K, " tables, got ", tables.size(0));
-  TORCH_CHECK(cond.size(0) == B && cond.size(1) == T && cond.size(2) == D,
-              "embed_tokens: expected cond [", B, ", ", T, ", ", D, "], got ", cond.sizes());
-  TORCH_CHECK(cond.scalar_type() == tables.scalar_type(), "embed_tokens: expected cond dtype ",
-              tables.scalar_type(), ", got ", cond.scalar_type());
-  TORCH_CHECK(tables.scalar_type() == at::kFloat || tables.scalar_type() == at::kBFloat16 ||
-                  tables.scalar_type() == at::kHalf,
-              "embed_tokens: expected float32, bfloat16 or float16 tables, got ",
-              tables.scalar_type());
   auto tok = tokens.contiguous();
   auto tab = tables.contiguous();
   auto cnd = cond.contiguous();

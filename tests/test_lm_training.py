@@ -23,6 +23,7 @@ from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
+from drumgrid.training.schedule import warmup_cosine
 
 SMALL = {"dim": 32, "n_layers": 2, "n_heads": 2}
 CFG = LMTrainConfig(
@@ -73,6 +74,14 @@ def test_mask_share_follows_the_cosine_schedule():
     m = soundstorm_mask(tokens, torch.zeros(4000, 50, dtype=torch.bool), 8,
                         torch.Generator().manual_seed(0))  # fmt: skip
     assert float(m.loss_mask.float().mean()) == pytest.approx(2 / np.pi, abs=0.02)
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth():
+    lrs = [warmup_cosine(step, 1e-3, 10, 110) for step in range(130)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert lrs[60] == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))  # half way down the cosine
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
+    assert lrs[110] == lrs[129] == pytest.approx(1e-4)  # past the schedule: the floor
 
 
 def test_tiny_model_learns_and_exports_a_model_folder(cache, tmp_path):

@@ -21,16 +21,13 @@ import torch
 WaveLike = np.ndarray | torch.Tensor
 
 
-class Codec(ABC):
-    """A neural audio codec: mono waveform at `sample_rate` <-> int tokens [K, T]."""
+class CodecRates:
+    """What follows from a codec's four numbers; shared by codecs and their registry entries."""
 
-    id: str
     sample_rate: int
     hop_length: int  # samples per frame
     n_codebooks: int
     codebook_size: int
-
-    # -- properties derived from the four numbers above -------------------------------------
 
     @property
     def frame_rate_exact(self) -> Fraction:
@@ -44,6 +41,12 @@ class Codec(ABC):
     @property
     def bits_per_second(self) -> float:
         return self.n_codebooks * math.log2(self.codebook_size) * self.frame_rate
+
+
+class Codec(CodecRates, ABC):
+    """A neural audio codec: mono waveform at `sample_rate` <-> int tokens [K, T]."""
+
+    id: str
 
     def n_frames(self, n_samples: int) -> int:
         """T = ceil(N * frame_rate / sample_rate), computed in integers."""

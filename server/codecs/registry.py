@@ -7,19 +7,18 @@ drumgrid's own drum codec (`drumgrid-drums`, and `default` pointing at it) joins
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.base import Codec, CodecRates
 from drumgrid.server.errors import UserError
 
 
 @dataclass(frozen=True)
-class CodecSpec:
+class CodecSpec(CodecRates):
     """A registered codec: its published numbers and the builders for each use."""
 
     id: str
@@ -34,14 +33,6 @@ class CodecSpec:
     debug_config: Callable[[], Any] | None = None  # a tiny config of the same class, for tests
     loader: Callable[[CodecSpec, Path | None], Codec] | None = None  # overrides the HF loader
     aliases: tuple[str, ...] = field(default=())
-
-    @property
-    def frame_rate(self) -> float:
-        return self.sample_rate / self.hop_length
-
-    @property
-    def bits_per_second(self) -> float:
-        return self.n_codebooks * math.log2(self.codebook_size) * self.frame_rate
 
 
 CODECS: dict[str, CodecSpec] = {}

@@ -4,7 +4,6 @@ adversarial stage, validation with the shared metrics, exact resume, safetensors
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from drumgrid.training.codec.discriminator import (
 )
 from drumgrid.training.codec.evaluation import evaluate_codec
 from drumgrid.training.codec.losses import reconstruction_losses
+from drumgrid.training.schedule import warmup_cosine
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,6 @@ class CodecTrainConfig:
     validation_clips: int = 24
     validation_s: float = 4.0
     seed: int = 0
-
-
-def lr_at(step: int, cfg: CodecTrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
 class CodecTrainer:
@@ -194,7 +186,7 @@ class CodecTrainer:
         cfg, sr = self.cfg, self.model_config.sample_rate
         wave = self.sampler.batch(self.step, cfg.batch_size).to(self.device)
         for group in (*self.optimizer.param_groups, *self.disc_optimizer.param_groups):
-            group["lr"] = lr_at(self.step, cfg)
+            group["lr"] = warmup_cosine(self.step, cfg.lr, cfg.warmup_steps, cfg.steps)
         if cfg.freeze_encoder:
             with torch.no_grad():
                 q = self.model.quantizer(self.model.analyse(wave))

@@ -55,6 +55,7 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
 
 
@@ -76,14 +77,6 @@ class LMTrainConfig:
     val_batch_size: int = 16
     patience: int = 0  # validations without a better loss before stopping; 0: never stop
     seed: int = 0
-
-
-def lr_at(step: int, cfg: LMTrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
 def _world() -> tuple[int, int]:
@@ -318,7 +311,7 @@ class LMTrainer:
         b = batch.select(local).to(self.device)
         inputs, loss_mask = m.inputs[local].to(self.device), m.loss_mask[local].to(self.device)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, cfg)
+            group["lr"] = warmup_cosine(self.step, cfg.lr, cfg.warmup_steps, cfg.steps)
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
@@ -336,7 +329,7 @@ class LMTrainer:
         return {
             "loss": total_loss / max(1, n_global),
             "acc": total_correct / max(1, n_global),
-            "lr": lr_at(self.step - 1, cfg),
+            "lr": warmup_cosine(self.step - 1, cfg.lr, cfg.warmup_steps, cfg.steps),
             "grad_norm": float(grad_norm),
         }
 
