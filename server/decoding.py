@@ -28,7 +28,10 @@ from drumgrid.server.model.lm import DrumLM, LogitsFn
 from drumgrid.server.ops import sample_tokens
 
 METHODS = ("parallel", "iterative")
-DEFAULT_COARSE_STEPS = 8
+# Iterative defaults, chosen on the shipped model (docs/architecture.md, "Decoding defaults"):
+# fewer coarse steps and a top-k cut both keep its renders closer to the grid.
+DEFAULT_COARSE_STEPS = 4
+DEFAULT_TOP_K = 5
 FINE_STEPS = 1  # steps of each level after the first (SoundStorm's schedule)
 
 
@@ -47,7 +50,7 @@ class DecodeOptions:
     method: str = "iterative"  # "parallel": one pass, argmax; "iterative": see decode_tokens
     steps: int | tuple[int, ...] = 8  # iterative: steps per level (one number, or one per level)
     temperature: float = 1.0  # 0 = argmax
-    top_k: int = 0  # <= 0: off
+    top_k: int = DEFAULT_TOP_K  # <= 0: off
     top_p: float = 1.0  # >= 1: off
     seed: int = 0  # for every item unless decode_tokens gets per-item seeds
 

@@ -121,7 +121,7 @@ def test_cosine_schedule_and_step_count():
 
 
 def test_coarse_to_fine_steps():
-    assert coarse_to_fine_steps(None, 4) == (8, 1, 1, 1)
+    assert coarse_to_fine_steps(None, 4) == (4, 1, 1, 1)
     assert coarse_to_fine_steps(5, 3) == (5, 1, 1)
     assert coarse_to_fine_steps((2, 2, 1), 3) == (2, 2, 1)
 

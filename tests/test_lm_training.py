@@ -3,6 +3,7 @@ token set, exact resume, the `drumgrid train` command, and DDP over two gloo pro
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     lrs = [warmup_cosine(step, 1e-3, 10, 110) for step in range(130)]
     assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
     assert lrs[60] == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))  # half way down the cosine
-    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[9:]))
     assert lrs[110] == lrs[129] == pytest.approx(1e-4)  # past the schedule: the floor
 
 

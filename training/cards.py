@@ -140,7 +140,7 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
-    return [*lines, _total_line(stages, ["lm", "lm-more"])]
+    return [*lines, _total_line(stages, ["lm", "lm-more", "lm-more2"])]
 
 
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:

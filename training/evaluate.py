@@ -43,6 +43,7 @@ from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import (
     DEFAULT_COARSE_STEPS,
+    DEFAULT_TOP_K,
     DecodeOptions,
     coarse_to_fine_steps,
     decode,
@@ -75,7 +76,7 @@ class EvalConfig:
     max_windows: int = 32
     steps: int | tuple[int, ...] = DEFAULT_COARSE_STEPS  # iterative, as the engine reads it
     temperature: float = 1.0
-    top_k: int = 0
+    top_k: int = DEFAULT_TOP_K
     top_p: float = 1.0
     seed: int = 0  # window i decodes with seed + i
     batch_size: int = 8

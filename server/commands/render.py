@@ -54,10 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--steps", default=None,
         help="iterative: steps of the coarsest level (finer levels take 1), or one per level "
-        "as a comma list (e.g. 8,2,1,1,1,1,1,1); default 8",
+        "as a comma list (e.g. 8,2,1,1,1,1,1,1); default 4",
     )  # fmt: skip
     parser.add_argument("--temperature", type=float, help="iterative; default 1")
-    parser.add_argument("--top-k", type=int, help="iterative; 0: off (default)")
+    parser.add_argument("--top-k", type=int, help="iterative; default 5, 0: off")
     parser.add_argument("--top-p", type=float, help="iterative; 1: off (default)")
     parser.add_argument("--sample-rate", type=int, help="e.g. 44100 or 48000; default: the codec's")
     parser.add_argument("--stereo", action="store_true", help="write two identical channels")

@@ -25,7 +25,8 @@ class RenderOptions:
     # option (steps, temperature, top_k, top_p) ask for sampling, else parallel, the shipped
     # model's best (its MODEL_CARD.md).
     decoding: str | None = None
-    # Iterative only; None: 8 coarse steps (finer levels 1), temperature 1, top-k, top-p off.
+    # Iterative only; None: 4 coarse steps (finer levels 1), temperature 1, top-k 5, top-p
+    # off (server/decoding.py's defaults).
     steps: int | tuple[int, ...] | None = None  # int: steps of the coarsest level
     temperature: float | None = None
     top_k: int | None = None

@@ -56,10 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps",
         metavar="S",
         help="iterative: steps of the coarsest level (finer levels take 1, as `drumgrid render` "
-        "does; default 8), or one count per level, comma-separated",
+        "does; default 4), or one count per level, comma-separated",
     )
     parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-k", type=int, default=0)
+    parser.add_argument("--top-k", type=int, help="iterative; default 5, 0: off")
     parser.add_argument("--top-p", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0, help="window i decodes with seed + i")
     parser.add_argument("--batch-size", type=int, default=8, metavar="B")
@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
 
     from drumgrid.server.commands.render import parse_steps
-    from drumgrid.server.decoding import DEFAULT_COARSE_STEPS
+    from drumgrid.server.decoding import DEFAULT_COARSE_STEPS, DEFAULT_TOP_K
     from drumgrid.training.eval_report import summary_lines
     from drumgrid.training.evaluate import EvalConfig, evaluate
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         max_windows=args.max_windows,
         steps=DEFAULT_COARSE_STEPS if steps is None else steps,
         temperature=args.temperature,
-        top_k=args.top_k,
+        top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k,
         top_p=args.top_p,
         seed=args.seed,
         batch_size=args.batch_size,
