@@ -28,8 +28,8 @@ from drumgrid.server.model.lm import DrumLM, LogitsFn
 from drumgrid.server.ops import sample_tokens
 
 METHODS = ("parallel", "iterative")
-# Iterative defaults, chosen on the shipped model (docs/architecture.md, "Decoding defaults"):
-# fewer coarse steps and a top-k cut both keep its renders closer to the grid.
+# Iterative defaults, measured on the shipped model's predecessor (docs/architecture.md,
+# "Decoding defaults"): fewer coarse steps and a top-k cut both keep renders closer to the grid.
 DEFAULT_COARSE_STEPS = 4
 DEFAULT_TOP_K = 5
 FINE_STEPS = 1  # steps of each level after the first (SoundStorm's schedule)

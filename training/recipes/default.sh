@@ -104,24 +104,21 @@ run_lm() {
     --device "$DEVICE" $(resume_flag "$LM_RUN")
 }
 
-# More steps from the lm stage's model under a second, lower schedule: the validation loss
-# was still falling at the end of the first, and a stage boundary is a safe place to stop.
-run_lm_more() {
-  stage "Transformer, continued: $LM_MORE_STEPS steps"
-  $DG train --tokens "$TOKENS" --init "$LM_RUN/model" --out "$LM_MORE_RUN" \
-    --steps "$LM_MORE_STEPS" --lr 4e-4 --warmup 200 --seed 1 --device "$DEVICE" \
-    $(resume_flag "$LM_MORE_RUN")
+# continue_lm FROM OUT STEPS LR SEED: more steps from a trained model under a fresh schedule.
+continue_lm() {
+  stage "Transformer, continued from $(basename "$1"): $3 steps"
+  $DG train --tokens "$TOKENS" --init "$1/model" --out "$2" --steps "$3" --lr "$4" \
+    --warmup 200 --seed "$5" --device "$DEVICE" $(resume_flag "$2")
 }
 
-# A third schedule (peak 3e-4) from lm-more's model: validation loss ends where lm-more's did
-# (3.580 against 3.570) but token accuracy rises (0.107 against 0.102) and so do the renders'
-# scores (docs/architecture.md).
-run_lm_more2() {
-  stage "Transformer, continued again: $LM_MORE2_STEPS steps"
-  $DG train --tokens "$TOKENS" --init "$LM_MORE_RUN/model" --out "$LM_MORE2_RUN" \
-    --steps "$LM_MORE2_STEPS" --lr 3e-4 --warmup 200 --seed 2 --device "$DEVICE" \
-    $(resume_flag "$LM_MORE2_RUN")
-}
+# More steps from the lm stage's model under a second, lower schedule: the validation loss
+# was still falling at the end of the first, and a stage boundary is a safe place to stop.
+run_lm_more() { continue_lm "$LM_RUN" "$LM_MORE_RUN" "$LM_MORE_STEPS" 4e-4 1; }
+
+# A third schedule (peak 3e-4): validation loss ends where lm-more's did (3.580 against
+# 3.570) but token accuracy rises (0.107 against 0.102) and so do the renders' scores
+# (default_model_limits.md).
+run_lm_more2() { continue_lm "$LM_MORE_RUN" "$LM_MORE2_RUN" "$LM_MORE2_STEPS" 3e-4 2; }
 
 run_eval() {
   stage "evaluation on the validation split"
