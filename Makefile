@@ -62,8 +62,9 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The device's node tests drive the patch against a real `drumgrid serve` (DRUMGRID_BIN).
 test: setup lint
-	node --test max_for_live
+	DRUMGRID_BIN=$(abspath $(VENV))/bin/drumgrid node --test max_for_live
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-all: PYTEST_ARGS =

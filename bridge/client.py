@@ -136,6 +136,11 @@ class Client:
         reply = self.wait_for(lambda r: r.address == p.STATUS, timeout)
         return DaemonStatus(*reply.args)
 
+    def kits(self, timeout: float = 5.0) -> list[str]:
+        """The kits of the daemon's model, the default first."""
+        self.send(p.encode(p.KITS))
+        return [str(kit) for kit in self.wait_for(lambda r: r.address == p.KITS, timeout).args]
+
     def subscribe(self, port: int, timeout: float = 5.0) -> int:
         self.send(p.encode(p.SUBSCRIBE, [int(port)]))
         return int(self.wait_for(lambda r: r.address == p.SUBSCRIBED, timeout).args[0])

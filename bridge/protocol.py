@@ -32,6 +32,7 @@ CLIP_NOTES = f"{PREFIX}/clip/notes"
 CLIP_END = f"{PREFIX}/clip/end"
 CANCEL = f"{PREFIX}/cancel"
 STATUS = f"{PREFIX}/status"  # also the reply's address
+KITS = f"{PREFIX}/kits"  # also the reply's address
 # replies
 PONG = f"{PREFIX}/pong"
 SUBSCRIBED = f"{PREFIX}/subscribed"
@@ -61,6 +62,7 @@ MAX_VARIATIONS = 16
 DECODING = ("parallel", "iterative")
 SIGNATURE_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
 MAX_LENGTH_BEATS = 100_000.0  # a sanity bound; the engine's own limit is in seconds (too_long)
+MAX_PORT = 65535
 OUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.wav", re.IGNORECASE)
 
 # option key -> OSC type the key's value must have ("s", "i" or "f")
@@ -75,7 +77,10 @@ OPTION_TYPES: dict[str, str] = {
     "sample_rate": "i",
     "variations": "i",
     "out": "s",
+    "reply_port": "i",
 }
+# options that say where a job's files and replies go; the rest are the engine's RenderOptions
+ROUTING_OPTIONS = ("out", "reply_port")
 
 
 class ProtocolError(Exception):
@@ -201,6 +206,8 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
         return as_int(value, "variations", 1, MAX_VARIATIONS, job)
     if key == "out":
         return check_out_name(as_str(value, "out", job, 128), job)
+    if key == "reply_port":
+        return as_int(value, "reply_port", 1, MAX_PORT, job)
     raise ProtocolError(f"option {key!r}: unknown", job)  # pragma: no cover - OPTION_TYPES
 
 
@@ -209,12 +216,17 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
 
 @dataclass(frozen=True)
 class Ping:
-    pass
+    reply_port: int | None = None  # answer to this UDP port of the sender's host
 
 
 @dataclass(frozen=True)
 class Status:
-    pass
+    reply_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Kits:
+    reply_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -255,10 +267,11 @@ class Cancel:
     job: str
 
 
-Request = Ping | Status | Subscribe | Render | ClipBegin | ClipNotes | ClipEnd | Cancel
+Request = Ping | Status | Kits | Subscribe | Render | ClipBegin | ClipNotes | ClipEnd | Cancel
 
 JOB_ADDRESSES = (RENDER, CLIP_BEGIN, CLIP_NOTES, CLIP_END, CANCEL)
-REQUEST_ADDRESSES = (PING, SUBSCRIBE, RENDER, CLIP_BEGIN, CLIP_NOTES, CLIP_END, CANCEL, STATUS)
+QUERY_ADDRESSES = (PING, STATUS, KITS)  # answered at once; an optional <reply_port:i>
+REQUEST_ADDRESSES = (*QUERY_ADDRESSES, SUBSCRIBE, RENDER, CLIP_BEGIN, CLIP_NOTES, CLIP_END, CANCEL)
 
 
 def job_of(address: str, args: Sequence[Any]) -> str:
@@ -287,11 +300,13 @@ def parse_request(address: str, args: Sequence[Any]) -> Request:
     """Validate one request message; raises ProtocolError (code bad_request) naming the
     problem, with the job id when the message carried a usable one."""
     job = job_of(address, args)
-    if address == PING:
-        return Ping()
-    if address == STATUS:
-        _count(address, args, 0)
-        return Status()
+    if address in QUERY_ADDRESSES:
+        if len(args) > 1:
+            raise ProtocolError(
+                f"{address}: expected 0 or 1 argument (reply_port), got {len(args)}"
+            )
+        port = as_int(args[0], "reply_port", 1, MAX_PORT) if args else None
+        return {PING: Ping, STATUS: Status, KITS: Kits}[address](port)
     if address == SUBSCRIBE:
         _count(address, args, 1)
         return Subscribe(as_int(args[0], "port", 0, 65535))
@@ -337,6 +352,26 @@ def parse_request(address: str, args: Sequence[Any]) -> Request:
         return ClipNotes(job, tuple(notes))
     _count(address, args, 1, job)
     return ClipEnd(job) if address == CLIP_END else Cancel(job)
+
+
+def reply_port_of(address: str, args: Sequence[Any]) -> int | None:
+    """The reply port a (possibly malformed) request asked for, when it names a valid one, so
+    that an error about the request reaches the sender as its answers would."""
+    candidates: Sequence[Any] = ()
+    if address in QUERY_ADDRESSES:
+        candidates = args[:1]
+    else:
+        start = {RENDER: 2, CLIP_BEGIN: 5}.get(address)
+        if start is not None:
+            pairs = args[start:]
+            keys, values = pairs[::2], pairs[1::2]  # an odd count leaves the last key unpaired
+            candidates = [v for k, v in zip(keys, values, strict=False) if k == "reply_port"]
+    for value in candidates[:1]:
+        try:
+            return as_int(value, "reply_port", 1, MAX_PORT)
+        except ProtocolError:
+            return None
+    return None
 
 
 def _denominator(value: Any, job: str) -> int:
@@ -522,6 +557,7 @@ REPLY_TYPES: dict[str, str] = {
     DONE: "ssii",
     ERROR: "sss",
     STATUS: "iiss",
+    KITS: "s*",  # every kit of the model, the default first
 }
 
 
@@ -530,6 +566,9 @@ def parse_reply(address: str, args: Sequence[Any]) -> Reply:
     types = REPLY_TYPES.get(address)
     if types is None:
         raise ProtocolError(f"unknown reply address {address!r}")
+    if types.endswith("*"):  # the last type repeats, at least once
+        fixed, repeated = types[:-2], types[-2]
+        types = fixed + repeated * max(len(args) - len(fixed), 1)
     if len(args) != len(types):
         raise ProtocolError(f"{address}: expected {len(types)} arguments, got {len(args)}")
     for kind, value in zip(types, args, strict=True):
@@ -546,3 +585,16 @@ def parse_reply(address: str, args: Sequence[Any]) -> Reply:
 def error_message(job: str, code: str, message: str) -> bytes:
     assert code in ERROR_CODES, code
     return encode(ERROR, [job, code, message[:MAX_ERROR_MESSAGE] or code])
+
+
+def kits_message(kits: Sequence[str], limit: int = MAX_DATAGRAM) -> tuple[bytes, int]:
+    """/drumgrid/kits with as many of `kits` as fit one datagram under `limit` bytes (the
+    default kit first); returns the message and how many kits it holds."""
+    if not kits:
+        raise ValueError("a model has at least one kit")
+    n = len(kits)
+    message = encode(KITS, list(kits))
+    while len(message) >= limit and n > 1:
+        n -= 1
+        message = encode(KITS, list(kits[:n]))
+    return message, n

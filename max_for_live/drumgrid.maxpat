@@ -20,6 +20,16 @@
 		"default_fontsize": 10.0,
 		"default_fontname": "Arial",
 		"description": "drumgrid: render the selected MIDI clip through a running drumgrid serve",
+		"dependency_cache": [
+			{
+				"name": "drumgrid.js",
+				"bootpath": ".",
+				"patcherrelativepath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			}
+		],
+		"latency": 0,
 		"boxes": [
 			{
 				"box": {
@@ -28,12 +38,19 @@
 					"numinlets": 1,
 					"numoutlets": 3,
 					"patching_rect": [
-						20,
-						20,
-						100,
-						22
+						20.0,
+						20.0,
+						100.0,
+						22.0
 					],
-					"text": "live.thisdevice"
+					"outlettype": [
+						"bang",
+						"int",
+						"int"
+					],
+					"text": "live.thisdevice",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -41,44 +58,101 @@
 					"id": "init",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 2,
+					"numoutlets": 3,
 					"patching_rect": [
-						20,
-						50,
-						40,
-						22
+						20.0,
+						55.0,
+						100.0,
+						22.0
 					],
-					"text": "t b b"
+					"outlettype": [
+						"bang",
+						"bang",
+						"bang"
+					],
+					"text": "t b b b",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "m_tracks",
+					"id": "m_setwave",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						20,
-						80,
-						50,
-						22
+						200.0,
+						95.0,
+						150.0,
+						22.0
 					],
-					"text": "tracks"
+					"outlettype": [
+						""
+					],
+					"text": "set ---drumgrid_preview",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "m_sub",
+					"id": "m_init",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						80,
-						80,
-						100,
-						22
+						120.0,
+						95.0,
+						40.0,
+						22.0
 					],
-					"text": "subscribe 9010"
+					"outlettype": [
+						""
+					],
+					"text": "init",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "ticks",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"patching_rect": [
+						20.0,
+						95.0,
+						80.0,
+						22.0
+					],
+					"outlettype": [
+						"bang"
+					],
+					"text": "qmetro 1000",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "m_tick",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"patching_rect": [
+						20.0,
+						130.0,
+						40.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "tick",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -88,12 +162,17 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						20,
-						300,
-						60,
-						22
+						20.0,
+						420.0,
+						60.0,
+						22.0
 					],
-					"text": "deferlow"
+					"outlettype": [
+						""
+					],
+					"text": "deferlow",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -101,18 +180,83 @@
 					"id": "js",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 3,
+					"numoutlets": 4,
 					"patching_rect": [
-						20,
-						340,
-						200,
-						22
+						20.0,
+						455.0,
+						300.0,
+						22.0
+					],
+					"outlettype": [
+						"",
+						"",
+						"",
+						""
 					],
 					"text": "js drumgrid.js",
+					"fontname": "Arial",
+					"fontsize": 10.0,
 					"saved_object_attributes": {
 						"filename": "drumgrid.js",
 						"parameter_enable": 0
 					}
+				}
+			},
+			{
+				"box": {
+					"id": "d_out",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"patching_rect": [
+						20.0,
+						490.0,
+						60.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "deferlow",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "udpsend",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						20.0,
+						525.0,
+						140.0,
+						22.0
+					],
+					"text": "udpsend 127.0.0.1 9000",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "udpreceive",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"patching_rect": [
+						700.0,
+						380.0,
+						100.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "udpreceive 9010",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -122,48 +266,41 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						200,
-						20,
-						60,
-						20
+						20.0,
+						200.0,
+						60.0,
+						20.0
+					],
+					"outlettype": [
+						"",
+						""
 					],
 					"text": "Render",
 					"presentation": 1,
 					"presentation_rect": [
-						8,
-						8,
-						58,
-						20
+						4.0,
+						4.0,
+						60.0,
+						20.0
 					],
-					"varname": "drumgrid_render",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_render",
 					"mode": 0,
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Render",
 							"parameter_shortname": "Render",
 							"parameter_type": 2,
 							"parameter_enum": [
-								"val1",
-								"val2"
+								"off",
+								"on"
 							],
-							"parameter_mmax": 1
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
 						}
 					}
-				}
-			},
-			{
-				"box": {
-					"id": "sel_render",
-					"maxclass": "newobj",
-					"numinlets": 2,
-					"numoutlets": 2,
-					"patching_rect": [
-						200,
-						50,
-						40,
-						22
-					],
-					"text": "sel 1"
 				}
 			},
 			{
@@ -173,12 +310,17 @@
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						200,
-						80,
-						50,
-						22
+						20.0,
+						230.0,
+						50.0,
+						22.0
 					],
-					"text": "render"
+					"outlettype": [
+						""
+					],
+					"text": "render",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -188,48 +330,41 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						270,
-						20,
-						60,
-						20
+						110.0,
+						200.0,
+						60.0,
+						20.0
+					],
+					"outlettype": [
+						"",
+						""
 					],
 					"text": "Cancel",
 					"presentation": 1,
 					"presentation_rect": [
-						70,
-						8,
-						58,
-						20
+						68.0,
+						4.0,
+						50.0,
+						20.0
 					],
-					"varname": "drumgrid_cancel",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_cancel",
 					"mode": 0,
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Cancel",
 							"parameter_shortname": "Cancel",
 							"parameter_type": 2,
 							"parameter_enum": [
-								"val1",
-								"val2"
+								"off",
+								"on"
 							],
-							"parameter_mmax": 1
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
 						}
 					}
-				}
-			},
-			{
-				"box": {
-					"id": "sel_cancel",
-					"maxclass": "newobj",
-					"numinlets": 2,
-					"numoutlets": 2,
-					"patching_rect": [
-						270,
-						50,
-						40,
-						22
-					],
-					"text": "sel 1"
 				}
 			},
 			{
@@ -239,78 +374,17 @@
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						270,
-						80,
-						50,
-						22
+						110.0,
+						230.0,
+						50.0,
+						22.0
 					],
-					"text": "cancel"
-				}
-			},
-			{
-				"box": {
-					"id": "b_place",
-					"maxclass": "live.text",
-					"numinlets": 1,
-					"numoutlets": 2,
-					"patching_rect": [
-						340,
-						20,
-						60,
-						20
+					"outlettype": [
+						""
 					],
-					"text": "Place",
-					"presentation": 1,
-					"presentation_rect": [
-						132,
-						8,
-						58,
-						20
-					],
-					"varname": "drumgrid_place",
-					"mode": 0,
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_longname": "drumgrid Place",
-							"parameter_shortname": "Place",
-							"parameter_type": 2,
-							"parameter_enum": [
-								"val1",
-								"val2"
-							],
-							"parameter_mmax": 1
-						}
-					}
-				}
-			},
-			{
-				"box": {
-					"id": "sel_place",
-					"maxclass": "newobj",
-					"numinlets": 2,
-					"numoutlets": 2,
-					"patching_rect": [
-						340,
-						50,
-						40,
-						22
-					],
-					"text": "sel 1"
-				}
-			},
-			{
-				"box": {
-					"id": "m_place",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"patching_rect": [
-						340,
-						80,
-						50,
-						22
-					],
-					"text": "place"
+					"text": "cancel",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -320,48 +394,41 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						410,
-						20,
-						60,
-						20
+						200.0,
+						200.0,
+						60.0,
+						20.0
+					],
+					"outlettype": [
+						"",
+						""
 					],
 					"text": "Tracks",
 					"presentation": 1,
 					"presentation_rect": [
-						194,
-						8,
-						58,
-						20
+						4.0,
+						142.0,
+						50.0,
+						20.0
 					],
-					"varname": "drumgrid_tracks",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_tracks",
 					"mode": 0,
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Tracks",
 							"parameter_shortname": "Tracks",
 							"parameter_type": 2,
 							"parameter_enum": [
-								"val1",
-								"val2"
+								"off",
+								"on"
 							],
-							"parameter_mmax": 1
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
 						}
 					}
-				}
-			},
-			{
-				"box": {
-					"id": "sel_tracks",
-					"maxclass": "newobj",
-					"numinlets": 2,
-					"numoutlets": 2,
-					"patching_rect": [
-						410,
-						50,
-						40,
-						22
-					],
-					"text": "sel 1"
 				}
 			},
 			{
@@ -371,51 +438,81 @@
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						410,
-						80,
-						50,
-						22
+						200.0,
+						230.0,
+						50.0,
+						22.0
 					],
-					"text": "tracks"
+					"outlettype": [
+						""
+					],
+					"text": "tracks",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "kit",
-					"maxclass": "textedit",
+					"id": "b_place",
+					"maxclass": "live.text",
 					"numinlets": 1,
-					"numoutlets": 4,
+					"numoutlets": 2,
 					"patching_rect": [
-						200,
-						120,
-						100,
-						22
+						290.0,
+						200.0,
+						60.0,
+						20.0
 					],
-					"text": "",
+					"outlettype": [
+						"",
+						""
+					],
+					"text": "Place",
 					"presentation": 1,
 					"presentation_rect": [
-						8,
-						34,
-						120,
-						20
+						252.0,
+						142.0,
+						50.0,
+						20.0
 					],
-					"keymode": 1,
-					"lines": 1
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_place",
+					"mode": 0,
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "drumgrid Place",
+							"parameter_shortname": "Place",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
+						}
+					}
 				}
 			},
 			{
 				"box": {
-					"id": "p_kit",
-					"maxclass": "newobj",
-					"numinlets": 1,
+					"id": "m_place",
+					"maxclass": "message",
+					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						200,
-						150,
-						130,
-						22
+						290.0,
+						230.0,
+						50.0,
+						22.0
 					],
-					"text": "prepend setoption kit"
+					"outlettype": [
+						""
+					],
+					"text": "place",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -425,29 +522,36 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						340,
-						120,
-						60,
-						15
+						380.0,
+						200.0,
+						50.0,
+						15.0
 					],
-					"text": "Seed",
+					"outlettype": [
+						"",
+						"float"
+					],
 					"presentation": 1,
 					"presentation_rect": [
-						134,
-						34,
-						58,
-						15
+						160.0,
+						28.0,
+						60.0,
+						15.0
 					],
-					"varname": "drumgrid_seed",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "seed",
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Seed",
 							"parameter_shortname": "Seed",
-							"parameter_type": 1,
-							"parameter_mmin": 0,
-							"parameter_mmax": 100000,
+							"parameter_type": 0,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 100000.0,
+							"parameter_unitstyle": 0,
 							"parameter_initial": [
-								0
+								0.0
 							],
 							"parameter_initial_enable": 1
 						}
@@ -461,35 +565,46 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						340,
-						150,
-						140,
-						22
+						380.0,
+						230.0,
+						80.0,
+						22.0
 					],
-					"text": "prepend setoption seed"
+					"outlettype": [
+						""
+					],
+					"text": "prepend seed",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "variations",
+					"id": "takes",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						430,
-						120,
-						60,
-						15
+						470.0,
+						200.0,
+						50.0,
+						15.0
 					],
-					"text": "Takes",
+					"outlettype": [
+						"",
+						"float"
+					],
 					"presentation": 1,
 					"presentation_rect": [
-						198,
-						34,
-						58,
-						15
+						226.0,
+						28.0,
+						40.0,
+						15.0
 					],
-					"varname": "drumgrid_variations",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "takes",
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Takes",
@@ -497,6 +612,7 @@
 							"parameter_type": 1,
 							"parameter_mmin": 1,
 							"parameter_mmax": 16,
+							"parameter_unitstyle": 0,
 							"parameter_initial": [
 								1
 							],
@@ -507,17 +623,22 @@
 			},
 			{
 				"box": {
-					"id": "p_variations",
+					"id": "p_takes",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						430,
-						150,
-						140,
-						22
+						470.0,
+						230.0,
+						80.0,
+						22.0
 					],
-					"text": "prepend setoption variations"
+					"outlettype": [
+						""
+					],
+					"text": "prepend takes",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -527,20 +648,29 @@
 					"numinlets": 1,
 					"numoutlets": 3,
 					"patching_rect": [
-						540,
-						120,
-						100,
-						20
+						560.0,
+						200.0,
+						150.0,
+						20.0
 					],
-					"text": "Decoding",
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
 					"presentation": 1,
 					"presentation_rect": [
-						262,
-						34,
-						132,
-						20
+						272.0,
+						26.0,
+						124.0,
+						18.0
 					],
-					"varname": "drumgrid_decoding",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "decoding",
+					"num_lines_patching": 1,
+					"num_lines_presentation": 1,
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Decoding",
@@ -551,6 +681,7 @@
 								"parallel",
 								"iterative"
 							],
+							"parameter_mmax": 2,
 							"parameter_initial": [
 								0
 							],
@@ -561,39 +692,104 @@
 			},
 			{
 				"box": {
-					"id": "p_dec",
+					"id": "p_decoding",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						540,
-						150,
-						120,
-						22
+						560.0,
+						230.0,
+						100.0,
+						22.0
 					],
-					"text": "prepend setdecoding"
+					"outlettype": [
+						""
+					],
+					"text": "prepend decoding",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "trackmenu",
+					"id": "kit_menu",
 					"maxclass": "umenu",
 					"numinlets": 1,
 					"numoutlets": 3,
 					"patching_rect": [
-						680,
-						120,
-						120,
-						22
+						380.0,
+						300.0,
+						150.0,
+						22.0
+					],
+					"outlettype": [
+						"int",
+						"",
+						""
 					],
 					"presentation": 1,
 					"presentation_rect": [
-						8,
-						58,
-						180,
-						22
+						4.0,
+						26.0,
+						150.0,
+						20.0
 					],
-					"items": []
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "kit_menu",
+					"items": [],
+					"parameter_enable": 0
+				}
+			},
+			{
+				"box": {
+					"id": "p_kit",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"patching_rect": [
+						380.0,
+						330.0,
+						80.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "prepend kit",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "track_menu",
+					"maxclass": "umenu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"patching_rect": [
+						560.0,
+						300.0,
+						150.0,
+						22.0
+					],
+					"outlettype": [
+						"int",
+						"",
+						""
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						58.0,
+						142.0,
+						190.0,
+						20.0
+					],
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "track_menu",
+					"items": [],
+					"parameter_enable": 0
 				}
 			},
 			{
@@ -603,87 +799,152 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						680,
-						150,
-						100,
-						22
+						560.0,
+						330.0,
+						80.0,
+						22.0
 					],
-					"text": "prepend settrack"
+					"outlettype": [
+						""
+					],
+					"text": "prepend track",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "d_out",
+					"id": "pattr_kit",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"patching_rect": [
+						380.0,
+						360.0,
+						110.0,
+						22.0
+					],
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"text": "pattr drumgrid_kit",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "drumgrid_kit",
+					"saved_object_attributes": {
+						"parameter_enable": 1,
+						"parameter_mappable": 0
+					},
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "drumgrid Kit",
+							"parameter_shortname": "Kit",
+							"parameter_type": 3,
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "p_restorekit",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						20,
-						380,
-						60,
-						22
+						380.0,
+						390.0,
+						110.0,
+						22.0
 					],
-					"text": "deferlow"
+					"outlettype": [
+						""
+					],
+					"text": "prepend restorekit",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "udpsend",
+					"id": "pattr_track",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 0,
+					"numoutlets": 3,
 					"patching_rect": [
-						20,
-						410,
-						150,
-						22
+						560.0,
+						360.0,
+						120.0,
+						22.0
 					],
-					"text": "udpsend 127.0.0.1 9000"
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"text": "pattr drumgrid_track",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "drumgrid_track",
+					"saved_object_attributes": {
+						"parameter_enable": 1,
+						"parameter_mappable": 0
+					},
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "drumgrid Track",
+							"parameter_shortname": "Track",
+							"parameter_type": 3,
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
 				"box": {
-					"id": "udpreceive",
+					"id": "p_restoretrack",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						20,
-						250,
-						110,
-						22
+						560.0,
+						390.0,
+						120.0,
+						22.0
 					],
-					"text": "udpreceive 9010"
+					"outlettype": [
+						""
+					],
+					"text": "prepend restoretrack",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "d_rx",
+					"id": "ui",
 					"maxclass": "newobj",
-					"numinlets": 1,
-					"numoutlets": 1,
+					"numinlets": 6,
+					"numoutlets": 6,
 					"patching_rect": [
-						20,
-						275,
-						60,
-						22
+						20.0,
+						560.0,
+						300.0,
+						22.0
 					],
-					"text": "deferlow"
-				}
-			},
-			{
-				"box": {
-					"id": "route",
-					"maxclass": "newobj",
-					"numinlets": 1,
-					"numoutlets": 5,
-					"patching_rect": [
-						240,
-						380,
-						220,
-						22
+					"outlettype": [
+						"",
+						"",
+						"",
+						"",
+						"",
+						""
 					],
-					"text": "route status progress path tracks"
+					"text": "route status progress kits tracks save",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -693,58 +954,135 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						240,
-						410,
-						80,
-						22
+						20.0,
+						595.0,
+						70.0,
+						22.0
 					],
-					"text": "prepend set"
+					"outlettype": [
+						""
+					],
+					"text": "prepend set",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
 				"box": {
-					"id": "statusbox",
+					"id": "status",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
 					"patching_rect": [
-						240,
-						440,
-						200,
-						20
+						20.0,
+						630.0,
+						300.0,
+						20.0
 					],
 					"text": "idle",
 					"presentation": 1,
 					"presentation_rect": [
-						194,
-						58,
-						200,
-						20
-					]
+						4.0,
+						48.0,
+						392.0,
+						18.0
+					],
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "status"
 				}
 			},
 			{
 				"box": {
-					"id": "progressbar",
+					"id": "progress",
 					"maxclass": "slider",
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						340,
-						410,
-						100,
-						20
+						100.0,
+						595.0,
+						100.0,
+						15.0
+					],
+					"outlettype": [
+						""
 					],
 					"presentation": 1,
 					"presentation_rect": [
-						8,
-						84,
-						386,
-						10
+						4.0,
+						68.0,
+						392.0,
+						6.0
 					],
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "progress",
 					"orientation": 1,
 					"floatoutput": 1,
-					"size": 1.0
+					"size": 1.0,
+					"ignoreclick": 1
+				}
+			},
+			{
+				"box": {
+					"id": "save",
+					"maxclass": "newobj",
+					"numinlets": 3,
+					"numoutlets": 3,
+					"patching_rect": [
+						380.0,
+						595.0,
+						100.0,
+						22.0
+					],
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"text": "route kit track",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "p_savekit",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"patching_rect": [
+						380.0,
+						630.0,
+						70.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "prepend set",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "p_savetrack",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"patching_rect": [
+						470.0,
+						630.0,
+						70.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "prepend set",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -754,12 +1092,38 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						480,
-						380,
-						150,
-						22
+						20.0,
+						680.0,
+						170.0,
+						22.0
 					],
-					"text": "buffer~ drumgrid_preview"
+					"outlettype": [
+						"float",
+						"bang"
+					],
+					"text": "buffer~ ---drumgrid_preview",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "m_loaded",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"patching_rect": [
+						200.0,
+						715.0,
+						90.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "previewloaded",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -769,33 +1133,29 @@
 					"numinlets": 5,
 					"numoutlets": 6,
 					"patching_rect": [
-						480,
-						440,
-						200,
-						60
+						200.0,
+						95.0,
+						200.0,
+						60.0
+					],
+					"outlettype": [
+						"float",
+						"float",
+						"float",
+						"float",
+						"list",
+						""
 					],
 					"presentation": 1,
 					"presentation_rect": [
-						8,
-						98,
-						386,
-						60
-					]
-				}
-			},
-			{
-				"box": {
-					"id": "m_setwave",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"patching_rect": [
-						480,
-						410,
-						130,
-						22
+						4.0,
+						78.0,
+						338.0,
+						60.0
 					],
-					"text": "set drumgrid_preview"
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "wave"
 				}
 			},
 			{
@@ -805,30 +1165,38 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						700,
-						380,
-						60,
-						20
+						420.0,
+						680.0,
+						60.0,
+						20.0
+					],
+					"outlettype": [
+						"",
+						""
 					],
 					"text": "Preview",
 					"presentation": 1,
 					"presentation_rect": [
-						256,
-						8,
-						58,
-						20
+						346.0,
+						78.0,
+						50.0,
+						20.0
 					],
-					"varname": "drumgrid_preview_play",
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_play",
+					"parameter_enable": 1,
 					"saved_attribute_attributes": {
 						"valueof": {
 							"parameter_longname": "drumgrid Preview",
 							"parameter_shortname": "Preview",
 							"parameter_type": 2,
 							"parameter_enum": [
-								"val1",
-								"val2"
+								"off",
+								"on"
 							],
-							"parameter_mmax": 1
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
 						}
 					}
 				}
@@ -837,15 +1205,22 @@
 				"box": {
 					"id": "sel_play",
 					"maxclass": "newobj",
-					"numinlets": 1,
+					"numinlets": 3,
 					"numoutlets": 3,
 					"patching_rect": [
-						700,
-						410,
-						50,
-						22
+						420.0,
+						710.0,
+						60.0,
+						22.0
 					],
-					"text": "sel 1 0"
+					"outlettype": [
+						"bang",
+						"bang",
+						""
+					],
+					"text": "sel 1 0",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -855,12 +1230,17 @@
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						700,
-						440,
-						40,
-						22
+						420.0,
+						745.0,
+						40.0,
+						22.0
 					],
-					"text": "start"
+					"outlettype": [
+						""
+					],
+					"text": "start",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -870,12 +1250,17 @@
 					"numinlets": 2,
 					"numoutlets": 1,
 					"patching_rect": [
-						750,
-						440,
-						40,
-						22
+						470.0,
+						745.0,
+						40.0,
+						22.0
 					],
-					"text": "stop"
+					"outlettype": [
+						""
+					],
+					"text": "stop",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -885,12 +1270,18 @@
 					"numinlets": 1,
 					"numoutlets": 2,
 					"patching_rect": [
-						700,
-						470,
-						140,
-						22
+						420.0,
+						780.0,
+						160.0,
+						22.0
 					],
-					"text": "play~ drumgrid_preview"
+					"outlettype": [
+						"signal",
+						"bang"
+					],
+					"text": "play~ ---drumgrid_preview",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -898,14 +1289,40 @@
 					"id": "plugout",
 					"maxclass": "newobj",
 					"numinlets": 2,
-					"numoutlets": 0,
+					"numoutlets": 2,
 					"patching_rect": [
-						700,
-						500,
-						60,
-						22
+						420.0,
+						815.0,
+						60.0,
+						22.0
 					],
-					"text": "plugout~"
+					"outlettype": [
+						"signal",
+						"signal"
+					],
+					"text": "plugout~",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "m_off",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"patching_rect": [
+						520.0,
+						815.0,
+						40.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "set 0",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -915,12 +1332,17 @@
 					"numinlets": 1,
 					"numoutlets": 1,
 					"patching_rect": [
-						860,
-						20,
-						50,
-						22
+						700.0,
+						20.0,
+						50.0,
+						22.0
 					],
-					"text": "midiin"
+					"outlettype": [
+						"int"
+					],
+					"text": "midiin",
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			},
 			{
@@ -930,12 +1352,55 @@
 					"numinlets": 1,
 					"numoutlets": 0,
 					"patching_rect": [
-						860,
-						60,
-						55,
-						22
+						700.0,
+						55.0,
+						50.0,
+						22.0
 					],
-					"text": "midiout"
+					"text": "midiout",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "label_kit",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						380.0,
+						280.0,
+						30.0,
+						20.0
+					],
+					"text": "Kit",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
+					"id": "label_sd",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						380.0,
+						180.0,
+						200.0,
+						20.0
+					],
+					"text": "Seed / Takes / Decoding",
+					"presentation": 1,
+					"presentation_rect": [
+						124.0,
+						4.0,
+						272.0,
+						18.0
+					],
+					"fontname": "Arial",
+					"fontsize": 10.0
 				}
 			}
 		],
@@ -956,10 +1421,10 @@
 				"patchline": {
 					"source": [
 						"init",
-						0
+						2
 					],
 					"destination": [
-						"m_sub",
+						"m_setwave",
 						0
 					]
 				}
@@ -971,7 +1436,7 @@
 						1
 					],
 					"destination": [
-						"m_tracks",
+						"m_init",
 						0
 					]
 				}
@@ -979,11 +1444,11 @@
 			{
 				"patchline": {
 					"source": [
-						"m_tracks",
+						"init",
 						0
 					],
 					"destination": [
-						"d_in",
+						"ticks",
 						0
 					]
 				}
@@ -991,11 +1456,11 @@
 			{
 				"patchline": {
 					"source": [
-						"m_sub",
+						"ticks",
 						0
 					],
 					"destination": [
-						"d_in",
+						"m_tick",
 						0
 					]
 				}
@@ -1015,31 +1480,7 @@
 			{
 				"patchline": {
 					"source": [
-						"b_render",
-						0
-					],
-					"destination": [
-						"sel_render",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"sel_render",
-						0
-					],
-					"destination": [
-						"m_render",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"m_render",
+						"m_init",
 						0
 					],
 					"destination": [
@@ -1051,223 +1492,7 @@
 			{
 				"patchline": {
 					"source": [
-						"b_cancel",
-						0
-					],
-					"destination": [
-						"sel_cancel",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"sel_cancel",
-						0
-					],
-					"destination": [
-						"m_cancel",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"m_cancel",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"b_place",
-						0
-					],
-					"destination": [
-						"sel_place",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"sel_place",
-						0
-					],
-					"destination": [
-						"m_place",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"m_place",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"b_tracks",
-						0
-					],
-					"destination": [
-						"sel_tracks",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"sel_tracks",
-						0
-					],
-					"destination": [
-						"m_tracks",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"m_tracks",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"kit",
-						0
-					],
-					"destination": [
-						"p_kit",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"p_kit",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"seed",
-						0
-					],
-					"destination": [
-						"p_seed",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"p_seed",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"variations",
-						0
-					],
-					"destination": [
-						"p_variations",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"p_variations",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"decoding",
-						0
-					],
-					"destination": [
-						"p_dec",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"p_dec",
-						0
-					],
-					"destination": [
-						"d_in",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"trackmenu",
-						0
-					],
-					"destination": [
-						"p_track",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"p_track",
+						"m_tick",
 						0
 					],
 					"destination": [
@@ -1303,11 +1528,11 @@
 			{
 				"patchline": {
 					"source": [
-						"udpreceive",
-						0
+						"js",
+						3
 					],
 					"destination": [
-						"d_rx",
+						"udpreceive",
 						0
 					]
 				}
@@ -1315,7 +1540,271 @@
 			{
 				"patchline": {
 					"source": [
-						"d_rx",
+						"udpreceive",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"b_render",
+						0
+					],
+					"destination": [
+						"m_render",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_render",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"b_cancel",
+						0
+					],
+					"destination": [
+						"m_cancel",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_cancel",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"b_tracks",
+						0
+					],
+					"destination": [
+						"m_tracks",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_tracks",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"b_place",
+						0
+					],
+					"destination": [
+						"m_place",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_place",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"seed",
+						0
+					],
+					"destination": [
+						"p_seed",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_seed",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"takes",
+						0
+					],
+					"destination": [
+						"p_takes",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_takes",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"decoding",
+						0
+					],
+					"destination": [
+						"p_decoding",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_decoding",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"kit_menu",
+						0
+					],
+					"destination": [
+						"p_kit",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_kit",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"track_menu",
+						0
+					],
+					"destination": [
+						"p_track",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_track",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"pattr_kit",
+						0
+					],
+					"destination": [
+						"p_restorekit",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_restorekit",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"pattr_track",
+						0
+					],
+					"destination": [
+						"p_restoretrack",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_restoretrack",
 						0
 					],
 					"destination": [
@@ -1331,7 +1820,7 @@
 						1
 					],
 					"destination": [
-						"route",
+						"ui",
 						0
 					]
 				}
@@ -1339,7 +1828,7 @@
 			{
 				"patchline": {
 					"source": [
-						"route",
+						"ui",
 						0
 					],
 					"destination": [
@@ -1355,7 +1844,7 @@
 						0
 					],
 					"destination": [
-						"statusbox",
+						"status",
 						0
 					]
 				}
@@ -1363,11 +1852,11 @@
 			{
 				"patchline": {
 					"source": [
-						"route",
+						"ui",
 						1
 					],
 					"destination": [
-						"progressbar",
+						"progress",
 						0
 					]
 				}
@@ -1375,11 +1864,83 @@
 			{
 				"patchline": {
 					"source": [
-						"route",
+						"ui",
+						2
+					],
+					"destination": [
+						"kit_menu",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"ui",
 						3
 					],
 					"destination": [
-						"trackmenu",
+						"track_menu",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"ui",
+						4
+					],
+					"destination": [
+						"save",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"save",
+						0
+					],
+					"destination": [
+						"p_savekit",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_savekit",
+						0
+					],
+					"destination": [
+						"pattr_kit",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"save",
+						1
+					],
+					"destination": [
+						"p_savetrack",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"p_savetrack",
+						0
+					],
+					"destination": [
+						"pattr_track",
 						0
 					]
 				}
@@ -1399,11 +1960,23 @@
 			{
 				"patchline": {
 					"source": [
-						"init",
+						"buffer",
+						1
+					],
+					"destination": [
+						"m_loaded",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_loaded",
 						0
 					],
 					"destination": [
-						"m_setwave",
+						"d_in",
 						0
 					]
 				}
@@ -1507,6 +2080,30 @@
 			{
 				"patchline": {
 					"source": [
+						"play",
+						1
+					],
+					"destination": [
+						"m_off",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_off",
+						0
+					],
+					"destination": [
+						"b_play",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
 						"midiin",
 						0
 					],
@@ -1516,16 +2113,6 @@
 					]
 				}
 			}
-		],
-		"dependency_cache": [
-			{
-				"name": "drumgrid.js",
-				"bootpath": ".",
-				"patcherrelativepath": ".",
-				"type": "TEXT",
-				"implicit": 1
-			}
-		],
-		"latency": 0
+		]
 	}
 }

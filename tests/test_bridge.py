@@ -108,6 +108,10 @@ def test_not_osc_raises_protocol_error(data):
 
 OK = [
     (p.STATUS, [], p.Status()),
+    (p.STATUS, [9010], p.Status(9010)),
+    (p.PING, [9011.0], p.Ping(9011)),
+    (p.KITS, [], p.Kits()),
+    (p.CLIP_BEGIN, ["j", 120, 4, 4, 4, "reply_port", 9012], None),
     (p.SUBSCRIBE, [9010], p.Subscribe(9010)),
     (p.SUBSCRIBE, [0], p.Subscribe(0)),
     (p.RENDER, ["j", "/a.mid", "kit", "rock", "temperature", 1], None),  # int for a float
@@ -134,7 +138,10 @@ BAD = [
     # address, args, job the error names, words in the message
     ("/drumgrid/nope", [], "", "unknown address"),
     ("/other", ["j"], "", "unknown address"),
-    (p.STATUS, [1], "", "expected 0 arguments"),
+    (p.STATUS, [1, 2], "", "expected 0 or 1 argument"),
+    (p.KITS, ["9010"], "", "reply_port: expected an int"),
+    (p.PING, [0], "", "reply_port: expected 1..65535"),
+    (p.RENDER, ["j", "/a.mid", "reply_port", 70000], "j", "1..65535"),
     (p.SUBSCRIBE, [], "", "expected 1 arguments"),
     (p.SUBSCRIBE, [70000], "", "0..65535"),
     (p.SUBSCRIBE, ["9000"], "", "expected an int"),
@@ -213,8 +220,29 @@ def test_option_args_coerce_types():
         p.option_args({"colour": 1})
 
 
+def test_reply_port_of_a_request_even_a_malformed_one():
+    assert p.reply_port_of(p.PING, [9010]) == 9010
+    assert p.reply_port_of(p.KITS, []) is None
+    assert p.reply_port_of(p.CLIP_BEGIN, ["j", 120, 0, 4, 4, "seed", 1, "reply_port", 9010]) == 9010
+    assert p.reply_port_of(p.RENDER, ["j", "/a.mid", "reply_port", 9010, "kit"]) == 9010
+    assert p.reply_port_of(p.RENDER, ["j", "/a.mid", "reply_port", 0]) is None
+    assert p.reply_port_of(p.CLIP_NOTES, ["j", "reply_port", 9010]) is None
+
+
+def test_kits_reply_fits_one_datagram():
+    message, n = p.kits_message(["fluid-standard", "fluid power"])
+    assert n == 2 and p.parse_packet(message) == [(p.KITS, ["fluid-standard", "fluid power"])]
+    many = [f"kit-{i:03d}-" + "x" * 100 for i in range(200)]
+    message, n = p.kits_message(many)
+    assert len(message) < p.MAX_DATAGRAM and 50 < n < 200
+    assert p.parse_reply(*p.parse_packet(message)[0]).args == tuple(many[:n])
+
+
 def test_parse_reply_checks_types():
     assert p.parse_reply(p.PONG, ["0.1"]).args == ("0.1",)
+    assert p.parse_reply(p.KITS, ["a", "b c"]).args == ("a", "b c")
+    with pytest.raises(p.ProtocolError):
+        p.parse_reply(p.KITS, [])
     with pytest.raises(p.ProtocolError):
         p.parse_reply(p.DONE, ["j", "/x.wav", 44100.5, 10])
     with pytest.raises(p.ProtocolError):
@@ -256,3 +284,20 @@ def test_bridge_imports_nothing_above_it():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_max_device_sends_to_the_daemons_default_port():
+    """The device's [udpsend] box and the daemon agree on the port (the patcher cannot
+    import Python, so this test ties the two)."""
+    import json
+
+    from conftest import REPO
+
+    from drumgrid.bridge.client import DEFAULT_UDP_PORT
+    from drumgrid.server.daemon import DaemonConfig
+
+    patch = json.loads((REPO / "max_for_live" / "drumgrid.maxpat").read_text())
+    texts = [b["box"].get("text", "") for b in patch["patcher"]["boxes"]]
+    udpsend = [t for t in texts if t.startswith("udpsend ")]
+    assert udpsend == [f"udpsend 127.0.0.1 {DaemonConfig().udp_port}"]
+    assert DaemonConfig().udp_port == DEFAULT_UDP_PORT

@@ -235,6 +235,37 @@ def test_render_a_clip_sent_as_notes(liblo, daemon):
     assert wav_frames(args[1]) == args[3]
 
 
+def test_reply_port_routes_each_job_past_a_subscription(daemon):
+    """Two Max devices on one host, each with its own reply port, and a third program that
+    subscribed the host: every reply goes to the port its request named."""
+    url = f"osc.udp://{HOST}:{daemon.udp_port}"
+    a, b, other = OscDump(), OscDump(), OscDump()
+    try:
+        oscsend(url, p.SUBSCRIBE, other.port)
+        assert other.wait(p.SUBSCRIBED) == [other.port]
+        oscsend(url, p.PING, a.port)
+        assert a.wait(p.PONG) == [daemon.version]
+        oscsend(url, p.KITS, b.port)
+        assert b.wait(p.KITS) == list(daemon.renderer.kits)
+        for dump, job in ((a, "dev-a"), (b, "dev-b")):
+            oscsend(url, p.CLIP_BEGIN, job, 120.0, 2.0, 4, 4, "reply_port", dump.port)
+            oscsend(url, p.CLIP_NOTES, job, *SHORT[0])
+        oscsend(url, p.CLIP_NOTES, "dev-b", 36, 9.0, 0.25, 100.0)  # past the clip's end
+        oscsend(url, p.CLIP_END, "dev-a")
+        oscsend(url, p.CLIP_END, "dev-b")
+        assert a.terminal("dev-a")[0] == p.DONE
+        address, args = b.terminal("dev-b")  # the refusal of clip/end reaches b's port too
+        assert address == p.ERROR and args[1] == "bad_midi", args
+        oscsend(url, p.KITS, a.port, "extra")  # malformed, yet its port is known
+        assert a.wait(p.ERROR)[1] == "bad_request"
+        time.sleep(0.3)
+        assert not [m for m in other.seen + list(other.lines.queue) if m[0] != p.SUBSCRIBED]
+    finally:
+        oscsend(url, p.SUBSCRIBE, 0)
+        for dump in (a, b, other):
+            dump.close()
+
+
 def test_cancel_a_running_job(liblo):
     send, dump = liblo
     send(p.CLIP_BEGIN, "long-1", 120.0, 64.0, 4, 4)
@@ -528,6 +559,13 @@ def test_serve_and_send_commands_and_sigterm(engine, tmp_path, midi_file):
             [*cli, "send", "--port", str(tcp), "ping"], capture_output=True, text=True, cwd=REPO
         )
         assert ping.returncode == 0 and ping.stdout.startswith("drumgrid serve"), ping.stderr
+        kits = subprocess.run(
+            [*cli, "send", "--port", str(udp), "--udp", "kits"],
+            capture_output=True, text=True, cwd=REPO,
+        )  # fmt: skip
+        assert kits.returncode == 0 and kits.stdout.split("\n")[:-1] == list(engine.kits), (
+            kits.stderr
+        )
         sent = subprocess.run(
             [*cli, "send", "--port", str(udp), "--udp", "render", str(midi_file), "--as-clip",
                    "--decoding", "parallel", "--quiet"],
@@ -552,15 +590,3 @@ def test_serve_and_send_commands_and_sigterm(engine, tmp_path, midi_file):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_node_device_end_to_end(daemon):
-    """The Max device's JS functions (max_for_live/drumgrid.js) against this daemon over UDP."""
-    env = dict(os.environ, DRUMGRID_E2E_PORT=str(daemon.udp_port))
-    result = subprocess.run(
-        ["node", "--test", "max_for_live/test/e2e.test.js"],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=150,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "# pass 1" in result.stdout and "# skipped 0" in result.stdout

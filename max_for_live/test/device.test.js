@@ -1,27 +1,26 @@
 "use strict";
+// The device without a daemon: the script's functions, the patch driven through the
+// simulator (clicks end in datagrams at a UDP peer), the patcher lint, the frozen .amxd.
 const test = require("node:test");
 const assert = require("node:assert");
+const dgram = require("node:dgram");
 const fs = require("node:fs");
 const path = require("node:path");
 const dev = require("../drumgrid.js");
 const osc = require("./osc.js");
-const { makeFakeLive } = require("./fake_live.js");
+const { buildFromSources, readAmxd, DEVICE_NAME } = require("../build.js");
+const { makeFakeLive, liveSet } = require("./fake_live.js");
+const { lintPatcher } = require("./patchlint.js");
+const s = require("./scenario.js");
+
+const HERE = path.join(__dirname, "..");
+
+// -- the script's functions ---------------------------------------------------------------
 
 function clipTree(notes, extra) {
-  const clip = Object.assign(
-    {
-      looping: 1, loop_start: 4, loop_end: 20, start_marker: 0, end_marker: 24,
-      signature_numerator: 7, signature_denominator: 8, is_midi_clip: 1,
-      get_notes_extended(fromPitch, pitchSpan, fromTime, timeSpan) {
-        // Live's argument order: from_pitch, pitch_span, from_time, time_span
-        const picked = notes.filter(
-          (n) => n.pitch >= fromPitch && n.pitch < fromPitch + pitchSpan &&
-            n.start_time >= fromTime && n.start_time < fromTime + timeSpan);
-        return JSON.stringify({ notes: picked });
-      },
-    },
-    extra || {});
-  return { "live_set view detail_clip": clip, live_set: { tempo: 97.5 } };
+  const tree = liveSet({ notes, tempo: 97.5, loop: [4, 20], signature: [7, 8] });
+  Object.assign(tree["live_set view detail_clip"], { start_marker: 0, end_marker: 24 }, extra || {});
+  return tree;
 }
 
 const NOTES = [
@@ -43,93 +42,106 @@ test("readClip asks get_notes_extended for the loop in Live's argument order", (
   assert.deepStrictEqual(clip.notes, [[36, 0, 0.25, 110], [42, 4.51 - 4, 0.25, 64.5]]);
 });
 
-test("readClip uses the markers when the clip does not loop", () => {
+test("readClip uses the markers when the clip does not loop, and refuses an empty one", () => {
   const live = makeFakeLive(clipTree(NOTES, { looping: 0 }));
   const clip = dev.readClip(live.makeApi("live_set view detail_clip"), live.makeApi("live_set"));
   assert.strictEqual(clip.lengthBeats, 24);
   assert.strictEqual(clip.notes.length, 3);
+  const empty = makeFakeLive(clipTree(NOTES, { loop_end: 4 }));
+  assert.throws(() => dev.readClip(empty.makeApi("live_set view detail_clip"), empty.makeApi("live_set")), /no length/);
 });
 
-test("the Decoding menu: auto sends no decoding, so the daemon picks", () => {
+test("options: auto decoding sends none; parallel with several takes is refused before sending", () => {
   assert.deepStrictEqual([0, 1, 2, 7].map(dev.decodingName), ["", "parallel", "iterative", ""]);
-  const args = dev.optionArgs({ seed: 1, decoding: dev.decodingName(0), variations: 3 });
-  assert.deepStrictEqual(args, ["seed", 1, "variations", 3]);
+  assert.deepStrictEqual(dev.optionArgs({ kit: "fluid jazz", seed: 300.0, decoding: "", variations: 3 }, 9013),
+    ["kit", "fluid jazz", "seed", 300, "variations", 3, "reply_port", 9013]);
+  assert.throws(() => dev.optionArgs({ decoding: "parallel", variations: 2 }, 9013), /Takes to 1/);
 });
 
 test("clipMessages: begin with options, notes chunked under 8 KB, end", () => {
   const notes = [];
   for (let i = 0; i < 1000; i++) notes.push([36 + (i % 10), i * 0.125, 0.1, 1 + (i % 127)]);
   const clip = { tempo: 120, lengthBeats: 125, sigNum: 4, sigDen: 4, notes };
-  const msgs = dev.clipMessages("m4l-x-1", clip, { kit: "acoustic", seed: 3, decoding: "iterative", variations: 2, steps: "" });
-  assert.deepStrictEqual(msgs[0], ["/drumgrid/clip/begin", "m4l-x-1", 120, 125, 4, 4,
-    "kit", "acoustic", "seed", 3, "decoding", "iterative", "variations", 2]);
+  const msgs = dev.clipMessages("m4l-x-1", clip, ["kit", "acoustic", "seed", 3]);
+  assert.deepStrictEqual(msgs[0], ["/drumgrid/clip/begin", "m4l-x-1", 120, 125, 4, 4, "kit", "acoustic", "seed", 3]);
   assert.deepStrictEqual(msgs[msgs.length - 1], ["/drumgrid/clip/end", "m4l-x-1"]);
-  const chunks = msgs.slice(1, -1);
   let count = 0;
-  for (const m of chunks) {
+  for (const m of msgs.slice(1, -1)) {
     assert.strictEqual(m[0], "/drumgrid/clip/notes");
-    assert.strictEqual((m.length - 2) % 4, 0);
     count += (m.length - 2) / 4;
     const bytes = osc.encode(m[0], m.slice(1)).length;
-    assert.ok(bytes < dev.MAX_DATAGRAM, `chunk of ${bytes} bytes`);
-    assert.ok(dev.oscMessageBytes(m[0], m.slice(1)) >= bytes);
+    assert.ok(bytes < dev.MAX_DATAGRAM && dev.oscMessageBytes(m[0], m.slice(1)) >= bytes, `chunk of ${bytes} bytes`);
   }
   assert.strictEqual(count, 1000);
+  const many = [];
+  for (let i = 0; i < 5000; i++) many.push([36, i * 0.01, 0.01, 100.5]);
+  for (const m of dev.clipMessages("j".repeat(64), { tempo: 120, lengthBeats: 64, sigNum: 4, sigDen: 4, notes: many }, [])) {
+    assert.ok(osc.encode(m[0], m.slice(1)).length < 8192);
+  }
 });
 
-test("a long job id and many notes still give datagrams under 8 KB", () => {
-  const notes = [];
-  for (let i = 0; i < 5000; i++) notes.push([36, i * 0.01, 0.01, 100.5]);
-  const msgs = dev.clipMessages("j".repeat(64), { tempo: 120, lengthBeats: 64, sigNum: 4, sigDen: 4, notes }, {});
-  for (const m of msgs) assert.ok(osc.encode(m[0], m.slice(1)).length < 8192);
+test("applyReply: accepted -> progress -> done for our job; others' and late replies ignored", () => {
+  let st = dev.startJob(dev.initialState(), "j1", 2);
+  st = dev.applyReply(st, "/drumgrid/accepted", ["j1"]);
+  assert.strictEqual(st.status, "queued");
+  st = dev.applyReply(st, "/drumgrid/progress", ["j1", 0.4]);
+  st = dev.applyReply(st, "/drumgrid/progress", ["other", 0.9]);
+  assert.deepStrictEqual([st.status, st.progress, dev.jobText(st)], ["rendering", 0.4, "rendering 40 %"]);
+  st = dev.applyReply(st, "/drumgrid/done", ["j1", "/r/a.wav", 44100, 10]);
+  assert.strictEqual(st.status, "rendering");
+  st = dev.applyReply(st, "/drumgrid/done", ["j1", "/r/a-2.wav", 44100, 10]);
+  assert.strictEqual(dev.jobText(st), "done: 2 takes, a-2.wav");
+  assert.strictEqual(dev.applyReply(st, "/drumgrid/error", ["j1", "internal", "late"]).status, "done");
+  const e = dev.applyReply(dev.startJob(st, "j2", 1), "/drumgrid/error", ["j2", "unknown_kit", "unknown kit 'x'"]);
+  assert.strictEqual(dev.jobText(e), "error unknown_kit: unknown kit 'x'");
 });
 
-test("applyReply: accepted -> progress -> done for our job, others ignored", () => {
-  let s = dev.startJob(dev.initialState(), "j1", 2);
-  s = dev.applyReply(s, "/drumgrid/accepted", ["j1"]);
-  assert.strictEqual(s.status, "queued");
-  s = dev.applyReply(s, "/drumgrid/progress", ["j1", 0.4]);
-  s = dev.applyReply(s, "/drumgrid/progress", ["other", 0.9]);
-  assert.deepStrictEqual([s.status, s.progress], ["rendering", 0.4]);
-  s = dev.applyReply(s, "/drumgrid/done", ["j1", "/r/a.wav", 44100, 10]);
-  assert.strictEqual(s.status, "rendering");
-  s = dev.applyReply(s, "/drumgrid/done", ["j1", "/r/a-v2.wav", 44100, 10]);
-  assert.strictEqual(s.status, "done");
-  assert.deepStrictEqual(s.takes.map((t) => t.path), ["/r/a.wav", "/r/a-v2.wav"]);
+test("the link: offline after two unanswered pings, trying the next reply port while idle", () => {
+  let link = dev.initialLink(dev.firstPort(3));
+  assert.strictEqual(link.port, 9013);
+  let step = dev.tickLink(link, false, 3);
+  assert.deepStrictEqual(step.send, [["/drumgrid/ping", 9013]]);
+  step = dev.tickLink(step.link, false, 3);
+  assert.ok(!step.portChanged);
+  step = dev.tickLink(step.link, false, 3);
+  assert.ok(step.portChanged && step.link.port !== 9013);
+  assert.deepStrictEqual(step.send, [["/drumgrid/ping", step.link.port]]);
+  const busy = dev.tickLink(dev.tickLink(dev.tickLink(link, true, 3).link, true, 3).link, true, 3);
+  assert.strictEqual(busy.link.port, 9013, "a job in flight keeps its reply port");
+  for (let port = 9010, i = 0; i < 2000; i++) {
+    port = dev.rotatePort(port, i);
+    assert.ok(port >= 9010 && port < 10000);
+  }
 });
 
-test("applyReply: errors and cancel, pong", () => {
-  let s = dev.startJob(dev.initialState(), "j2", 1);
-  const before = JSON.stringify(s);
-  const e = dev.applyReply(s, "/drumgrid/error", ["j2", "unknown_kit", "unknown kit 'x'"]);
-  assert.strictEqual(e.status, "error");
-  assert.match(e.error, /^unknown_kit: /);
-  assert.strictEqual(JSON.stringify(s), before, "applyReply does not mutate");
-  assert.strictEqual(dev.applyReply(s, "/drumgrid/error", ["j2", "cancelled", "x"]).status, "cancelled");
-  assert.strictEqual(dev.applyReply(dev.initialState(), "/drumgrid/pong", ["0.1.0"]).version, "0.1.0");
+test("Live names: quoted or split names with spaces are read whole", () => {
+  assert.strictEqual(dev.liveName(['"My Takes"']), "My Takes");
+  assert.strictEqual(dev.liveName(["My", "Takes"]), "My Takes");
+  assert.strictEqual(dev.liveName(["Audio"]), "Audio");
 });
 
-test("audio tracks are listed and a take goes into the first empty slot", () => {
-  const tree = {
-    live_set: { tracks: 3 },
-    "live_set tracks 0": { has_audio_input: 0, has_midi_input: 1, name: "Drums" },
-    "live_set tracks 1": { has_audio_input: 1, has_midi_input: 0, name: "Audio", clip_slots: 3 },
-    "live_set tracks 2": { has_audio_input: 1, has_midi_input: 0, name: "Bus", clip_slots: 1 },
-    "live_set tracks 1 clip_slots 0": { has_clip: 1 },
-    "live_set tracks 1 clip_slots 1": { has_clip: 0 },
-    "live_set tracks 1 clip_slots 2": { has_clip: 0 },
-    "live_set tracks 2 clip_slots 0": { has_clip: 1 },
-  };
+test("Place checks the Live version, frozen tracks, free slots and that Live made the clip", () => {
+  const tree = liveSet({ notes: [], audioTracks: [["My Takes", 2], ["Frozen", 1, true]] });
+  const track = { index: 1, name: "My Takes" };
+  assert.match(dev.placeAudioClip(makeFakeLive(tree, { version: [12, 0, 1] }).makeApi, track, "/r/a.wav").text, /needs Live 12.0.5 or newer \(this is 12.0.1\)/);
+  assert.match(dev.placeAudioClip(makeFakeLive(tree, { version: [11, 3, 25] }).makeApi, track, "/r/a.wav").text, /needs Live/);
+  for (const throwing of [false, true]) {
+    const failing = makeFakeLive(tree, { failing: { create_audio_clip: "no such file" }, throwing });
+    const r = dev.placeAudioClip(failing.makeApi, track, "/r/a.wav");
+    assert.ok(!r.ok && /Live did not create the clip on My Takes slot 1/.test(r.text), r.text);
+    assert.strictEqual(failing.errors.length, 1);
+  }
   const live = makeFakeLive(tree);
-  assert.deepStrictEqual(dev.audioTracks(live.makeApi), [{ index: 1, name: "Audio" }, { index: 2, name: "Bus" }]);
-  assert.strictEqual(dev.placeAudioClip(live.makeApi, 1, "/r/a.wav"), 1);
-  assert.deepStrictEqual(live.calls.filter((c) => c.name === "create_audio_clip"),
-    [{ path: "live_set tracks 1 clip_slots 1", name: "create_audio_clip", args: ["/r/a.wav"] }]);
-  assert.strictEqual(dev.placeAudioClip(live.makeApi, 2, "/r/a.wav"), -1);
+  assert.strictEqual(dev.placeAudioClip(live.makeApi, track, "/r/a.wav").text, "placed a.wav on My Takes, slot 1");
+  assert.strictEqual(dev.placeAudioClip(live.makeApi, track, "/r/b.wav").text, "placed b.wav on My Takes, slot 2");
+  assert.match(dev.placeAudioClip(live.makeApi, track, "/r/c.wav").text, /no empty clip slot on My Takes/);
+  assert.match(dev.placeAudioClip(live.makeApi, { index: 2, name: "Frozen" }, "/r/c.wav").text, /Frozen is frozen/);
+  assert.deepStrictEqual(dev.audioTracks(live.makeApi), [{ index: 1, name: "My Takes" }, { index: 2, name: "Frozen" }]);
+  assert.deepStrictEqual(dev.findTrack([{ index: 1, name: "A" }, { index: 4, name: "A" }], "A", 4), { index: 4, name: "A" });
 });
 
 test("the script is ES5 (Max's classic [js])", () => {
-  const src = fs.readFileSync(path.join(__dirname, "..", "drumgrid.js"), "utf8")
+  const src = fs.readFileSync(path.join(HERE, "drumgrid.js"), "utf8")
     .replace(/\/\/.*$/gm, "").replace(/"(?:[^"\\]|\\.)*"/g, '""');
   for (const [what, re] of [["let/const", /\b(let|const)\s/], ["arrow function", /=>/],
     ["template string", /`/], ["class", /\bclass\s/], ["spread", /\.\.\./],
@@ -138,31 +150,165 @@ test("the script is ES5 (Max's classic [js])", () => {
   }
 });
 
-test("the patcher parses and wires js, udpsend, udpreceive, buffer~ through deferlow", () => {
-  const patch = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "drumgrid.maxpat"), "utf8"));
-  const boxes = patch.patcher.boxes.map((b) => b.box);
-  const texts = boxes.map((b) => b.text || "");
-  for (const want of ["js drumgrid.js", "udpsend 127.0.0.1 9000", "udpreceive 9010", "buffer~ drumgrid_preview", "live.thisdevice"]) {
-    assert.ok(texts.some((t) => t.startsWith(want)), `missing ${want}`);
-  }
-  const byId = Object.fromEntries(boxes.map((b) => [b.id, b]));
-  const into = (id) => patch.patcher.lines.filter((l) => l.patchline.destination[0] === id).map((l) => byId[l.patchline.source[0]].text || "");
-  const js = boxes.find((b) => (b.text || "").startsWith("js drumgrid.js")).id;
-  const udpsend = boxes.find((b) => (b.text || "").startsWith("udpsend")).id;
-  assert.ok(into(js).every((t) => t.startsWith("deferlow")), into(js).join(","));
-  assert.ok(into(udpsend).every((t) => t.startsWith("deferlow")), into(udpsend).join(","));
+// -- the patcher ------------------------------------------------------------------------------
+
+test("the patcher passes the lint", () => {
+  const world = new s.World(s.liveWith());
+  const patch = JSON.parse(s.PATCH_TEXT);
+  assert.deepStrictEqual(lintPatcher(patch, new s.Device(world, patch)), []);
+  world.close();
 });
 
-test("the built .amxd starts with the ampf header and carries the patcher JSON", () => {
-  const file = path.join(__dirname, "..", "drumgrid.amxd");
-  const data = fs.readFileSync(file);
-  assert.strictEqual(data.toString("latin1", 0, 4), "ampf");
-  assert.strictEqual(data.toString("latin1", 8, 12), "mmmm");
-  const at = data.indexOf("ptch");
-  const size = data.readUInt32LE(at + 4);
-  const json = data.toString("utf8", at + 8, at + 8 + size).replace(/\0+$/, "");
-  assert.ok(JSON.parse(json).patcher.boxes.length > 10);
-  // Built from the current sources: run `node max_for_live/build.js` after editing the patcher.
-  const source = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "drumgrid.maxpat"), "utf8"));
-  assert.deepStrictEqual(JSON.parse(json), source);
+test("the udpsend box and the script name the daemon's default port", () => {
+  const patch = JSON.parse(s.PATCH_TEXT);
+  const udpsend = patch.patcher.boxes.map((b) => b.box).find((b) => (b.text || "").startsWith("udpsend"));
+  assert.strictEqual(udpsend.text, `udpsend ${dev.DAEMON.replace(":", " ")}`);
+});
+
+// A UDP peer standing in for the daemon's front door: it answers ping and kits, and records.
+async function peer(kits) {
+  const sock = dgram.createSocket("udp4");
+  const got = [];
+  sock.on("message", (data, from) => {
+    const { address, args } = osc.decode(data);
+    got.push({ address, args });
+    const reply = address === "/drumgrid/ping" ? ["/drumgrid/pong", "test"] : address === "/drumgrid/kits" ? ["/drumgrid/kits", ...kits] : null;
+    if (reply && args.length) sock.send(osc.encode(reply[0], reply.slice(1)), args[0], "127.0.0.1");
+  });
+  await new Promise((resolve) => sock.bind(0, "127.0.0.1", resolve));
+  return { port: sock.address().port, got, close: () => sock.close() };
+}
+
+test("choose a kit, seed 300, click Render: the clip leaves [udpsend] as OSC datagrams", async () => {
+  const daemon = await peer(["fluid standard", "red-zeppelin"]);
+  const world = new s.World(s.liveWith());
+  try {
+    const device = s.addDevice(world, daemon.port);
+    await s.connected(world, device);
+    assert.deepStrictEqual(device.box("kit_menu").items, ["fluid standard", "red-zeppelin"]);
+    s.pickKit(device, "fluid standard");
+    device.setNumber("seed", 300);
+    device.setNumber("takes", 2);
+    device.choose("decoding", 2);
+    device.click("b_render");
+    await world.until(() => daemon.got.some((m) => m.address === "/drumgrid/clip/end"), 3000, "clip/end");
+    const begin = daemon.got.find((m) => m.address === "/drumgrid/clip/begin");
+    const port = device.box("udpreceive").port;
+    assert.deepStrictEqual(begin.args.slice(1), [120, 4, 4, 4, "kit", "fluid standard", "seed", 300, "decoding", "iterative", "variations", 2, "reply_port", port]);
+    const notes = daemon.got.filter((m) => m.address === "/drumgrid/clip/notes").flatMap((m) => m.args.slice(1));
+    assert.strictEqual(notes.length, 12 * 4);
+    assert.strictEqual(device.status, "sending");
+  } finally {
+    world.close();
+    daemon.close();
+  }
+});
+
+test("no daemon: the status says so and how to start one; no clip selected: says so", async () => {
+  const world = new s.World(s.liveWith());
+  const silent = dgram.createSocket("udp4"); // a port nobody answers on
+  await new Promise((resolve) => silent.bind(0, "127.0.0.1", resolve));
+  try {
+    const device = s.addDevice(world, silent.address().port);
+    await world.until(() => /no drumgrid daemon answers on 127.0.0.1:9000: start it in a terminal: drumgrid serve/.test(device.status), 5000, "the hint");
+    delete world.live.tree["live_set view detail_clip"];
+    device.click("b_render");
+    await world.settle();
+    assert.match(device.status, /select a MIDI clip first/);
+  } finally {
+    world.close();
+    silent.close();
+  }
+});
+
+test("parallel decoding with 2 takes is refused in the device, before anything is sent", async () => {
+  const daemon = await peer(["k"]);
+  const world = new s.World(s.liveWith());
+  try {
+    const device = s.addDevice(world, daemon.port);
+    await s.connected(world, device);
+    device.choose("decoding", 1);
+    device.setNumber("takes", 2);
+    device.click("b_render");
+    await world.settle();
+    assert.match(device.status, /parallel decoding makes one take: set Takes to 1/);
+    assert.ok(!daemon.got.some((m) => m.address.startsWith("/drumgrid/clip")));
+  } finally {
+    world.close();
+    daemon.close();
+  }
+});
+
+test("kit, track, seed, takes and decoding are saved with the set and come back", async () => {
+  const daemon = await peer(["a", "b kit", "c"]);
+  const world = new s.World(s.liveWith({ audioTracks: [["Bus", 1], ["My Takes", 1]] }));
+  try {
+    const first = s.addDevice(world, daemon.port);
+    await s.connected(world, first);
+    s.pickKit(first, "b kit");
+    first.choose("track_menu", 1);
+    first.setNumber("seed", 12345);
+    first.setNumber("takes", 3);
+    first.choose("decoding", 2);
+    await world.settle();
+    const saved = first.saveSet();
+    assert.deepStrictEqual(saved["drumgrid Kit"].map((a) => a.v), ["b kit"]);
+    first.close();
+    const again = s.addDevice(world, daemon.port, { saved });
+    await s.connected(world, again);
+    await world.settle();
+    assert.strictEqual(again.box("kit_menu").text, "b kit");
+    assert.strictEqual(again.box("track_menu").text, "3 My Takes");
+    const opts = again.box("js").ctx.options;
+    assert.deepStrictEqual([opts.kit, opts.seed, opts.variations, opts.decoding], ["b kit", 12345, 3, "iterative"]);
+  } finally {
+    world.close();
+    daemon.close();
+  }
+});
+
+test("live.thisdevice banging again (a preset loads, the device is saved) keeps the reply port", async () => {
+  const daemon = await peer(["a"]);
+  const world = new s.World(s.liveWith());
+  try {
+    const device = s.addDevice(world, daemon.port);
+    await s.connected(world, device);
+    const port = device.box("udpreceive").port;
+    device.box("thisdevice").load();
+    await world.settle();
+    assert.strictEqual(device.box("udpreceive").port, port);
+  } finally {
+    world.close();
+    daemon.close();
+  }
+});
+
+// -- the built device -------------------------------------------------------------------------
+
+test("drumgrid.amxd is frozen: the patcher and the script travel inside, as built from the sources", () => {
+  const data = fs.readFileSync(path.join(HERE, DEVICE_NAME));
+  assert.ok(data.equals(buildFromSources(HERE)), "run `node max_for_live/build.js` after editing the sources");
+  const amxd = readAmxd(data);
+  assert.strictEqual(amxd.deviceType, "mmmm");
+  assert.strictEqual(amxd.meta, 7);
+  assert.deepStrictEqual(amxd.entries.map((e) => [e.name, e.type, e.flag, e.offset > 0]),
+    [[DEVICE_NAME, "JSON", 17, true], ["drumgrid.js", "TEXT", 0, true]]);
+  assert.deepStrictEqual(JSON.parse(amxd.entries[0].data.toString("utf8")), JSON.parse(s.PATCH_TEXT));
+  assert.strictEqual(amxd.entries[1].data.toString("utf8"), s.SCRIPT_TEXT);
+});
+
+test("the device runs from the .amxd alone: its embedded script drives the patch", async () => {
+  const amxd = readAmxd(fs.readFileSync(path.join(HERE, DEVICE_NAME)));
+  const daemon = await peer(["only"]);
+  const world = new s.World(s.liveWith());
+  try {
+    const patch = s.patchFor(daemon.port, amxd.entries[0].data.toString("utf8"));
+    const scripts = Object.fromEntries(amxd.entries.slice(1).map((e) => [e.name, e.data.toString("utf8")]));
+    const device = new s.Device(world, patch, { scripts, scriptDir: "/nowhere" }).load();
+    await s.connected(world, device);
+    assert.deepStrictEqual(device.box("kit_menu").items, ["only"]);
+  } finally {
+    world.close();
+    daemon.close();
+  }
 });

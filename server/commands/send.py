@@ -2,6 +2,7 @@
 
 drumgrid send ping
 drumgrid send status
+drumgrid send kits                                          # the model's kits, one a line
 drumgrid send render groove.mid --kit acoustic --seed 3     # prints the WAV path(s)
 drumgrid send render groove.mid --as-clip                   # read here, send as notes
 drumgrid send cancel JOB
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("ping", help="check that the daemon answers; prints its version")
     actions.add_parser("status", help="queued and running jobs, device, model")
+    actions.add_parser("kits", help="the kits of the daemon's model, the default first")
     cancel = actions.add_parser("cancel", help="cancel a queued or running job")
     cancel.add_argument("job")
     render = actions.add_parser("render", help="render a MIDI file; prints the WAV path(s)")
@@ -78,6 +80,8 @@ def _act(client, args: argparse.Namespace) -> int:
     elif args.action == "status":
         s = client.status()
         print(f"queued {s.queued}, running {s.running}, device {s.device}, model {s.model}")
+    elif args.action == "kits":
+        print("\n".join(client.kits()))
     elif args.action == "cancel":
         client.cancel(args.job)
         print(f"cancel sent for {args.job}")

@@ -154,6 +154,12 @@ class Daemon:
         self.version = _version()
         self.device = str(getattr(renderer, "device", "?"))
         self.model_name = config.model_name or str(getattr(renderer, "model_name", "") or "?")
+        kits = [str(kit) for kit in renderer.kits]
+        self._kits_reply, fitted = p.kits_message(kits)
+        if fitted < len(kits):
+            log.warning(
+                "/drumgrid/kits lists %d of the model's %d kits (one datagram)", fitted, len(kits)
+            )
         self._lock = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._running: Job | None = None
@@ -242,18 +248,35 @@ class Daemon:
             self._error(route, "", "bad_request", exc.message)
             return
         for address, args in messages:
+            answer = self._answer_route(route, address, args)
             try:
                 self._handle(p.parse_request(address, args), route)
             except p.ProtocolError as exc:
                 self._log_malformed(route, f"{address[:60]}: {exc.message}")
-                self._error(route, exc.job, exc.code, exc.message)
+                self._error(answer, exc.job, exc.code, exc.message)
             except UserError as exc:
                 job = p.job_of(address, args)
                 log.info("request %s from %s refused (%s): %s", address, route, exc.code, exc)
-                self._error(route, job, exc.code, str(exc))
+                self._error(answer, job, exc.code, str(exc))
             except Exception as exc:  # a bug; the daemon answers and goes on
                 log.exception("request %s from %s: unexpected error", address[:60], route)
-                self._error(route, p.job_of(address, args), "internal", f"internal error: {exc}")
+                self._error(answer, p.job_of(address, args), "internal", f"internal error: {exc}")
+
+    def _answer_route(self, route: Route, address: str, args: list[Any]) -> Route:
+        """Where a refusal of this request goes: where its answers would have gone (the
+        reply port it names, or the route of the clip or job that clip/notes, clip/end or
+        cancel is about)."""
+        port = p.reply_port_of(address, args)
+        if port is None and address in (p.CLIP_NOTES, p.CLIP_END, p.CANCEL):
+            key = (route.host, p.job_of(address, args))
+            with self._lock:
+                clip = self._clips.get(key)
+                live = [job for job in (*self._queue, self._running) if job and job.key == key]
+            if clip is not None:
+                return clip.route
+            if live:
+                return live[0].route
+        return route.replying_to(port)
 
     def _log_malformed(self, route: Route, what: str) -> None:
         self.malformed_count += 1
@@ -271,11 +294,15 @@ class Daemon:
 
     def _handle(self, request: p.Request, route: Route) -> None:
         if isinstance(request, p.Ping):
-            self._send(route, p.PONG, [self.version])
+            self._send(route.replying_to(request.reply_port), p.PONG, [self.version])
         elif isinstance(request, p.Status):
             with self._lock:
                 queued, running = len(self._queue), int(self._running is not None)
-            self._send(route, p.STATUS, [queued, running, self.device, self.model_name])
+            status = [queued, running, self.device, self.model_name]
+            self._send(route.replying_to(request.reply_port), p.STATUS, status)
+        elif isinstance(request, p.Kits):
+            assert self.transport is not None
+            self.transport.reply(route.replying_to(request.reply_port), self._kits_reply)
         elif isinstance(request, p.Subscribe):
             assert self.transport is not None
             self.transport.subscribe(route, request.port)
@@ -284,6 +311,7 @@ class Daemon:
         elif isinstance(request, p.Render):
             options, out = self._options(request.options, request.job)
             path = resolve_midi_path(request.midi_path, self.input_dir)
+            route = route.replying_to(request.options.get("reply_port"))
             self._enqueue(Job(route.host, request.job, route, options, out, midi_path=path))
         elif isinstance(request, p.ClipBegin):
             self._clip_begin(request, route)
@@ -297,8 +325,8 @@ class Daemon:
     def _options(self, given: dict[str, Any], job: str) -> tuple[Any, str | None]:
         from drumgrid.server.engine.options import RenderOptions
 
-        given = dict(given)
-        out = given.pop("out", None)
+        out = given.get("out")
+        given = {k: v for k, v in given.items() if k not in p.ROUTING_OPTIONS}
         try:
             options = RenderOptions(**given)
         except UserError as exc:
@@ -356,7 +384,9 @@ class Daemon:
                     "clip/begin and clip/end; end or cancel one first",
                     request.job,
                 )
-            self._clips[key] = PendingClip(route, request)
+            self._clips[key] = PendingClip(
+                route.replying_to(request.options.get("reply_port")), request
+            )
 
     def _clip_notes(self, request: p.ClipNotes, route: Route) -> None:
         key = (route.host, request.job)

@@ -4,6 +4,8 @@ thread writes every reply, so neither the network thread nor the render worker e
 on a slow client.
 
 Where a reply goes (docs/osc.md, "Replies"):
+- the request named a reply port (queries, and render / clip/begin's `reply_port` option)
+  -> that UDP port of the sender's host;
 - the sender's host subscribed a UDP port over the same transport -> that port;
 - else a UDP request -> back to the datagram's source address;
 - else a TCP request -> on its connection (dropped, and logged, once it has closed).
@@ -12,6 +14,7 @@ Where a reply goes (docs/osc.md, "Replies"):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import selectors
@@ -48,9 +51,14 @@ class Route:
     host: str
     port: int
     conn: Connection | None = None
+    reply_port: int | None = None  # the request asked for replies on this UDP port
+
+    def replying_to(self, port: int | None) -> Route:
+        return self if port is None else dataclasses.replace(self, reply_port=port)
 
     def __str__(self) -> str:
-        return f"{self.transport}://{self.host}:{self.port}"
+        where = f"{self.transport}://{self.host}:{self.port}"
+        return where if self.reply_port is None else f"{where} (replies to UDP {self.reply_port})"
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -143,7 +151,7 @@ class Transport:
             self._on_tick()
 
     def _deliver(self, route: Route, packet: bytes) -> None:
-        port = self.subscriptions.get((route.transport, route.host))
+        port = route.reply_port or self.subscriptions.get((route.transport, route.host))
         if port is not None:
             self.udp.sendto(packet, (route.host, port))
         elif route.transport == "udp":
