@@ -5,8 +5,8 @@
         print(takes[0].path, takes[0].sample_rate, takes[0].frames)
 
 TCP is the default: replies come back on the connection whatever other programs on this host
-have subscribed to. Over UDP (transport="udp") replies come back to this client's socket
-unless a program on this host has subscribed its own UDP port (see docs/osc.md).
+have subscribed to. Over UDP (transport="udp") every request names this client's socket as
+its reply port, so replies come back to it whatever others subscribed (see docs/osc.md).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Client:
         default = DEFAULT_TCP_PORT if transport == "tcp" else DEFAULT_UDP_PORT
         self.address = (host, default if port is None else port)
         self._inbox: list[p.Reply] = []
+        self._route: dict[str, int] = {}  # over UDP: {"reply_port": our socket's port}
         self._deframer = Deframer()
         if transport == "tcp":
             self.sock = socket.create_connection(self.address, timeout=min(timeout, 10.0))
@@ -77,6 +78,8 @@ class Client:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.sock = socket.socket(family, socket.SOCK_DGRAM)
             self.sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+            # named in every request, so no other program's subscription takes our replies
+            self._route = {"reply_port": int(self.sock.getsockname()[1])}
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -127,18 +130,21 @@ class Client:
 
     # -- requests ----------------------------------------------------------------------------
 
+    def _query_args(self) -> list[int]:
+        return list(self._route.values())
+
     def ping(self, timeout: float = 5.0) -> str:
-        self.send(p.encode(p.PING))
+        self.send(p.encode(p.PING, self._query_args()))
         return str(self.wait_for(lambda r: r.address == p.PONG, timeout).args[0])
 
     def status(self, timeout: float = 5.0) -> DaemonStatus:
-        self.send(p.encode(p.STATUS))
+        self.send(p.encode(p.STATUS, self._query_args()))
         reply = self.wait_for(lambda r: r.address == p.STATUS, timeout)
         return DaemonStatus(*reply.args)
 
     def kits(self, timeout: float = 5.0) -> list[str]:
         """The kits of the daemon's model, the default first."""
-        self.send(p.encode(p.KITS))
+        self.send(p.encode(p.KITS, self._query_args()))
         return [str(kit) for kit in self.wait_for(lambda r: r.address == p.KITS, timeout).args]
 
     def subscribe(self, port: int, timeout: float = 5.0) -> int:
@@ -150,7 +156,7 @@ class Client:
 
     def submit_file(self, midi_path: str, job: str | None = None, **options: Any) -> str:
         job = job or new_job_id()
-        self.send(p.render_message(job, midi_path, **options))
+        self.send(p.render_message(job, midi_path, **self._route, **options))
         return job
 
     def submit_clip(
@@ -163,10 +169,13 @@ class Client:
         **options: Any,
     ) -> str:
         job = job or new_job_id()
-        self.send(p.clip_begin_message(job, tempo, length_beats, signature, **options))
+        notes = list(notes)
+        self.send(
+            p.clip_begin_message(job, tempo, length_beats, signature, **self._route, **options)
+        )
         for message in p.clip_notes_messages(job, notes):
             self.send(message)
-        self.send(p.encode(p.CLIP_END, [job]))
+        self.send(p.clip_end_message(job, len(notes)))
         return job
 
     def wait(

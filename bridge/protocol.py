@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pythonosc.osc_bundle import OscBundle
-from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+
+from drumgrid.bridge.osc_wire import WireError, decode_packet
 
 PREFIX = "/drumgrid"
 # requests
@@ -55,9 +55,8 @@ MAX_DATAGRAM = 8192  # every UDP datagram either side sends is smaller than this
 MAX_JOB_ID = 64
 MAX_STRING = 4096  # paths and kit names
 MAX_ERROR_MESSAGE = 1000
-MAX_BUNDLE_DEPTH = 4
-MAX_BUNDLE_MESSAGES = 1024
 NOTE_ARGS = 4  # pitch, start_beats, duration_beats, velocity
+MAX_CLIP_NOTES = 100_000  # notes in one clip (the daemon refuses more)
 MAX_VARIATIONS = 16
 DECODING = ("parallel", "iterative")
 SIGNATURE_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
@@ -260,6 +259,7 @@ class ClipNotes:
 @dataclass(frozen=True)
 class ClipEnd:
     job: str
+    notes: int | None = None  # how many notes the sender sent: a shortfall means lost datagrams
 
 
 @dataclass(frozen=True)
@@ -350,6 +350,8 @@ def parse_request(address: str, args: Sequence[Any]) -> Request:
                 )
             )
         return ClipNotes(job, tuple(notes))
+    if address == CLIP_END and len(args) == 2:
+        return ClipEnd(job, as_int(args[1], "notes", 0, MAX_CLIP_NOTES, job))
     _count(address, args, 1, job)
     return ClipEnd(job) if address == CLIP_END else Cancel(job)
 
@@ -387,72 +389,11 @@ def _denominator(value: Any, job: str) -> int:
 def parse_packet(data: bytes) -> list[tuple[str, list[Any]]]:
     """One OSC packet (a message or a bundle, nested at most MAX_BUNDLE_DEPTH deep) ->
     its messages in order. Bundle time tags are ignored: everything runs on arrival.
-    Raises ProtocolError when the bytes are not OSC."""
-    out: list[tuple[str, list[Any]]] = []
+    Raises ProtocolError when the bytes are not OSC (bridge/osc_wire.py decodes them)."""
     try:
-        _collect(bytes(data), out, 0)
-    except ProtocolError:
-        raise
-    except Exception as exc:  # python-osc raises ParseError and, on odd input, others
-        raise ProtocolError(f"not an OSC packet ({len(data)} bytes): {_reason(exc)}") from None
-    return out
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:200]
-
-
-def _collect(data: bytes, out: list[tuple[str, list[Any]]], depth: int) -> None:
-    if OscBundle.dgram_is_bundle(data):
-        if depth >= MAX_BUNDLE_DEPTH:
-            raise ProtocolError(f"bundles nested deeper than {MAX_BUNDLE_DEPTH}")
-        _check_bundle_layout(data)
-        bundle = OscBundle(data)
-        for content in bundle:
-            if len(out) >= MAX_BUNDLE_MESSAGES:
-                raise ProtocolError(f"a bundle with more than {MAX_BUNDLE_MESSAGES} messages")
-            if isinstance(content, OscBundle):
-                _collect(content.dgram, out, depth + 1)
-            else:
-                out.append((content.address, list(content.params)))
-        return
-    if not data.startswith(b"/"):
-        raise ProtocolError(f"not an OSC packet ({len(data)} bytes): no '/' address")
-    _check_type_tags(data)
-    message = OscMessage(data)
-    out.append((message.address, list(message.params)))
-
-
-TYPE_TAGS = frozenset("ifsbhdtTFNISmcr")  # what python-osc decodes; arrays ([]) are not taken
-
-
-def _check_type_tags(data: bytes) -> None:
-    """python-osc skips type tags it does not know (logging to the root logger) and parses
-    on; refuse such a message instead of handling what is left of it."""
-    end = data.find(b"\0")
-    start = (end // 4 + 1) * 4 if end >= 0 else len(data)
-    if start >= len(data) or data[start : start + 1] != b",":
-        raise ProtocolError(f"not an OSC packet ({len(data)} bytes): no type tag string")
-    stop = data.find(b"\0", start)
-    tags = data[start + 1 : stop if stop >= 0 else len(data)].decode("latin-1")
-    unknown = sorted(set(tags) - TYPE_TAGS)
-    if unknown:
-        raise ProtocolError(f"unsupported OSC type tag(s) {''.join(unknown)!r}")
-
-
-def _check_bundle_layout(data: bytes) -> None:
-    """python-osc takes an element whose size runs past the end as what is left; refuse it."""
-    at = 16  # "#bundle\0" + time tag
-    if len(data) < at:
-        raise ProtocolError(f"a bundle of {len(data)} bytes has no time tag")
-    while at < len(data):
-        if at + 4 > len(data):
-            raise ProtocolError("a bundle element's size is cut off")
-        size = int.from_bytes(data[at : at + 4], "big", signed=True)
-        if size <= 0 or size % 4 or at + 4 + size > len(data):
-            raise ProtocolError(f"a bundle element of size {size} at byte {at} does not fit")
-        at += 4 + size
+        return decode_packet(data)
+    except WireError as exc:
+        raise ProtocolError(f"not an OSC packet ({len(data)} bytes): {exc}") from None
 
 
 def encode(address: str, args: Iterable[Any] = ()) -> bytes:
@@ -510,6 +451,11 @@ def notes_per_message(job: str, limit: int = MAX_DATAGRAM) -> int:
     while head + _padded(2 + NOTE_ARGS * (n + 1)) + 16 * (n + 1) < limit:
         n += 1
     return n
+
+
+def clip_end_message(job: str, notes: int) -> bytes:
+    """/drumgrid/clip/end with the count of notes sent, so a daemon can tell lost datagrams."""
+    return encode(CLIP_END, [job, int(notes)])
 
 
 def _padded(n_chars: int) -> int:

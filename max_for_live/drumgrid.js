@@ -128,7 +128,7 @@ function readClip(clip, song) {
 }
 
 // clip -> [[address, arg, ...], ...]: begin (with the option pairs), notes in chunks under
-// 8 KB, end.
+// 8 KB, end (with the number of notes sent).
 function clipMessages(job, clip, optionPairs) {
     var messages = [[P + "clip/begin", job, clip.tempo, clip.lengthBeats, clip.sigNum, clip.sigDen]
         .concat(optionPairs)];
@@ -148,7 +148,7 @@ function clipMessages(job, clip, optionPairs) {
     if (current.length > 2) {
         messages.push(current);
     }
-    messages.push([P + "clip/end", job]);
+    messages.push([P + "clip/end", job, clip.notes.length]); // the count shows lost datagrams
     return messages;
 }
 

@@ -5,6 +5,8 @@ client) never opens a half-written file."""
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from drumgrid.server.errors import UserError
 
 # --format value -> soundfile subtype
 FORMATS: dict[str, str] = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}
+TEMP_NAME = re.compile(r"\.drumgrid-(?P<pid>\d+)-[0-9a-f]{16}\.tmp")  # write_wav's temp files
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -42,11 +45,15 @@ def write_wav(
         data = data[:, None]
     if fmt != "float":
         data = np.clip(data, -1.0, 1.0)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # An unpredictable name, created here and never through a link: nothing planted in the
+    # folder can redirect the write (the rename then replaces a link itself, not its target).
+    tmp = path.with_name(f".drumgrid-{os.getpid()}-{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
-        sf.write(str(tmp), data, int(sample_rate), subtype=FORMATS[fmt], format="WAV")
+        with os.fdopen(fd, "wb") as f:
+            sf.write(f, data, int(sample_rate), subtype=FORMATS[fmt], format="WAV")
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
+        if os.path.lexists(tmp):
             tmp.unlink()
     return path

@@ -123,6 +123,7 @@ OK = [
     (p.CLIP_NOTES, ["j"], p.ClipNotes("j", ())),
     (p.CLIP_NOTES, ["j", 36, 0, 0.25, 100], p.ClipNotes("j", ((36, 0.0, 0.25, 100.0),))),
     (p.CLIP_END, ["j"], p.ClipEnd("j")),
+    (p.CLIP_END, ["j", 12], p.ClipEnd("j", 12)),
     (p.CANCEL, ["j"], p.Cancel("j")),
 ]
 
@@ -183,7 +184,9 @@ BAD = [
     (p.CLIP_NOTES, ["j", 36, -1.0, 0.25, 100.0], "j", "note 0 start"),
     (p.CLIP_NOTES, ["j", 36, 0.0, 0.25, 200.0], "j", "note 0 velocity"),
     (p.CLIP_NOTES, ["j", 36, 0.0, 0.25, 100.0, 36, 0.0, 0.25, None], "j", "note 1 velocity"),
-    (p.CLIP_END, ["j", 1], "j", "expected 1 arguments"),
+    (p.CLIP_END, ["j", 1, 2], "j", "expected 1 arguments"),
+    (p.CLIP_END, ["j", -1], "j", "notes: expected 0..100000"),
+    (p.CANCEL, ["j", 1], "j", "expected 1 arguments"),
     (p.CANCEL, [], "", "at least 1"),
 ]
 
@@ -301,3 +304,50 @@ def test_the_max_device_sends_to_the_daemons_default_port():
     udpsend = [t for t in texts if t.startswith("udpsend ")]
     assert udpsend == [f"udpsend 127.0.0.1 {DaemonConfig().udp_port}"]
     assert DaemonConfig().udp_port == DEFAULT_UDP_PORT
+
+
+# -- the wire: what python-osc skipped or recursed on ---------------------------------------
+
+
+def _osc_string(text: str) -> bytes:
+    raw = text.encode() + b"\0"
+    return raw + b"\0" * (-len(raw) % 4)
+
+
+def test_every_osc_type_tag_decodes_without_shifting_the_rest(caplog):
+    payload = (
+        _osc_string("sym")  # S
+        + struct.pack(">I", ord("x"))  # c
+        + struct.pack(">i", 7)  # i after the argument-less I
+        + struct.pack(">d", 0.25)  # d
+    )
+    message = _osc_string("/a") + _osc_string(",ScIid") + payload
+    with caplog.at_level("DEBUG"):
+        [(address, args)] = p.parse_packet(message)
+    assert address == "/a" and args[:2] == ["sym", "x"] and args[3:] == [7, 0.25]
+    assert repr(args[2]) == "<OSC 'I'>" and not caplog.records  # nothing logged
+    request = p.parse_request(p.RENDER, ["j", "/a.mid", "kit", args[0]])
+    assert request.options["kit"] == "sym"  # S is a string
+
+
+@pytest.mark.parametrize(
+    ("packet", "words"),
+    [
+        (_osc_string("/a") + _osc_string(",[i]") + b"\0\0\0\1", "arrays"),
+        (_osc_string("/a") + _osc_string(",Q"), "unknown type tag 'Q'"),
+        (_osc_string("/a") + _osc_string(",i"), "cut off"),
+        (_osc_string("/a") + _osc_string(",b") + struct.pack(">i", 99), "does not fit"),
+        (b"#bundle\0" + b"\0" * 8 + struct.pack(">i", 4) + b"junk", "bundle element 0"),
+    ],
+)
+def test_malformed_messages_are_refused_with_the_reason(packet, words):
+    with pytest.raises(p.ProtocolError, match=words):
+        p.parse_packet(packet)
+
+
+def test_deeply_nested_bundles_are_refused_without_recursing():
+    packet = _osc_string("/drumgrid/ping") + _osc_string(",")
+    for _ in range(3000):  # deeper than Python's recursion limit
+        packet = b"#bundle\0" + b"\0" * 8 + struct.pack(">i", len(packet)) + packet
+    with pytest.raises(p.ProtocolError, match="nested deeper than 4"):
+        p.parse_packet(packet)

@@ -299,9 +299,9 @@ def test_cancel_a_queued_job_and_an_open_clip(daemon):
             with pytest.raises(RenderError) as info:
                 c.wait(job)
             assert info.value.code == "cancelled"
-        with pytest.raises(RenderError) as info:
-            c.wait("nobody")
-        assert info.value.code == "bad_request"
+        # a refused cancel ends no job, so it carries no job id (each job has one ending)
+        reply = c.wait_for(lambda r: r.address == p.ERROR and "'nobody'" in r.args[2])
+        assert reply.args[:2] == ("", "bad_request")
 
 
 def test_each_error_code(liblo, daemon, engine, tmp_path, monkeypatch):
@@ -520,17 +520,73 @@ def test_remote_needs_allow_remote_and_reads_only_the_input_dir(engine, tmp_path
         daemon.stop()
 
 
-def test_old_renders_are_cleaned(tmp_path):
-    from drumgrid.server.daemon.renders import clean_renders
+def test_old_renders_are_cleaned_and_nothing_else(tmp_path):
+    from drumgrid.server.daemon.renders import clean_renders, record_written
 
+    old = time.time() - 3 * 86400
+    users = [tmp_path / "kick.wav", tmp_path / "snare.wav"]  # a samples folder, days old
+    for f in users:
+        f.write_bytes(b"u" * 5000)
+        os.utime(f, (old, old))
     for i in range(5):
         f = tmp_path / f"r{i}.wav"
         f.write_bytes(b"x" * 1000)
         os.utime(f, (1000 + i, 1000 + i) if i == 0 else (time.time() - 10 + i,) * 2)
+        record_written(tmp_path, [f])
+    (tmp_path / "r2.wav").write_bytes(b"y" * 1000)  # rewritten by a user: theirs now
     (tmp_path / "keep.txt").write_text("not a render")
     removed = clean_renders(tmp_path, max_bytes=2500, max_age_s=3600, keep={tmp_path / "r4.wav"})
-    assert removed == 3  # r0 too old; then oldest first until 2 files (r3, r4) remain
-    assert sorted(q.name for q in tmp_path.iterdir()) == ["keep.txt", "r3.wav", "r4.wav"]
+    assert removed == 2  # r0 too old; then r1 (oldest) until r3 + r4 fit in 2500 bytes
+    names = sorted(q.name for q in tmp_path.iterdir() if not q.name.startswith("."))
+    assert names == ["keep.txt", "kick.wav", "r2.wav", "r3.wav", "r4.wav", "snare.wav"]
+    assert clean_renders(tmp_path, max_bytes=0, max_age_s=0) == 2  # r3, r4: never r2 or users'
+    assert all(f.exists() for f in users) and (tmp_path / "r2.wav").exists()
+
+
+def test_the_daemon_never_replaces_or_removes_a_users_file(engine, tmp_path, midi_file):
+    from drumgrid.server.daemon import Daemon, DaemonConfig
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    kick = samples / "kick.wav"
+    kick.write_bytes(b"RIFF user sample")
+    os.utime(kick, (time.time() - 3 * 86400,) * 2)
+    config = DaemonConfig(
+        udp_port=0, tcp_port=0, render_dir=samples, keep_age_s=3600.0, keep_bytes=1
+    )  # everything drumgrid wrote is over the limits at once
+    daemon = Daemon(engine, config).start()
+    try:
+        with Client(HOST, daemon.tcp_port, timeout=60) as c:
+            with pytest.raises(RenderError, match=r"kick\.wav exists in the render folder"):
+                c.render_file(str(midi_file), out="kick.wav", decoding="parallel")
+            first = c.render_file(str(midi_file), out="take.wav", decoding="parallel")[0]
+            c.render_file(str(midi_file), decoding="parallel")  # its clean-up removes take.wav
+            second = c.render_file(str(midi_file), out="take.wav", decoding="parallel")[0]
+        assert kick.read_bytes() == b"RIFF user sample"
+        assert first.path == second.path and Path(second.path).is_file()
+    finally:
+        daemon.stop()
+
+
+def test_a_planted_temp_link_cannot_redirect_a_write_and_stale_temps_go(engine, tmp_path):
+    from drumgrid.server.audio_io import write_wav
+    from drumgrid.server.daemon import Daemon, DaemonConfig
+
+    renders, outside = tmp_path / "r", tmp_path / "outside.wav"
+    renders.mkdir()
+    # the names an attacker could predict before: .NAME.PID.tmp
+    for pid in range(os.getpid() - 50, os.getpid() + 50):
+        (renders / f".take.wav.{pid}.tmp").symlink_to(outside)
+    write_wav(renders / "take.wav", [0.0] * 100, 48000)
+    assert not outside.exists() and sf.info(renders / "take.wav").frames == 100
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = renders / f".drumgrid-{int(dead.stdout)}-{'0' * 16}.tmp"
+    stale.write_bytes(b"half a wav")
+    mine = renders / f".drumgrid-{os.getpid()}-{'1' * 16}.tmp"
+    mine.write_bytes(b"being written")
+    Daemon(engine, DaemonConfig(udp_port=0, tcp_port=0, render_dir=renders))
+    assert not stale.exists() and mine.exists()
 
 
 # -- the command: drumgrid serve / drumgrid send, shutdown on SIGTERM ---------------------

@@ -64,7 +64,7 @@ test("clipMessages: begin with options, notes chunked under 8 KB, end", () => {
   const clip = { tempo: 120, lengthBeats: 125, sigNum: 4, sigDen: 4, notes };
   const msgs = dev.clipMessages("m4l-x-1", clip, ["kit", "acoustic", "seed", 3]);
   assert.deepStrictEqual(msgs[0], ["/drumgrid/clip/begin", "m4l-x-1", 120, 125, 4, 4, "kit", "acoustic", "seed", 3]);
-  assert.deepStrictEqual(msgs[msgs.length - 1], ["/drumgrid/clip/end", "m4l-x-1"]);
+  assert.deepStrictEqual(msgs[msgs.length - 1], ["/drumgrid/clip/end", "m4l-x-1", 1000]);
   let count = 0;
   for (const m of msgs.slice(1, -1)) {
     assert.strictEqual(m[0], "/drumgrid/clip/notes");

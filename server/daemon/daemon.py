@@ -31,9 +31,12 @@ from typing import Any, Protocol
 from drumgrid.bridge import protocol as p
 from drumgrid.server.daemon.renders import (
     check_midi_file,
+    check_not_users,
     clean_renders,
     output_paths,
     prepare_render_dir,
+    record_written,
+    remove_stale_temps,
     resolve_midi_path,
 )
 from drumgrid.server.daemon.transport import POLL_S, Route, Transport
@@ -44,6 +47,7 @@ log = logging.getLogger("drumgrid.serve")
 PROGRESS_STEP = 0.1  # send progress when it advanced this much ...
 PROGRESS_EVERY_S = 0.5  # ... or this long after the last one
 MALFORMED_LOG_PER_WINDOW = 20  # log lines about malformed packets per 10 s, then a count
+MAX_REFUSALS_PER_PACKET = 8  # error replies one packet can draw (besides jobs' endings)
 
 
 class Renderer(Protocol):
@@ -70,7 +74,7 @@ class DaemonConfig:
     keep_age_s: float = 24 * 3600.0  # ... or after a day
     clip_timeout_s: float = 60.0  # a clip whose notes stop arriving is dropped after this
     max_clips_per_host: int = 16  # clips between begin and end at once
-    max_notes: int = 100_000  # per clip
+    max_notes: int = p.MAX_CLIP_NOTES  # per clip
     wav_format: str = "pcm24"
     model_name: str = ""
 
@@ -150,6 +154,8 @@ class Daemon:
         check_config(config)
         self.renderer = renderer
         self.render_dir = prepare_render_dir(config.render_dir or default_render_dir())
+        if stale := remove_stale_temps(self.render_dir):
+            log.info("removed %d temp file(s) of drumgrid processes that were killed", stale)
         self.input_dir = None if config.input_dir is None else Path(config.input_dir).resolve()
         self.version = _version()
         self.device = str(getattr(renderer, "device", "?"))
@@ -177,7 +183,10 @@ class Daemon:
     def start(self) -> Daemon:
         c = self.config
         try:
-            self.transport = Transport(c.host, c.udp_port, c.tcp_port, self._on_packet, self._sweep)
+            self.transport = Transport(
+                c.host, c.udp_port, c.tcp_port, self._on_packet, self._sweep,
+                self._on_bad_stream, self._holds_job,
+            )  # fmt: skip
         except OSError as exc:
             raise UserError(
                 f"cannot listen on {c.host} (UDP {c.udp_port}, TCP {c.tcp_port}): {exc.strerror}; "
@@ -247,36 +256,62 @@ class Daemon:
             self._log_malformed(route, exc.message)
             self._error(route, "", "bad_request", exc.message)
             return
+        quiet = 0  # refusals not answered: one packet draws at most MAX_REFUSALS_PER_PACKET
+        answered = 0
         for address, args in messages:
-            answer = self._answer_route(route, address, args)
+            target, job = self._refusal_target(route, address, args)
             try:
                 self._handle(p.parse_request(address, args), route)
+                continue
             except p.ProtocolError as exc:
                 self._log_malformed(route, f"{address[:60]}: {exc.message}")
-                self._error(answer, exc.job, exc.code, exc.message)
+                code, message = exc.code, exc.message
             except UserError as exc:
-                job = p.job_of(address, args)
                 log.info("request %s from %s refused (%s): %s", address, route, exc.code, exc)
-                self._error(answer, job, exc.code, str(exc))
+                code, message = exc.code, str(exc)
             except Exception as exc:  # a bug; the daemon answers and goes on
                 log.exception("request %s from %s: unexpected error", address[:60], route)
-                self._error(answer, p.job_of(address, args), "internal", f"internal error: {exc}")
+                code, message = "internal", f"internal error: {exc}"
+            if job and address in (p.CLIP_NOTES, p.CLIP_END):
+                with self._lock:  # the refusal ends the clip: nothing of it renders later
+                    self._clips.pop((route.host, job), None)
+            if job or answered < MAX_REFUSALS_PER_PACKET:  # an ending is always sent
+                answered += not job
+                self._error(target, job, code, message)
+            else:
+                quiet += 1
+        if quiet:
+            self._error(route, "", "bad_request", f"{quiet} more refusals of this packet unsent")
 
-    def _answer_route(self, route: Route, address: str, args: list[Any]) -> Route:
-        """Where a refusal of this request goes: where its answers would have gone (the
-        reply port it names, or the route of the clip or job that clip/notes, clip/end or
-        cancel is about)."""
+    def _on_bad_stream(self, route: Route, why: str) -> None:
+        self._log_malformed(route, why)
+        self._error(route, "", "bad_request", why)
+
+    def _holds_job(self, conn: Any) -> bool:
+        """Does an open clip or a queued or running job wait to reply on this connection?"""
+        with self._lock:
+            jobs = [*self._clips.values(), *self._queue, self._running]
+        return any(j is not None and j.route.conn is conn for j in jobs)
+
+    def _refusal_target(self, route: Route, address: str, args: list[Any]) -> tuple[Route, str]:
+        """Where a refusal of this request goes (where its answers would have gone: the
+        reply port it names, or the route of the clip or job it is about) and the job id it
+        carries: only a job the refusal ends, so that every job gets exactly one ending. A
+        request that reuses a live job's id, a cancel, or notes for a clip that is not open
+        end nothing, and are refused with an empty job id."""
+        job = p.job_of(address, args)
         port = p.reply_port_of(address, args)
-        if port is None and address in (p.CLIP_NOTES, p.CLIP_END, p.CANCEL):
-            key = (route.host, p.job_of(address, args))
-            with self._lock:
-                clip = self._clips.get(key)
-                live = [job for job in (*self._queue, self._running) if job and job.key == key]
-            if clip is not None:
-                return clip.route
-            if live:
-                return live[0].route
-        return route.replying_to(port)
+        key = (route.host, job)
+        with self._lock:
+            clip = self._clips.get(key)
+            live = [j for j in (*self._queue, self._running) if j is not None and j.key == key]
+        if address in (p.RENDER, p.CLIP_BEGIN):
+            return route.replying_to(port), "" if clip or live else job
+        if address in (p.CLIP_NOTES, p.CLIP_END) and clip is not None:
+            return clip.route, job
+        if address == p.CANCEL and (clip or live):
+            return (clip.route if clip else live[0].route), ""
+        return route.replying_to(port), ""
 
     def _log_malformed(self, route: Route, what: str) -> None:
         self.malformed_count += 1
@@ -334,8 +369,10 @@ class Daemon:
         if options.kit is not None and options.kit not in tuple(self.renderer.kits):
             known = ", ".join(self.renderer.kits)
             raise UnknownKit(f"unknown kit {options.kit!r}; this model knows {known}")
-        if out is not None:
-            output_paths(self.render_dir, job, out, options.variations)  # refuses escapes
+        if out is not None:  # refuses escapes, and files drumgrid did not write
+            check_not_users(
+                self.render_dir, output_paths(self.render_dir, job, out, options.variations)
+            )
         return options, out
 
     def _in_use(self, key: tuple[str, str]) -> bool:
@@ -414,6 +451,12 @@ class Daemon:
                 f"no clip {request.job!r} is open: send /drumgrid/clip/begin first", request.job
             )
         begin = clip.begin
+        if request.notes is not None and request.notes != len(clip.notes):
+            raise p.ProtocolError(
+                f"clip {begin.job!r}: {len(clip.notes)} of its {request.notes} notes arrived "
+                "(datagrams were lost); send the clip again, or over TCP",
+                begin.job,
+            )
         options, out = self._options(begin.options, begin.job)
         notes = [BeatNote(pitch, start, dur, vel) for pitch, start, dur, vel in clip.notes]
         performance = from_beat_notes(
@@ -540,8 +583,10 @@ class Daemon:
             if job.cancel.is_set():
                 raise Cancelled("cancelled")
             paths = output_paths(self.render_dir, job.job, job.out, len(results))
+            check_not_users(self.render_dir, paths)  # again: a user may have put one there since
             for result, path in zip(results, paths, strict=True):
                 write_wav(path, result.audio, result.sample_rate, self.config.wav_format)
+            record_written(self.render_dir, paths)
             written = time.monotonic()
             replies = [
                 p.encode(p.DONE, [job.job, str(path), int(r.sample_rate), int(r.audio.shape[0])])

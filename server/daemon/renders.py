@@ -1,20 +1,27 @@
 """The render folder: where finished WAVs go (atomically), what they are called, which MIDI
-files a daemon may read, and the clean-up of old renders."""
+files a daemon may read, which files in it drumgrid wrote (a manifest), and the clean-up of
+old renders, which never touches a file drumgrid did not write."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import re
+import secrets
+import stat
 import time
 from pathlib import Path
 
+from drumgrid.server.audio_io import TEMP_NAME
 from drumgrid.server.errors import UserError
 
 log = logging.getLogger("drumgrid.serve")
 
 MAX_MIDI_BYTES = 16 << 20
-STALE_TMP_S = 3600.0
+MANIFEST = ".drumgrid-renders.jsonl"  # the files drumgrid wrote here; clean-up removes only these
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def default_render_dir() -> Path:
@@ -84,37 +91,121 @@ def check_midi_file(path: Path) -> None:
         raise UserError(f"{path}: {size} bytes; expected a MIDI file under {MAX_MIDI_BYTES} bytes")
 
 
+def _manifest(render_dir: Path) -> Path:
+    return render_dir / MANIFEST
+
+
+def record_written(render_dir: Path, paths: list[Path]) -> None:
+    """Note the files this daemon just wrote (name, size, mtime): clean-up removes only
+    these, and `out` may only replace these. Appended, so daemons sharing a folder do not
+    lose each other's lines."""
+    lines = []
+    for path in paths:
+        st = path.lstat()
+        lines.append(
+            json.dumps({"name": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+        )
+    fd = os.open(_manifest(render_dir), os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in lines))
+
+
+def written_by_drumgrid(render_dir: Path) -> dict[str, os.stat_result]:
+    """name -> stat of each file in the folder that the manifest says drumgrid wrote and that
+    is still as written (same size and mtime, a regular file, not a link): a file a user
+    replaced or touched since is theirs again."""
+    try:
+        text = _manifest(render_dir).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    ours: dict[str, os.stat_result] = {}
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+            name, size, mtime_ns = entry["name"], int(entry["size"]), int(entry["mtime_ns"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn line (a daemon killed mid-write) names nothing
+        if not isinstance(name, str) or os.path.basename(name) != name or name in (".", ".."):
+            continue
+        try:
+            st = (render_dir / name).lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size == size and st.st_mtime_ns == mtime_ns:
+            ours[name] = st
+    return ours
+
+
+def check_not_users(render_dir: Path, paths: list[Path]) -> None:
+    """Refuse to replace a file in the render folder that drumgrid did not write."""
+    if not any(os.path.lexists(p) for p in paths):
+        return
+    ours = written_by_drumgrid(render_dir)  # then look again: clean-up may have removed one
+    for path in paths:
+        if path.name not in ours and os.path.lexists(path):
+            raise UserError(
+                f"{path.name} exists in the render folder and drumgrid did not write it; "
+                "choose another out name (or another --render-dir)"
+            )
+
+
 def clean_renders(
     render_dir: Path, max_bytes: int, max_age_s: float, keep: set[Path] = frozenset()
 ) -> int:
-    """Delete renders older than max_age_s, then the oldest until the folder's WAVs total at
-    most max_bytes, never those in `keep`; stale temp files go too. Returns files removed."""
+    """Delete renders drumgrid wrote that are older than max_age_s, then the oldest until
+    they total at most max_bytes, never those in `keep`; nothing else in the folder is
+    touched. The manifest keeps the survivors. Returns how many files were removed."""
     now = time.time()
-    wavs: list[tuple[float, int, Path]] = []
-    removed = 0
-    try:
-        entries = list(os.scandir(render_dir))
-    except OSError as exc:
-        log.warning("render folder %s: %s", render_dir, exc)
-        return 0
-    for entry in entries:
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        st = entry.stat(follow_symlinks=False)
-        path = Path(entry.path)
-        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-            if now - st.st_mtime > STALE_TMP_S:
-                removed += _unlink(path)
-            continue
-        if entry.name.lower().endswith(".wav") and path not in keep:
-            wavs.append((st.st_mtime, st.st_size, path))
-    wavs.sort()
-    total = sum(size for _, size, _ in wavs) + sum(p.stat().st_size for p in keep if p.exists())
-    for mtime, size, path in wavs:
-        if now - mtime > max_age_s or total > max_bytes:
-            removed += _unlink(path)
+    ours = written_by_drumgrid(render_dir)
+    renders = sorted((st.st_mtime, st.st_size, name) for name, st in ours.items())
+    keep_names = {p.name for p in keep}
+    total = sum(size for _, size, _ in renders)
+    removed: set[str] = set()
+    for mtime, size, name in renders:
+        expired = now - mtime > max_age_s or total > max_bytes
+        if name not in keep_names and expired and _unlink(render_dir / name):
+            removed.add(name)
             total -= size
+    if removed:
+        _rewrite_manifest(render_dir, {n: st for n, st in ours.items() if n not in removed})
+    return len(removed)
+
+
+def _rewrite_manifest(render_dir: Path, ours: dict[str, os.stat_result]) -> None:
+    tmp = render_dir / f"{MANIFEST}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    lines = "".join(
+        json.dumps({"name": n, "size": st.st_size, "mtime_ns": st.st_mtime_ns}) + "\n"
+        for n, st in ours.items()
+    )
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(lines)
+        os.replace(tmp, _manifest(render_dir))
+    except OSError as exc:
+        log.warning("render folder %s: manifest not rewritten: %s", render_dir, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def remove_stale_temps(render_dir: Path) -> int:
+    """Temp files of drumgrid processes that are gone (killed mid-write), removed at start."""
+    removed = 0
+    for entry in os.scandir(render_dir):
+        match = TEMP_NAME.fullmatch(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not _alive(int(match["pid"])):
+            removed += _unlink(Path(entry.path))
     return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unlink(path: Path) -> int:

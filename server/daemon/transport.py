@@ -1,14 +1,25 @@
 """The daemon's sockets: one network thread reads UDP datagrams and TCP streams (selectors,
 timed waits so that shutdown is noticed) and hands each OSC packet to a callback; one outbox
-thread writes every reply, so neither the network thread nor the render worker ever blocks
-on a slow client.
+thread writes every reply without ever waiting on a peer, so neither the network thread nor
+the render worker nor another client is held up by a slow one.
 
 Where a reply goes (docs/osc.md, "Replies"):
 - the request named a reply port (queries, and render / clip/begin's `reply_port` option)
   -> that UDP port of the sender's host;
-- the sender's host subscribed a UDP port over the same transport -> that port;
+- the sender's host subscribed a UDP port over the same transport (and the subscription has
+  neither expired nor been refused by the host) -> that port;
 - else a UDP request -> back to the datagram's source address;
 - else a TCP request -> on its connection (dropped, and logged, once it has closed).
+
+What a peer cannot do to the others:
+- stop reading: TCP replies queue per connection and are written when the socket takes
+  them; a connection that takes nothing for STALL_S, or lets MAX_PENDING_BYTES pile up, is
+  dropped;
+- hold every connection: at MAX_CONNECTIONS a newcomer takes the place of the connection
+  that has been quiet longest and has no job open; connections quiet for IDLE_S close;
+- subscribe a port nobody listens on: replies to a subscription go through a socket
+  connected to it, so the host's "port unreachable" ends the subscription; every
+  subscription expires after SUBSCRIPTION_S unless renewed.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import queue
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,8 +42,12 @@ log = logging.getLogger("drumgrid.serve")
 
 POLL_S = 0.1  # how often blocked threads look at the stop flag
 MAX_CONNECTIONS = 64
-TCP_SEND_TIMEOUT_S = 2.0
+IDLE_S = 300.0  # a TCP connection with no job open and nothing received for this long closes
+STALL_S = 10.0  # a TCP peer that takes none of its replies for this long is dropped ...
+MAX_PENDING_BYTES = 1 << 20  # ... as is one with this much unread
+SUBSCRIPTION_S = 600.0  # a subscription lasts this long unless renewed
 OUTBOX_LIMIT = 10_000  # replies waiting to be written; beyond it progress replies are dropped
+_CLOSE = b""  # an outbox marker: close the connection once what is queued before it is sent
 
 
 @dataclass(eq=False)
@@ -41,6 +57,10 @@ class Connection:
     deframer: Deframer = field(default_factory=Deframer)
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: bytearray = field(default_factory=bytearray)  # replies the peer has not taken
+    stalled_since: float | None = None
+    heard: float = field(default_factory=time.monotonic)  # when it last sent us anything
+    closing: bool = False  # close once `pending` is written
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,13 @@ class Route:
         return where if self.reply_port is None else f"{where} (replies to UDP {self.reply_port})"
 
 
+@dataclass(eq=False)
+class Subscription:
+    port: int
+    sock: socket.socket  # connected to (host, port): the host's refusal surfaces as an error
+    expires: float
+
+
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -73,8 +100,11 @@ class Transport:
         tcp_port: int | None,
         on_packet: Callable[[bytes, Route], None],
         on_idle: Callable[[], None] = lambda: None,
+        on_malformed: Callable[[Route, str], None] = lambda route, why: None,
+        holds_job: Callable[[Connection], bool] = lambda conn: False,
     ) -> None:
-        self.on_packet, self.on_idle = on_packet, on_idle
+        self.on_packet, self.on_idle, self.on_malformed = on_packet, on_idle, on_malformed
+        self.holds_job = holds_job  # does a clip or job of this connection still wait for replies?
         self.udp = socket.socket(_family(host), socket.SOCK_DGRAM)
         self.udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.udp.bind((host, udp_port))
@@ -82,11 +112,13 @@ class Transport:
         self.tcp: socket.socket | None = None
         if tcp_port is not None:
             self.tcp = socket.create_server((host, tcp_port), family=_family(host), backlog=16)
-        self.subscriptions: dict[tuple[str, str], int] = {}  # (transport, host) -> UDP port
+        self.subscriptions: dict[tuple[str, str], Subscription] = {}  # (transport, host) ->
         self.connections: set[Connection] = set()
+        self._stalled: set[Connection] = set()  # connections with replies still to write
         self._stop = threading.Event()
         self._outbox: queue.Queue[tuple[Route, bytes, bool] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        self._last_idle_check = 0.0
 
     @property
     def udp_port(self) -> int:
@@ -109,11 +141,13 @@ class Transport:
         self._threads[0].join(timeout=5)
 
     def close(self, flush_timeout: float = 5.0) -> None:
-        """Write the replies still queued, then close every socket."""
+        """Write the replies still queued (for at most flush_timeout), then close every socket."""
         self._outbox.put(None)
         self._threads[1].join(timeout=flush_timeout)
         for conn in list(self.connections):
             self._close_conn(conn)
+        for sub in self.subscriptions.values():
+            sub.sock.close()
         if self.tcp is not None:
             self.tcp.close()
         self.udp.close()
@@ -127,43 +161,123 @@ class Transport:
             return
         self._outbox.put((route, packet, droppable))
 
+    def close_after_replies(self, route: Route) -> None:
+        """Close the route's TCP connection once the replies queued before this are written."""
+        if route.conn is not None:
+            self._outbox.put((route, _CLOSE, False))
+
     def subscribe(self, route: Route, port: int) -> None:
         key = (route.transport, route.host)
-        if port == 0:
-            self.subscriptions.pop(key, None)
-        else:
-            self.subscriptions[key] = port
+        old = self.subscriptions.pop(key, None)
+        if old is not None:
+            old.sock.close()
+        if port:
+            sock = socket.socket(_family(route.host), socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            sock.connect((route.host, port))
+            self.subscriptions[key] = Subscription(port, sock, time.monotonic() + SUBSCRIPTION_S)
 
     def _writer(self) -> None:
         while True:
             try:
                 item = self._outbox.get(timeout=POLL_S)
             except queue.Empty:
-                self._on_tick()
-                continue
+                item = ()
             if item is None:
+                self._flush_all(time.monotonic() + 2.0)
                 return
-            route, packet, _ = item
-            try:
-                self._deliver(route, packet)
-            except OSError as exc:
-                log.info("reply to %s not delivered: %s", route, exc)
+            if item:
+                route, packet, _ = item
+                try:
+                    self._deliver(route, packet)
+                except OSError as exc:
+                    log.info("reply to %s not delivered: %s", route, exc)
+            for conn in list(self._stalled):
+                self._flush(conn)
             self._on_tick()
 
     def _deliver(self, route: Route, packet: bytes) -> None:
-        port = route.reply_port or self.subscriptions.get((route.transport, route.host))
-        if port is not None:
-            self.udp.sendto(packet, (route.host, port))
-        elif route.transport == "udp":
+        if route.reply_port is not None:
+            self.udp.sendto(packet, (route.host, route.reply_port))
+            return
+        if self._to_subscriber(route, packet):
+            return
+        if route.transport == "udp":
             self.udp.sendto(packet, (route.host, route.port))
+            return
+        conn = route.conn
+        assert conn is not None
+        if not packet:  # _CLOSE
+            conn.closing = True
+        elif conn.closed:
+            log.info("reply to %s dropped: the connection has closed", route)
+            return
         else:
-            conn = route.conn
-            assert conn is not None
-            if conn.closed:
-                log.info("reply to %s dropped: the connection has closed", route)
+            conn.pending += frame(packet)
+        self._flush(conn)
+
+    def _to_subscriber(self, route: Route, packet: bytes) -> bool:
+        """Send to the host's subscription, if it has one that still holds; False otherwise."""
+        key = (route.transport, route.host)
+        sub = self.subscriptions.get(key)
+        if sub is None or not packet:
+            return False
+        if time.monotonic() > sub.expires:
+            log.info(
+                "subscription of %s port %d expired (renew it with subscribe)", *key[1:], sub.port
+            )
+        else:
+            try:
+                sub.sock.send(packet)
+                return True
+            except ConnectionRefusedError:
+                log.info("subscription of %s port %d ended: nobody listens there", key[1], sub.port)
+            except BlockingIOError:
+                return True  # its buffer is full: the reply is dropped, as UDP may
+        del self.subscriptions[key]
+        sub.sock.close()
+        return False
+
+    def _flush(self, conn: Connection) -> None:
+        """Write what the peer's socket takes now; drop a peer that has stopped reading."""
+        with conn.lock:
+            while conn.pending and not conn.closed:
+                try:
+                    sent = conn.sock.send(conn.pending)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:
+                    self._drop(conn, f"send failed ({exc})")
+                    break
+                del conn.pending[:sent]
+            now = time.monotonic()
+            if conn.pending and not conn.closed:
+                conn.stalled_since = conn.stalled_since or now
+                self._stalled.add(conn)
+                if len(conn.pending) > MAX_PENDING_BYTES or now - conn.stalled_since > STALL_S:
+                    self._drop(conn, f"it has not read its replies ({len(conn.pending)} bytes)")
                 return
-            with conn.lock:
-                conn.sock.sendall(frame(packet))
+            conn.stalled_since = None
+            self._stalled.discard(conn)
+            if conn.closing and not conn.closed:
+                self._drop(conn, "")
+
+    def _drop(self, conn: Connection, why: str) -> None:
+        """Called with conn.lock held: no more replies; the network thread sees the
+        shutdown as end of stream and closes the socket."""
+        if why:
+            log.warning("tcp %s:%s dropped: %s", *conn.peer[:2], why)
+        conn.closed = True
+        conn.pending.clear()
+        self._stalled.discard(conn)
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
+
+    def _flush_all(self, deadline: float) -> None:
+        while self._stalled and time.monotonic() < deadline:
+            for conn in list(self._stalled):
+                self._flush(conn)
+            time.sleep(0.01)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -184,6 +298,7 @@ class Transport:
                             self._read_tcp(sel, key.data)
                     except Exception:  # a bug here must not end the thread that serves
                         log.exception("network thread: unexpected error (the daemon goes on)")
+                self._close_idle(sel)
                 self.on_idle()
         finally:
             sel.close()
@@ -204,15 +319,39 @@ class Transport:
             sock, addr = self.tcp.accept()  # type: ignore[union-attr]
         except OSError:
             return
-        if len(self.connections) >= MAX_CONNECTIONS:
-            log.warning("tcp connection from %s:%s refused: %d open", *addr[:2], MAX_CONNECTIONS)
+        if len(self.connections) >= MAX_CONNECTIONS and not self._make_room(sel):
+            log.warning(
+                "tcp connection from %s:%s refused: %d open, each with a job waiting",
+                addr[0], addr[1], MAX_CONNECTIONS,
+            )  # fmt: skip
             sock.close()
             return
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(TCP_SEND_TIMEOUT_S)  # for sendall in the outbox; reads are selected
+        sock.setblocking(False)  # reads are selected; writes take what the socket takes
         conn = Connection(sock, (addr[0], addr[1]))
         self.connections.add(conn)
         sel.register(sock, selectors.EVENT_READ, conn)
+
+    def _make_room(self, sel: selectors.BaseSelector) -> bool:
+        """Close the connection quiet the longest that has no job waiting on it."""
+        free = [c for c in self.connections if not c.pending and not self.holds_job(c)]
+        if not free:
+            return False
+        quietest = min(free, key=lambda c: c.heard)
+        log.info("tcp %s:%s closed to admit a new client (quiet %.1f s)", *quietest.peer[:2],
+                 time.monotonic() - quietest.heard)  # fmt: skip
+        self._unregister(sel, quietest)
+        return True
+
+    def _close_idle(self, sel: selectors.BaseSelector) -> None:
+        now = time.monotonic()
+        if now - self._last_idle_check < 1.0:
+            return
+        self._last_idle_check = now
+        for conn in list(self.connections):
+            if now - conn.heard > IDLE_S and not conn.pending and not self.holds_job(conn):
+                log.info("tcp %s:%s closed: idle for %.0f s", *conn.peer[:2], now - conn.heard)
+                self._unregister(sel, conn)
 
     def _read_tcp(self, sel: selectors.BaseSelector, conn: Connection) -> None:
         try:
@@ -221,13 +360,20 @@ class Transport:
             return
         except OSError:
             data = b""
+        conn.heard = time.monotonic()
         route = Route("tcp", conn.peer[0], conn.peer[1], conn)
+        if conn.closing:  # refused: what follows is not read
+            if not data:
+                self._unregister(sel, conn)
+            return
         try:
             packets = conn.deframer.feed(data) if data else []
         except FramingError as exc:
             log.warning("tcp %s: %s; closing the connection", route, exc)
-            self.on_packet(b"", route)  # answered as a malformed packet before closing
-            packets, data = [], b""
+            conn.closing = True
+            self.on_malformed(route, str(exc))  # answered, then closed once the answer is out
+            self.close_after_replies(route)
+            return
         if not data:
             if conn.deframer.pending:
                 log.info(
@@ -237,14 +383,21 @@ class Transport:
         for packet in packets:
             self.on_packet(packet, route)
         if not data:
+            self._unregister(sel, conn)
+
+    def _unregister(self, sel: selectors.BaseSelector, conn: Connection) -> None:
+        with contextlib.suppress(KeyError, ValueError):
             sel.unregister(conn.sock)
-            self._close_conn(conn)
+        self._close_conn(conn)
 
     def _close_conn(self, conn: Connection) -> None:
-        conn.closed = True
         self.connections.discard(conn)
-        with conn.lock, contextlib.suppress(OSError):
-            conn.sock.close()
+        with conn.lock:
+            conn.closed = True
+            conn.pending.clear()
+            self._stalled.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.sock.close()
 
 
 assert MAX_DATAGRAM <= 65536
