@@ -9,7 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumgrid.server.drums import CLASS_LABELS, N_CLASSES
+from drumgrid.server.errors import TooLong
 from drumgrid.server.performance import Performance
+
+# The most steps a grid has: 100 000 sixteenths are 104 minutes at 240 bpm, and as text about
+# 1 MB. Checked before the [steps, classes] arrays are allocated.
+MAX_GRID_STEPS = 100_000
 
 
 def step_and_offset(beats: np.ndarray, steps_per_beat: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +51,12 @@ def grid_view(performance: Performance, steps_per_beat: int = 4) -> DrumGrid:
     n_steps = max(math.ceil(performance.length_beats * steps_per_beat - 1e-9), 1)
     if len(steps):
         n_steps = max(n_steps, int(steps.max()) + 1)
+    if n_steps > MAX_GRID_STEPS:
+        raise TooLong(
+            f"the grid would have {n_steps} steps ({performance.length_beats:.0f} beats at "
+            f"{steps_per_beat} steps per beat), more than the {MAX_GRID_STEPS} shown at once; "
+            "use fewer --steps-per-beat or a shorter clip"
+        )
     hits = np.zeros((n_steps, N_CLASSES), np.float32)
     velocities = np.zeros((n_steps, N_CLASSES), np.float32)
     grid_offsets = np.zeros((n_steps, N_CLASSES), np.float32)
@@ -71,7 +82,8 @@ def render_text(performance: Performance, grid: DrumGrid, width: int = 100) -> s
     """One row per class, one column per step, '|' at bar lines; o/x/X by velocity
     (< 51, < 96, >= 96), wrapped a whole number of bars at a time."""
     bar_steps = [round(b * grid.steps_per_beat) for b in performance.bar_lines()]
-    bar_steps = [s for s in bar_steps if s < grid.n_steps] or [0]
+    # Bars shorter than a step share one column: keep the first, so there are <= n_steps bars.
+    bar_steps = sorted({s for s in bar_steps if s < grid.n_steps}) or [0]
     bounds = [*bar_steps, grid.n_steps]
     label_w = max(len(label) for label in CLASS_LABELS) + 2
     lines: list[str] = []

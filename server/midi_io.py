@@ -8,12 +8,15 @@ computed from the tempo map, never accumulated from per-message deltas.
 from __future__ import annotations
 
 import heapq
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import mido
+import numpy as np
+from mido.midifiles.meta import KeySignatureError
 
-from drumgrid.server.errors import MidiError, UserError
+from drumgrid.server.errors import MidiError, TooLong, UserError
 from drumgrid.server.performance import (
     DEFAULT_HIT_DURATION_BEATS,
     Performance,
@@ -24,21 +27,48 @@ from drumgrid.server.performance import (
 
 DEFAULT_DRUM_CHANNEL = 10  # 1-based, as musicians count; mido counts from 0
 
+# Limits on what a file may ask of the reader, checked before the work they bound. mido parses
+# about 0.5 MB/s in pure Python, so the size limit bounds the parse to a few seconds; the
+# largest Groove MIDI Dataset file is 152 KB. The note limit is 170 notes a second for
+# 10 minutes; the length limit (a stray event far past the music, or one huge delta time,
+# makes a clip hours long) bounds everything computed per beat or per frame downstream.
+MAX_MIDI_BYTES = 2 * 2**20
+MAX_NOTES = 100_000
+MAX_MIDI_LENGTH_S = 3600.0
 
-def _load(path: Path) -> mido.MidiFile:
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder; expected a MIDI file")
-    with path.open("rb") as f:
-        magic = f.read(4)
+
+def _load(path: Path, data: bytes | None = None) -> mido.MidiFile:
+    if data is None:
+        if not path.exists():
+            raise UserError(f"{path}: no such file")
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder; expected a MIDI file")
+    size = path.stat().st_size if data is None else len(data)
+    if size > MAX_MIDI_BYTES:
+        raise MidiError(
+            f"{path}: {size / 2**20:.1f} MiB is larger than the {MAX_MIDI_BYTES // 2**20} MiB "
+            "drumgrid reads; a drum clip is far smaller: export only the drum track, without "
+            "controller data, or split the clip"
+        )
+    if data is None:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    else:
+        magic = data[:4]
     if magic != b"MThd":
         raise MidiError(
             f"{path}: not a MIDI file (it does not start with 'MThd'); expected a Standard "
             "MIDI File (.mid), e.g. a clip exported from your DAW"
         )
     try:
+        if data is not None:
+            return mido.MidiFile(file=io.BytesIO(data))
         return mido.MidiFile(str(path))
+    except KeySignatureError as exc:  # mido's own type, not a ValueError
+        raise MidiError(
+            f"{path}: not a readable MIDI file: a key signature event is out of range ({exc}); "
+            "re-export the file, or delete its key signature"
+        ) from None
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
         detail = str(exc) or type(exc).__name__
         if isinstance(exc, EOFError):
@@ -62,16 +92,30 @@ def _absolute(midi: mido.MidiFile) -> Iterator[tuple[int, mido.Message]]:
         yield tick, msg
 
 
-def read_midi(path: str | Path, channel: int | None = DEFAULT_DRUM_CHANNEL) -> Performance:
-    """Read a drum performance. `channel` is 1-16 (default 10) or None for every channel."""
+def read_midi(
+    path: str | Path,
+    channel: int | None = DEFAULT_DRUM_CHANNEL,
+    max_length_s: float = MAX_MIDI_LENGTH_S,
+    data: bytes | None = None,
+) -> Performance:
+    """Read a drum performance. `channel` is 1-16 (default 10) or None for every channel.
+    `data`: the file's bytes, already read (the daemon reads where it checks); `path` then
+    only names it in messages.
+    A clip longer than `max_length_s` (to its last event) raises TooLong before any per-note
+    work; files over MAX_MIDI_BYTES and clips over MAX_NOTES notes are refused as MidiError."""
     path = Path(path)
     if channel is not None and not 1 <= channel <= 16:
         raise UserError(f"channel {channel} is outside 1-16")
-    midi = _load(path)
+    midi = _load(path, data)
     if midi.type == 2:
         raise MidiError(
             f"{path}: MIDI format 2 (independent sequences) is not supported; "
             "export the clip as format 0 or 1"
+        )
+    if midi.type not in (0, 1):
+        raise MidiError(
+            f"{path}: MIDI format {midi.type} does not exist (the header is damaged); "
+            "export the clip again as format 0 or 1"
         )
     ppq = midi.ticks_per_beat
     if ppq <= 0:
@@ -89,7 +133,11 @@ def read_midi(path: str | Path, channel: int | None = DEFAULT_DRUM_CHANNEL) -> P
             bpm = 60e6 / msg.tempo if msg.tempo > 0 else float("inf")
             tempo_changes.append((tick / ppq, bpm))
         elif msg.type == "time_signature":
-            signatures[tick / ppq] = TimeSignature(tick / ppq, msg.numerator, msg.denominator)
+            try:
+                signature = TimeSignature(tick / ppq, msg.numerator, msg.denominator)
+            except MidiError as exc:
+                raise MidiError(f"{path}: {exc}") from None
+            signatures[tick / ppq] = signature
         elif msg.type in ("note_on", "note_off"):
             if channel is not None and msg.channel != channel - 1:
                 if msg.type == "note_on" and msg.velocity > 0:
@@ -97,6 +145,11 @@ def read_midi(path: str | Path, channel: int | None = DEFAULT_DRUM_CHANNEL) -> P
                 continue
             key = (msg.channel, msg.note)
             if msg.type == "note_on" and msg.velocity > 0:
+                if len(notes) == MAX_NOTES:
+                    raise MidiError(
+                        f"{path}: more than {MAX_NOTES} notes, the most drumgrid reads from one "
+                        "file; split the clip"
+                    )
                 open_notes.setdefault(key, []).append(len(notes))
                 notes.append([tick, msg.note, msg.velocity, -1])
             elif open_notes.get(key):  # note-off (or note-on with velocity 0): oldest first
@@ -116,12 +169,24 @@ def read_midi(path: str | Path, channel: int | None = DEFAULT_DRUM_CHANNEL) -> P
         raise MidiError(f"{path}: no drum notes {where}{hint}")
 
     default_len = round(DEFAULT_HIT_DURATION_BEATS * ppq)
-    rows = []
-    for tick, pitch, velocity, off in notes:
-        off = off if off > tick else tick + default_len
-        t0 = float(tempo_map.time_at(tick / ppq))
-        rows.append((t0, pitch, velocity, float(tempo_map.time_at(off / ppq)) - t0))
-        last_tick = max(last_tick, off)
+    for note in notes:
+        if note[3] <= note[0]:
+            note[3] = note[0] + default_len
+        last_tick = max(last_tick, note[3])
+    # The length is known now: refuse a long clip before the per-note work.
+    length_s = float(tempo_map.time_at(last_tick / ppq))
+    if length_s > max_length_s:
+        raise TooLong(
+            f"{path}: the clip is {length_s:.1f} s long (its last event is at beat "
+            f"{last_tick / ppq:.0f}); drumgrid renders at most {max_length_s:g} s: shorten the "
+            "clip, or remove stray events after its end"
+        )
+    on = tempo_map.time_at(np.array([n[0] for n in notes], dtype=np.float64) / ppq)
+    off = tempo_map.time_at(np.array([n[3] for n in notes], dtype=np.float64) / ppq)
+    rows = [
+        (float(t0), pitch, velocity, float(t1 - t0))
+        for (_, pitch, velocity, _), t0, t1 in zip(notes, on, off, strict=True)
+    ]
     hits, unknown = classify_notes(rows)
     if not hits:
         pitches = ", ".join(str(p) for p in unknown)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the read-only GMD data beside the repo and small MIDI builders."""
+"""Shared fixtures: the read-only GMD data beside the repo, small MIDI builders, and a real
+daemon on loopback with a tiny random model (test_daemon.py, test_hostile.py)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,29 @@ def make_midi(
     midi.tracks.append(track)
     midi.save(str(path))
     return path
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """The real engine with a tiny random model (tests/engine_helpers.py), warmed up."""
+    from engine_helpers import groove, make_model_dir
+
+    from drumgrid.server.engine import Engine, RenderOptions
+
+    folder = make_model_dir(tmp_path_factory.mktemp("model"))
+    engine = Engine.load(folder, device="cpu")
+    engine.render(groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # first-call costs
+    return engine
+
+
+@pytest.fixture(scope="module")
+def daemon(engine, tmp_path_factory):
+    from drumgrid.server.daemon import Daemon, DaemonConfig
+
+    root = tmp_path_factory.mktemp("serve")
+    config = DaemonConfig(
+        udp_port=0, tcp_port=0, render_dir=root / "renders", max_queue=8, model_name="tiny"
+    )
+    daemon = Daemon(engine, config).start()
+    yield daemon
+    daemon.stop()

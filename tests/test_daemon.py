@@ -42,31 +42,6 @@ GROOVE = [(36, float(b), 0.25, 110.0) for b in range(0, 8, 2)] + [
 # -- fixtures -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from engine_helpers import groove, make_model_dir
-
-    from drumgrid.server.engine import Engine, RenderOptions
-
-    folder = make_model_dir(tmp_path_factory.mktemp("model"))
-    engine = Engine.load(folder, device="cpu")
-    engine.render(groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # first-call costs
-    return engine
-
-
-@pytest.fixture(scope="module")
-def daemon(engine, tmp_path_factory):
-    from drumgrid.server.daemon import Daemon, DaemonConfig
-
-    root = tmp_path_factory.mktemp("serve")
-    config = DaemonConfig(
-        udp_port=0, tcp_port=0, render_dir=root / "renders", max_queue=8, model_name="tiny"
-    )
-    daemon = Daemon(engine, config).start()
-    yield daemon
-    daemon.stop()
-
-
 @pytest.fixture
 def midi_file(tmp_path) -> Path:
     notes = [(i * 240, 42, 80, i * 240 + 60) for i in range(16)]

@@ -167,11 +167,58 @@ def encode_long(
     return np.concatenate(parts, axis=1)
 
 
-def read_audio(path: Path, sample_rate: int) -> np.ndarray:
-    """A WAV (any rate, any channels) -> mono float32 at `sample_rate`; one clear error line
-    for a file that cannot be read."""
+# What read_audio accepts, checked from the header before any sample is read: the rates
+# audio is recorded and rendered at (render's --sample-rate range), mono to 7.1, and at least
+# one sample. A 1 Hz header over 7 KB of data would otherwise resample to 7000 s of audio.
+MIN_AUDIO_RATE = 8000
+MAX_AUDIO_RATE = 192000
+MAX_AUDIO_CHANNELS = 8
+
+
+def audio_info(path: Path, max_seconds: float | None = None):  # -> soundfile's _SoundFileInfo
+    """A sound file's header, checked against the limits above (and `max_seconds` when
+    given) without reading its samples; one clear error line for a file that cannot be read."""
     import soundfile as sf
 
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    expected = (
+        f"drumgrid reads WAV files of {MIN_AUDIO_RATE}-{MAX_AUDIO_RATE} Hz with "
+        f"1-{MAX_AUDIO_CHANNELS} channels"
+    )
+    try:
+        info = sf.info(str(path))
+    except (OSError, RuntimeError, sf.LibsndfileError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = msg.replace(f"Error opening {str(path)!r}: ", "").rstrip(".")
+        raise UserError(
+            f"{path}: unreadable audio ({msg}); {expected}: re-export or re-render it"
+        ) from None
+    if not MIN_AUDIO_RATE <= info.samplerate <= MAX_AUDIO_RATE:
+        raise UserError(
+            f"{path}: sample rate {info.samplerate} Hz; {expected}: resample it (e.g. to 44100 Hz)"
+        )
+    if not 1 <= info.channels <= MAX_AUDIO_CHANNELS:
+        raise UserError(f"{path}: {info.channels} channels; {expected}: mix it down")
+    if info.frames < 1:
+        raise UserError(f"{path}: holds no samples (0 frames); re-export it")
+    seconds = info.frames / info.samplerate
+    if max_seconds is not None and seconds > max_seconds:
+        raise UserError(
+            f"{path}: {seconds:.1f} s of audio, over the {max_seconds:g} s limit (it is "
+            "encoded in one piece); trim the file or split it"
+        )
+    return info
+
+
+def read_audio(path: Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray:
+    """A sound file (any rate within the limits above, any channels) -> mono float32 at
+    `sample_rate`; one clear error line for a file that cannot be read or holds NaN or
+    infinite samples."""
+    import soundfile as sf
+
+    audio_info(path, max_seconds)
     try:
         wave, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (OSError, RuntimeError, sf.LibsndfileError) as exc:
@@ -179,6 +226,15 @@ def read_audio(path: Path, sample_rate: int) -> np.ndarray:
         raise UserError(
             f"{path}: unreadable audio ({msg}); re-render it or drop its row from the CSV"
         ) from None
+    if wave.shape[0] == 0:
+        raise UserError(f"{path}: holds no samples (its header promised some); re-export it")
+    finite = np.isfinite(wave).all(axis=1)
+    if not finite.all():
+        first = int(np.argmin(finite))
+        raise UserError(
+            f"{path}: {int((~finite).sum())} sample(s) are NaN or infinite (the first at "
+            f"{first / rate:.3f} s, frame {first}); the file is damaged: re-export it"
+        )
     return resample(to_mono(wave), rate, sample_rate)
 
 

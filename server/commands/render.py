@@ -8,6 +8,7 @@ takes with seeds S, S+1, ... as one batch and writes OUT-1.wav ... OUT-N.wav.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -101,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
 
     paths = [check_output_path(p) for p in output_paths(args.output, max(1, args.variations))]
     channel = None if args.channel == "all" else _channel(args.channel)
-    performance = read_midi(args.input, channel)
+    if not (math.isfinite(args.max_length) and args.max_length > 0):
+        raise UserError(f"--max-length {args.max_length}: expected a number of seconds > 0")
+    # The length limit applies while reading, before the model loads.
+    performance = read_midi(args.input, channel, max_length_s=args.max_length)
     options = RenderOptions(
         kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,

@@ -12,7 +12,9 @@
     outbox thread (transport.py)      writes every reply; progress heartbeat every 0.5 s
 
 Nothing slow runs on the network thread: it parses and validates (clip notes become a
-Performance there, which is arithmetic on the notes) but never reads a file or renders.
+Performance there, which is arithmetic on the notes) and reads the bytes of a MIDI file a
+render names (a small regular file, opened without blocking: where it is checked is where
+it is read), but never parses MIDI or renders.
 Every job gets exactly one terminal reply: one /drumgrid/done per take, or one
 /drumgrid/error (bad_request, bad_midi, unknown_kit, too_long, busy, cancelled, internal).
 """
@@ -30,24 +32,24 @@ from typing import Any, Protocol
 
 from drumgrid.bridge import protocol as p
 from drumgrid.server.daemon.renders import (
-    check_midi_file,
     check_not_users,
     clean_renders,
     output_paths,
     prepare_render_dir,
+    read_midi_file,
     record_written,
     remove_stale_temps,
     resolve_midi_path,
 )
-from drumgrid.server.daemon.transport import POLL_S, Route, Transport
+from drumgrid.server.daemon.transport import POLL_S, Route, Transport, limited
 from drumgrid.server.errors import Cancelled, UnknownKit, UserError
 
 log = logging.getLogger("drumgrid.serve")
 
 PROGRESS_STEP = 0.1  # send progress when it advanced this much ...
 PROGRESS_EVERY_S = 0.5  # ... or this long after the last one
-MALFORMED_LOG_PER_WINDOW = 20  # log lines about malformed packets per 10 s, then a count
-MAX_REFUSALS_PER_PACKET = 8  # error replies one packet can draw (besides jobs' endings)
+MAX_REFUSALS_PER_PACKET = 8  # refusals one packet can draw (besides jobs' endings), then
+# the rest of it is dropped unread: a bundle of junk costs the network thread little
 
 
 class Renderer(Protocol):
@@ -112,7 +114,8 @@ class Job:
     options: Any  # RenderOptions
     out: str | None
     performance: Any = None  # a Performance for clips
-    midi_path: Path | None = None  # for files, read by the worker
+    midi_path: Path | None = None  # for files: the name, for messages ...
+    midi_data: bytes = b""  # ... and the bytes, read when the request arrived
     received: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
     fraction: float = 0.0
@@ -173,7 +176,6 @@ class Daemon:
         self._stopping = False
         self._worker: threading.Thread | None = None
         self.transport: Transport | None = None
-        self._malformed = [0.0, 0, 0]  # window start, lines logged, lines suppressed
         self._last_sweep = 0.0
         self.jobs_done = 0
         self.malformed_count = 0  # requests refused as malformed (tests, logs)
@@ -256,9 +258,16 @@ class Daemon:
             self._log_malformed(route, exc.message)
             self._error(route, "", "bad_request", exc.message)
             return
-        quiet = 0  # refusals not answered: one packet draws at most MAX_REFUSALS_PER_PACKET
-        answered = 0
-        for address, args in messages:
+        answered = 0  # refusals answered; past MAX_REFUSALS_PER_PACKET the rest is dropped
+        for n, (address, args) in enumerate(messages):
+            if answered >= MAX_REFUSALS_PER_PACKET:
+                left = len(messages) - n
+                limited.info(
+                    "%s: %d messages of a packet dropped after %d refusals", route, left, n
+                )
+                self._error(route, "", "bad_request", f"{left} more messages of this packet "
+                            f"dropped unread after {answered} refusals")  # fmt: skip
+                return
             target, job = self._refusal_target(route, address, args)
             try:
                 self._handle(p.parse_request(address, args), route)
@@ -267,7 +276,7 @@ class Daemon:
                 self._log_malformed(route, f"{address[:60]}: {exc.message}")
                 code, message = exc.code, exc.message
             except UserError as exc:
-                log.info("request %s from %s refused (%s): %s", address, route, exc.code, exc)
+                limited.info("request %s from %s refused (%s): %s", address, route, exc.code, exc)
                 code, message = exc.code, str(exc)
             except Exception as exc:  # a bug; the daemon answers and goes on
                 log.exception("request %s from %s: unexpected error", address[:60], route)
@@ -275,13 +284,8 @@ class Daemon:
             if job and address in (p.CLIP_NOTES, p.CLIP_END):
                 with self._lock:  # the refusal ends the clip: nothing of it renders later
                     self._clips.pop((route.host, job), None)
-            if job or answered < MAX_REFUSALS_PER_PACKET:  # an ending is always sent
-                answered += not job
-                self._error(target, job, code, message)
-            else:
-                quiet += 1
-        if quiet:
-            self._error(route, "", "bad_request", f"{quiet} more refusals of this packet unsent")
+            answered += not job  # a job's ending does not count: it is always sent
+            self._error(target, job, code, message)
 
     def _on_bad_stream(self, route: Route, why: str) -> None:
         self._log_malformed(route, why)
@@ -315,17 +319,7 @@ class Daemon:
 
     def _log_malformed(self, route: Route, what: str) -> None:
         self.malformed_count += 1
-        now = time.monotonic()
-        window = self._malformed
-        if now - window[0] > 10.0:
-            if window[2]:
-                log.warning("... and %d more malformed requests", window[2])
-            window[:] = [now, 0, 0]
-        if window[1] < MALFORMED_LOG_PER_WINDOW:
-            window[1] += 1
-            log.warning("malformed request from %s: %s", route, what)
-        else:
-            window[2] += 1
+        limited.warning("malformed request from %s: %s", route, what)
 
     def _handle(self, request: p.Request, route: Route) -> None:
         if isinstance(request, p.Ping):
@@ -342,12 +336,16 @@ class Daemon:
             assert self.transport is not None
             self.transport.subscribe(route, request.port)
             self._send(route, p.SUBSCRIBED, [request.port])
-            log.info("%s: replies for %s go to UDP port %d", route, route.host, request.port)
+            limited.info("%s: replies for %s go to UDP port %d", route, route.host, request.port)
         elif isinstance(request, p.Render):
+            with self._lock:  # before any file is opened for it
+                self._check_free(route.host, request.job)
             options, out = self._options(request.options, request.job)
             path = resolve_midi_path(request.midi_path, self.input_dir)
+            data = read_midi_file(path, self.input_dir)  # opened and checked once, here
             route = route.replying_to(request.options.get("reply_port"))
-            self._enqueue(Job(route.host, request.job, route, options, out, midi_path=path))
+            job = Job(route.host, request.job, route, options, out, midi_path=path, midi_data=data)
+            self._enqueue(job)
         elif isinstance(request, p.ClipBegin):
             self._clip_begin(request, route)
         elif isinstance(request, p.ClipNotes):
@@ -404,7 +402,7 @@ class Daemon:
                 self._send(job.route, p.ACCEPTED, [job.job])  # queued before done can be
                 self._lock.notify()
         if busy:
-            log.info("job %s: busy (queue of %d is full)", job.name, self.config.max_queue)
+            limited.info("job %s: busy (queue of %d is full)", job.name, self.config.max_queue)
             self._error(
                 job.route, job.job, "busy",
                 f"the queue is full ({self.config.max_queue} jobs); try again when one finishes",
@@ -571,8 +569,7 @@ class Daemon:
                 from drumgrid.server.midi_io import read_midi
 
                 assert job.midi_path is not None
-                check_midi_file(job.midi_path)
-                performance = read_midi(job.midi_path)
+                performance = read_midi(job.midi_path, data=job.midi_data)
                 check = getattr(self.renderer, "check", None)
                 if check is not None:
                     check(performance, job.options)

@@ -5,6 +5,7 @@ old renders, which never touches a file drumgrid did not write."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -16,10 +17,10 @@ from pathlib import Path
 
 from drumgrid.server.audio_io import TEMP_NAME
 from drumgrid.server.errors import UserError
+from drumgrid.server.midi_io import MAX_MIDI_BYTES
 
 log = logging.getLogger("drumgrid.serve")
 
-MAX_MIDI_BYTES = 16 << 20
 MANIFEST = ".drumgrid-renders.jsonl"  # the files drumgrid wrote here; clean-up removes only these
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -79,16 +80,45 @@ def resolve_midi_path(path: str, input_dir: Path | None) -> Path:
     return resolved
 
 
-def check_midi_file(path: Path) -> None:
-    """Cheap checks before mido reads the file (which may then raise MidiError)."""
+def read_midi_file(path: Path, input_dir: Path | None) -> bytes:
+    """The bytes of the MIDI file a request names, read when the request arrives: opened
+    without following a final link and without blocking (a FIFO cannot hang the daemon),
+    checked to be a regular file under MAX_MIDI_BYTES and, with an input folder, to lie inside
+    it, judged by the file that was opened, not by its name."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
     try:
-        size = path.stat().st_size
-    except OSError:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
-    if not path.is_file():
-        raise UserError(f"{path}: not a regular file")
-    if size > MAX_MIDI_BYTES:
-        raise UserError(f"{path}: {size} bytes; expected a MIDI file under {MAX_MIDI_BYTES} bytes")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot open it ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path}: not a regular file")
+        if st.st_size > MAX_MIDI_BYTES:
+            raise UserError(
+                f"{path}: {st.st_size} bytes; a MIDI file here is under {MAX_MIDI_BYTES}"
+            )
+        if input_dir is not None:
+            opened = _opened_path(fd)
+            if opened is None or not opened.is_relative_to(input_dir):
+                raise UserError(f"midi_path {path.name!r}: outside the daemon's --input-dir")
+        return f.read(MAX_MIDI_BYTES + 1)
+
+
+def _opened_path(fd: int) -> Path | None:
+    """Where an open file really is (Linux: /proc/self/fd; macOS: F_GETPATH); None where
+    the system cannot say (then an input folder cannot be enforced, and is refused)."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass
+    if hasattr(fcntl, "F_GETPATH"):  # macOS
+        with contextlib.suppress(OSError):
+            raw = fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(1024))
+            return Path(os.fsdecode(raw.split(b"\0", 1)[0]))
+    return None
 
 
 def _manifest(render_dir: Path) -> Path:

@@ -15,8 +15,9 @@ What a peer cannot do to the others:
 - stop reading: TCP replies queue per connection and are written when the socket takes
   them; a connection that takes nothing for STALL_S, or lets MAX_PENDING_BYTES pile up, is
   dropped;
-- hold every connection: at MAX_CONNECTIONS a newcomer takes the place of the connection
-  that has been quiet longest and has no job open; connections quiet for IDLE_S close;
+- hold every connection: at MAX_CONNECTIONS a newcomer takes the place of a connection with
+  no job open, one that never sent a packet first, else the one quiet longest; connections
+  quiet for IDLE_S close;
 - subscribe a port nobody listens on: replies to a subscription go through a socket
   connected to it, so the host's "port unreachable" ends the subscription; every
   subscription expires after SUBSCRIPTION_S unless renewed.
@@ -50,6 +51,38 @@ OUTBOX_LIMIT = 10_000  # replies waiting to be written; beyond it progress repli
 _CLOSE = b""  # an outbox marker: close the connection once what is queued before it is sent
 
 
+class LimitedLog:
+    """A logger for lines a peer can cause: each message template gets at most `per_window`
+    lines per `window_s`, then one line counting the rest, so no client can flood the log."""
+
+    def __init__(self, logger: logging.Logger, per_window: int = 20, window_s: float = 10.0):
+        self.logger, self.per_window, self.window_s = logger, per_window, window_s
+        self._windows: dict[str, list[float]] = {}  # template -> [start, logged, suppressed]
+        self._lock = threading.Lock()
+
+    def log(self, level: int, template: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.setdefault(template, [now, 0, 0])
+            if now - window[0] > self.window_s:
+                if window[2]:
+                    self.logger.log(level, "... %d more like: %s", window[2], template)
+                window[:] = [now, 0, 0]
+            allowed = window[1] < self.per_window
+            window[1 if allowed else 2] += 1
+        if allowed:
+            self.logger.log(level, template, *args)
+
+    def info(self, template: str, *args: object) -> None:
+        self.log(logging.INFO, template, *args)
+
+    def warning(self, template: str, *args: object) -> None:
+        self.log(logging.WARNING, template, *args)
+
+
+limited = LimitedLog(log)
+
+
 @dataclass(eq=False)
 class Connection:
     sock: socket.socket
@@ -60,6 +93,7 @@ class Connection:
     pending: bytearray = field(default_factory=bytearray)  # replies the peer has not taken
     stalled_since: float | None = None
     heard: float = field(default_factory=time.monotonic)  # when it last sent us anything
+    packets: int = 0  # how many it has sent
     closing: bool = False  # close once `pending` is written
 
 
@@ -113,6 +147,7 @@ class Transport:
         if tcp_port is not None:
             self.tcp = socket.create_server((host, tcp_port), family=_family(host), backlog=16)
         self.subscriptions: dict[tuple[str, str], Subscription] = {}  # (transport, host) ->
+        self._subs_lock = threading.Lock()
         self.connections: set[Connection] = set()
         self._stalled: set[Connection] = set()  # connections with replies still to write
         self._stop = threading.Event()
@@ -167,15 +202,20 @@ class Transport:
             self._outbox.put((route, _CLOSE, False))
 
     def subscribe(self, route: Route, port: int) -> None:
+        """Called by the network thread; the outbox thread may end a subscription meanwhile."""
         key = (route.transport, route.host)
-        old = self.subscriptions.pop(key, None)
-        if old is not None:
-            old.sock.close()
+        new = None
         if port:
             sock = socket.socket(_family(route.host), socket.SOCK_DGRAM)
             sock.setblocking(False)
             sock.connect((route.host, port))
-            self.subscriptions[key] = Subscription(port, sock, time.monotonic() + SUBSCRIPTION_S)
+            new = Subscription(port, sock, time.monotonic() + SUBSCRIPTION_S)
+        with self._subs_lock:
+            old = self.subscriptions.pop(key, None)
+            if new is not None:
+                self.subscriptions[key] = new
+        if old is not None:
+            old.sock.close()
 
     def _writer(self) -> None:
         while True:
@@ -186,15 +226,18 @@ class Transport:
             if item is None:
                 self._flush_all(time.monotonic() + 2.0)
                 return
-            if item:
-                route, packet, _ = item
-                try:
-                    self._deliver(route, packet)
-                except OSError as exc:
-                    log.info("reply to %s not delivered: %s", route, exc)
-            for conn in list(self._stalled):
-                self._flush(conn)
-            self._on_tick()
+            try:
+                if item:
+                    route, packet, _ = item
+                    try:
+                        self._deliver(route, packet)
+                    except OSError as exc:
+                        limited.info("reply to %s not delivered: %s", route, exc)
+                for conn in list(self._stalled):
+                    self._flush(conn)
+                self._on_tick()
+            except Exception:  # a bug here must not end the thread every reply goes through
+                log.exception("outbox thread: unexpected error (the daemon goes on)")
 
     def _deliver(self, route: Route, packet: bytes) -> None:
         if route.reply_port is not None:
@@ -210,7 +253,7 @@ class Transport:
         if not packet:  # _CLOSE
             conn.closing = True
         elif conn.closed:
-            log.info("reply to %s dropped: the connection has closed", route)
+            limited.info("reply to %s dropped: the connection has closed", route)
             return
         else:
             conn.pending += frame(packet)
@@ -219,11 +262,12 @@ class Transport:
     def _to_subscriber(self, route: Route, packet: bytes) -> bool:
         """Send to the host's subscription, if it has one that still holds; False otherwise."""
         key = (route.transport, route.host)
-        sub = self.subscriptions.get(key)
+        with self._subs_lock:
+            sub = self.subscriptions.get(key)
         if sub is None or not packet:
             return False
         if time.monotonic() > sub.expires:
-            log.info(
+            limited.info(
                 "subscription of %s port %d expired (renew it with subscribe)", *key[1:], sub.port
             )
         else:
@@ -231,10 +275,14 @@ class Transport:
                 sub.sock.send(packet)
                 return True
             except ConnectionRefusedError:
-                log.info("subscription of %s port %d ended: nobody listens there", key[1], sub.port)
+                limited.info(
+                    "subscription of %s port %d ended: nobody listens there", key[1], sub.port
+                )
             except BlockingIOError:
                 return True  # its buffer is full: the reply is dropped, as UDP may
-        del self.subscriptions[key]
+        with self._subs_lock:
+            if self.subscriptions.get(key) is sub:  # not renewed meanwhile
+                del self.subscriptions[key]
         sub.sock.close()
         return False
 
@@ -266,7 +314,7 @@ class Transport:
         """Called with conn.lock held: no more replies; the network thread sees the
         shutdown as end of stream and closes the socket."""
         if why:
-            log.warning("tcp %s:%s dropped: %s", *conn.peer[:2], why)
+            limited.warning("tcp %s:%s dropped: %s", *conn.peer[:2], why)
         conn.closed = True
         conn.pending.clear()
         self._stalled.discard(conn)
@@ -320,7 +368,7 @@ class Transport:
         except OSError:
             return
         if len(self.connections) >= MAX_CONNECTIONS and not self._make_room(sel):
-            log.warning(
+            limited.warning(
                 "tcp connection from %s:%s refused: %d open, each with a job waiting",
                 addr[0], addr[1], MAX_CONNECTIONS,
             )  # fmt: skip
@@ -333,12 +381,13 @@ class Transport:
         sel.register(sock, selectors.EVENT_READ, conn)
 
     def _make_room(self, sel: selectors.BaseSelector) -> bool:
-        """Close the connection quiet the longest that has no job waiting on it."""
+        """Close a connection that has no job waiting on it: one that never sent a packet
+        (held, not used) before one that did, then the one quiet the longest."""
         free = [c for c in self.connections if not c.pending and not self.holds_job(c)]
         if not free:
             return False
-        quietest = min(free, key=lambda c: c.heard)
-        log.info("tcp %s:%s closed to admit a new client (quiet %.1f s)", *quietest.peer[:2],
+        quietest = min(free, key=lambda c: (c.packets > 0, c.heard))
+        limited.info("tcp %s:%s closed to admit a new client (quiet %.1f s)", *quietest.peer[:2],
                  time.monotonic() - quietest.heard)  # fmt: skip
         self._unregister(sel, quietest)
         return True
@@ -350,7 +399,7 @@ class Transport:
         self._last_idle_check = now
         for conn in list(self.connections):
             if now - conn.heard > IDLE_S and not conn.pending and not self.holds_job(conn):
-                log.info("tcp %s:%s closed: idle for %.0f s", *conn.peer[:2], now - conn.heard)
+                limited.info("tcp %s:%s closed: idle for %.0f s", *conn.peer[:2], now - conn.heard)
                 self._unregister(sel, conn)
 
     def _read_tcp(self, sel: selectors.BaseSelector, conn: Connection) -> None:
@@ -369,17 +418,18 @@ class Transport:
         try:
             packets = conn.deframer.feed(data) if data else []
         except FramingError as exc:
-            log.warning("tcp %s: %s; closing the connection", route, exc)
+            limited.warning("tcp %s: %s; closing the connection", route, exc)
             conn.closing = True
             self.on_malformed(route, str(exc))  # answered, then closed once the answer is out
             self.close_after_replies(route)
             return
         if not data:
             if conn.deframer.pending:
-                log.info(
+                limited.info(
                     "tcp %s closed with %d bytes of a partial packet", route, conn.deframer.pending
                 )
             conn.closed = True  # before handling, so replies go to a subscription, if any
+        conn.packets += len(packets)
         for packet in packets:
             self.on_packet(packet, route)
         if not data:

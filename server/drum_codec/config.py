@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -25,8 +26,15 @@ class DrumCodecConfig:
     phase_features: bool = False
 
     def __post_init__(self) -> None:
+        sizes = ("sample_rate", "hop_length", "n_fft", "dim", "encoder_blocks", "decoder_blocks")
+        sizes += ("expansion", "kernel_size", "n_codebooks", "codebook_size", "codebook_dim")
+        small = [f"{name} {getattr(self, name)}" for name in sizes if getattr(self, name) < 1]
+        if small:
+            raise ValueError(f"expected sizes >= 1, got {', '.join(small)}")
         if self.n_fft < self.hop_length or (self.n_fft - self.hop_length) % 2:
             raise ValueError("n_fft must be >= hop_length and differ from it by an even number")
+        if not 0 <= self.quantizer_dropout <= 1:
+            raise ValueError(f"expected quantizer_dropout in 0..1, got {self.quantizer_dropout}")
 
     @property
     def frame_rate(self) -> float:
@@ -43,10 +51,25 @@ class DrumCodecConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DrumCodecConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        """From a codec folder's `config` section: known keys, the types the fields declare
+        (ValueError otherwise); missing keys keep their defaults."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object of codec settings, got {type(data).__name__}")
+        known = {f.name: f.type for f in fields(cls)}  # strings: annotations are postponed
+        unknown = set(data) - set(known)
         if unknown:
             raise ValueError(f"unknown drum codec config keys {sorted(unknown)}")
+        for name, value in data.items():
+            kind = known[name]
+            ok = {
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "bool": isinstance(value, bool),
+                "float": isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value),
+            }[kind]
+            if not ok:
+                raise ValueError(f"{name}: expected {kind}, got {value!r}")
         return cls(**data)
 
     @classmethod

@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from drumgrid.server.drum_codec.config import DrumCodecConfig
 from drumgrid.server.drum_codec.model import DrumCodecModel
 from drumgrid.server.errors import UserError
+from drumgrid.server.weights import load_weights, read_json_object
 
 # Training-only state that inference does not need.
 _SKIP = ("quantizer.usage",)
+# How to mend a damaged codec folder, the end of each message about one.
+DAMAGED = "the codec folder is damaged: copy it again, or retrain with `drumgrid train-codec`"
 
 
 def save_codec(model: DrumCodecModel, folder: Path, extra: dict[str, Any] | None = None) -> Path:
@@ -36,31 +39,37 @@ def save_codec(model: DrumCodecModel, folder: Path, extra: dict[str, Any] | None
 
 def read_codec_meta(folder: Path) -> dict[str, Any]:
     """A codec folder's config.json (architecture under "config", then its training card),
-    checked to sit beside weights; no weights are read."""
+    checked to sit beside weights and to be a JSON object with a "config" object; no weights
+    are read."""
     folder = Path(folder)
-    if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
+    path = folder / "config.json"
+    if not (folder / "model.safetensors").is_file() or not path.is_file():
         raise UserError(
             f"{folder}: no drum codec here (expected model.safetensors and config.json); "
             "train one with `drumgrid train-codec` or use the shipped `drumgrid-drums`"
         )
-    return json.loads((folder / "config.json").read_text())
+    meta = read_json_object(path, DAMAGED)
+    if not isinstance(meta.get("config"), dict):
+        raise UserError(f"{path}: no 'config' object (the codec's architecture); {DAMAGED}")
+    return meta
 
 
 def load_codec(
     folder: Path, device: str | torch.device = "cpu"
 ) -> tuple[DrumCodecModel, dict[str, Any]]:
+    """(model in eval mode on `device`, config.json's contents); the weights are checked
+    against the config's shapes before the model is built, and must be finite."""
     meta = read_codec_meta(folder)
     weights = Path(folder) / "model.safetensors"
-    model = DrumCodecModel(DrumCodecConfig.from_dict(meta["config"]))
-    state = {k: v.float() for k, v in load_file(str(weights)).items()}
     try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as exc:  # shape mismatches
-        raise UserError(f"{weights}: weights do not fit config.json: {exc}") from None
-    missing = [k for k in missing if k not in _SKIP]
-    if missing or unexpected:
-        raise UserError(
-            f"{weights}: weights do not fit config.json "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
+        config = DrumCodecConfig.from_dict(meta["config"])
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{Path(folder) / 'config.json'}: config: {exc}; {DAMAGED}") from None
+    repeated = config.encoder_blocks + config.decoder_blocks + config.n_codebooks
+    state = load_weights(
+        weights, lambda: DrumCodecModel(config), Path(folder) / "config.json", DAMAGED, _SKIP,
+        n_modules=repeated,
+    )  # fmt: skip
+    model = DrumCodecModel(config)
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     return model.to(device).eval(), meta

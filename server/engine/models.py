@@ -27,7 +27,7 @@ from pathlib import Path
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.registry import codec_spec, load_codec
 from drumgrid.server.errors import UserError
-from drumgrid.server.model.folder import CONFIG, WEIGHTS, ModelInfo, read_info
+from drumgrid.server.model.folder import CONFIG, WEIGHTS, ModelInfo, read_config, read_info
 
 # The shipped default model (issue 9) lives here, with its codec in default_model/codec/.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
@@ -66,8 +66,12 @@ def codec_location(model_dir: Path, codec_path: str | Path | None = None) -> Pat
     """The folder the model's codec loads from (rules 1-3 above), or None for the registry."""
     if codec_path is not None:
         return Path(codec_path)
-    config = json.loads((model_dir / CONFIG).read_text())
-    rel = config.get("codec", {}).get("path")
+    rel = read_config(model_dir).get("codec", {}).get("path")
+    if rel is not None and not isinstance(rel, str):
+        raise UserError(
+            f"{model_dir / CONFIG}: codec.path is {rel!r}, expected a folder path relative to "
+            "the model folder; fix it or pass --codec-path DIR"
+        )
     if rel:
         return (model_dir / rel).resolve()
     inside = model_dir / CODEC_SUBFOLDER

@@ -7,10 +7,16 @@ folder's config.json records, so it round-trips through `to_dict` / `from_dict`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import math
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
 from drumgrid.server.conditioning import N_FEATURES
+
+# The longest window a model may declare: 8192 frames are 95 s at the drum codec's 86
+# frames/s (the default model trains on 415). Attention memory grows with its square, and
+# the engine renders max_frames-long windows, so a config.json saying 1e12 is refused.
+MAX_FRAMES_LIMIT = 8192
 
 # name -> (dim, layers, heads, dropout). small is the seed paper's 768 x 6 x 8.
 PRESETS: dict[str, tuple[int, int, int, float]] = {
@@ -39,14 +45,25 @@ class LMConfig:
     preset: str = ""
 
     def __post_init__(self) -> None:
-        if self.dim % self.n_heads or (self.dim // self.n_heads) % 2:
+        sizes = ("n_codebooks", "codebook_size", "n_kits", "max_frames", "n_layers", "dim")
+        for name in (*sizes, "n_features"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
+        if self.n_heads < 1 or self.dim % self.n_heads or (self.dim // self.n_heads) % 2:
             raise ValueError(
                 f"expected dim divisible by n_heads into an even head size, got dim {self.dim}, "
                 f"{self.n_heads} heads"
             )
-        for name in ("n_codebooks", "codebook_size", "n_kits", "max_frames", "n_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"expected {name} >= 1, got {getattr(self, name)}")
+        if self.max_frames > MAX_FRAMES_LIMIT:
+            raise ValueError(
+                f"expected max_frames <= {MAX_FRAMES_LIMIT} (the longest window drumgrid "
+                f"renders), got {self.max_frames}"
+            )
+        if not (self.mlp_ratio > 0 and 0 <= self.dropout < 1 and self.rope_base > 0):
+            raise ValueError(
+                f"expected mlp_ratio > 0, 0 <= dropout < 1 and rope_base > 0, got "
+                f"{self.mlp_ratio}, {self.dropout}, {self.rope_base}"
+            )
 
     @classmethod
     def preset_config(cls, name: str, **sizes: Any) -> LMConfig:
@@ -66,12 +83,31 @@ class LMConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LMConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        """From config.json's `model` section: every key known, every required one there,
+        integers where sizes go and finite numbers where rates go (ValueError otherwise)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected an object of model settings, got {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
         if unknown:
             raise ValueError(
                 f"unknown model config keys {unknown}; expected some of {sorted(known)}"
             )
+        missing = [n for n, f in known.items() if f.default is MISSING and n not in data]
+        if missing:
+            raise ValueError(f"missing model config keys {missing}")
+        for name, value in data.items():
+            kind = known[name].type  # a string: annotations are postponed
+            if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name}: expected an integer, got {value!r}")
+            if kind == "float" and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
+                raise ValueError(f"{name}: expected a finite number, got {value!r}")
+            if kind == "str" and not isinstance(value, str):
+                raise ValueError(f"{name}: expected a string, got {value!r}")
         return cls(**data)
 
     def model_kwargs(self) -> dict[str, Any]:

@@ -3,33 +3,41 @@
     model.safetensors   the DrumLM weights (float32)
     config.json         {format, model: LMConfig, codec: {id, config_hash, frame_rate,
                         n_codebooks, codebook_size}, kits: [...], classes: [...],
-                        features: [...], window_beats, card: {...}}
+                        features: [...], window_beats, card: {...}, weights_sha256}
 
 Loading rebuilds the module through `build_model` and checks that the folder still fits the
 code: the conditioning's feature names and the class list must match what this drumgrid
-computes, or the model would read columns it was not trained on.
+computes, or the model would read columns it was not trained on. A damaged folder is one
+UserError naming the file: config.json is checked key by key, the weights file against the
+sha256 that `save_model` records in config.json (folders written before it was recorded
+skip this), then against the shapes the config implies, and every weight must be finite.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.drums import CLASS_LABELS
 from drumgrid.server.errors import UserError
 from drumgrid.server.model.config import LMConfig
 from drumgrid.server.model.lm import DrumLM, build_model
+from drumgrid.server.weights import file_sha256, load_weights, read_json_object
 
 FORMAT = "drumgrid-lm/1"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+WEIGHTS_SHA256 = "weights_sha256"  # config.json key: sha256 of model.safetensors
+# How to mend a damaged folder, the end of each message about one.
+DAMAGED = "the model folder is damaged: copy it again, or retrain with `drumgrid train`"
 
 
 @dataclass(frozen=True)
@@ -76,24 +84,71 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "config.json") -> ModelInfo:
+        """config.json's contents, every field checked: a UserError names `where`, the field
+        and what was expected."""
+        if not isinstance(d, dict):
+            raise UserError(f"{where}: expected a JSON object, got {type(d).__name__}; {DAMAGED}")
         if d.get("format") != FORMAT:
             raise UserError(f"{where}: format {d.get('format')!r}, expected {FORMAT!r}")
-        codec = d["codec"]
+
+        def bad(what: str) -> UserError:
+            return UserError(f"{where}: {what}; {DAMAGED}")
+
+        def section(name: str) -> dict[str, Any]:
+            if name not in d:
+                raise bad(f"no {name!r} section")
+            if not isinstance(d[name], dict):
+                raise bad(f"{name!r} is {d[name]!r}, expected an object")
+            return d[name]
+
+        def strings(name: str) -> tuple[str, ...]:
+            value = d.get(name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise bad(f"{name!r} is {value!r:.80}, expected a list of names")
+            return tuple(value)
+
+        def number(value: Any, name: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise bad(f"{name} is {value!r}, expected a number")
+            if not (math.isfinite(value) and value > 0):
+                raise bad(f"{name} is {value!r}, expected a finite number > 0")
+            return float(value)
+
+        codec, model = section("codec"), section("model")
+        try:
+            config = LMConfig.from_dict(model)
+        except ValueError as exc:
+            raise bad(f"model: {exc}") from None
+        for key in ("id", "config_hash"):
+            if not isinstance(codec.get(key), str):
+                raise bad(f"codec.{key} is {codec.get(key)!r}, expected a string")
+        kits = strings("kits")
+        if len(kits) != config.n_kits:
+            raise bad(
+                f"lists {len(kits)} kit names for a model whose kit table has {config.n_kits} "
+                "rows (model.n_kits); it needs one name per row"
+            )
+        if len(set(kits)) != len(kits) or not all(kits):
+            raise bad(f"kit names {list(kits)} are not distinct, non-empty names")
+        card = d.get("card", {})
+        if not isinstance(card, dict):
+            raise bad(f"'card' is {card!r:.80}, expected an object")
         return cls(
-            config=LMConfig.from_dict(d["model"]),
+            config=config,
             codec_id=codec["id"],
             codec_config_hash=codec["config_hash"],
-            frame_rate=float(codec["frame_rate"]),
-            kits=tuple(d["kits"]),
-            window_beats=float(d.get("window_beats", 4.0)),
-            classes=tuple(d["classes"]),
-            features=tuple(d["features"]),
-            card=dict(d.get("card", {})),
+            frame_rate=number(codec.get("frame_rate"), "codec.frame_rate"),
+            kits=kits,
+            window_beats=number(d.get("window_beats", 4.0), "window_beats"),
+            classes=strings("classes"),
+            features=strings("features"),
+            card=dict(card),
         )
 
 
 def save_model(folder: str | Path, model: DrumLM, info: ModelInfo) -> Path:
-    """Write the folder; each file goes to a temp name first and is renamed into place."""
+    """Write the folder; each file goes to a temp name first and is renamed into place.
+    config.json records the weights' sha256, which loading checks."""
     if len(info.kits) != info.config.n_kits:
         raise ValueError(f"expected {info.config.n_kits} kit names, got {len(info.kits)}")
     folder = Path(folder)
@@ -101,15 +156,16 @@ def save_model(folder: str | Path, model: DrumLM, info: ModelInfo) -> Path:
     state = {k: v.detach().cpu().float().contiguous() for k, v in model.state_dict().items()}
     tmp = folder / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": FORMAT})
+    digest = file_sha256(tmp)
     os.replace(tmp, folder / WEIGHTS)
     tmp = folder / (CONFIG + ".tmp")
-    tmp.write_text(json.dumps(info.to_dict(), indent=1))
+    tmp.write_text(json.dumps({**info.to_dict(), WEIGHTS_SHA256: digest}, indent=1))
     os.replace(tmp, folder / CONFIG)
     return folder
 
 
-def read_info(folder: str | Path) -> ModelInfo:
-    """config.json alone (e.g. `drumgrid kits` lists kits without loading weights)."""
+def read_config(folder: str | Path) -> dict[str, Any]:
+    """config.json as a dict (a JSON object), or a UserError naming what is wrong with it."""
     folder = Path(folder)
     path = folder / CONFIG
     if not path.is_file() or not (folder / WEIGHTS).is_file():
@@ -117,7 +173,13 @@ def read_info(folder: str | Path) -> ModelInfo:
             f"{folder}: not a drumgrid model (expected {WEIGHTS} and {CONFIG}); "
             "train one with `drumgrid train`"
         )
-    info = ModelInfo.from_dict(json.loads(path.read_text()), str(path))
+    return read_json_object(path, DAMAGED)
+
+
+def read_info(folder: str | Path) -> ModelInfo:
+    """config.json alone (e.g. `drumgrid kits` lists kits without loading weights)."""
+    path = Path(folder) / CONFIG
+    info = ModelInfo.from_dict(read_config(folder), str(path))
     if info.features != FEATURE_NAMES:
         raise UserError(
             f"{path}: trained on conditioning features {len(info.features)} "
@@ -130,15 +192,23 @@ def read_info(folder: str | Path) -> ModelInfo:
 
 
 def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[DrumLM, ModelInfo]:
-    """(model in eval mode on `device`, info)."""
+    """(model in eval mode on `device`, info). The weights are checked (module docstring)
+    before the model is built."""
     folder = Path(folder)
     info = read_info(folder)
+    weights = folder / WEIGHTS
+    recorded = read_config(folder).get(WEIGHTS_SHA256)
+    if recorded is not None:
+        actual = file_sha256(weights)
+        if actual != recorded:
+            raise UserError(
+                f"{weights}: its sha256 is {actual[:16]}..., config.json records "
+                f"{str(recorded)[:16]}...: the file is corrupted or was replaced; {DAMAGED}"
+            )
+    state = load_weights(
+        weights, lambda: build_model(info.config), folder / CONFIG, DAMAGED,
+        n_modules=info.config.n_layers,
+    )  # fmt: skip
     model = build_model(info.config)
-    state = load_file(str(folder / WEIGHTS))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise UserError(
-            f"{folder / WEIGHTS}: weights do not fit {CONFIG} "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
+    model.load_state_dict(state)  # strict: load_weights checked names and shapes
     return model.to(device).eval(), info

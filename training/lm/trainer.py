@@ -149,14 +149,18 @@ class LMTrainer:
         self.sampler = WindowSampler(self.train_tracks, cfg.window_beats, max_frames, cfg.seed)
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
-        self.model_config = LMConfig.preset_config(
-            preset,
-            n_codebooks=int(meta["n_codebooks"]),  # type: ignore[arg-type]
-            codebook_size=int(meta["codebook_size"]),  # type: ignore[arg-type]
-            n_kits=len(self.kits),
-            max_frames=max_frames,
-            **(model_overrides or {}),
-        )
+        try:
+            self.model_config = LMConfig.preset_config(
+                preset,
+                n_codebooks=int(meta["n_codebooks"]),  # type: ignore[arg-type]
+                codebook_size=int(meta["codebook_size"]),  # type: ignore[arg-type]
+                n_kits=len(self.kits),
+                max_frames=max_frames,
+                **(model_overrides or {}),
+            )
+        except ValueError as exc:  # e.g. windows of --window-beats at the slowest tempo
+            hint = "; lower --window-beats" if "max_frames" in str(exc) else ""
+            raise UserError(f"model config: {exc}{hint}") from None
         torch.manual_seed(cfg.seed)
         self.model: DrumLM = build_model(self.model_config).to(self.device)
         self.init_card = self._load_init(Path(init)) if init is not None else None
