@@ -1,5 +1,6 @@
 """The drumgrid OSC protocol: addresses, argument schemas, validation, and the bytes of
-each message (python-osc builds and parses them; this module says what is allowed).
+each message (python-osc builds them, bridge/osc_wire.py parses them; this module says what
+is allowed).
 
 The daemon and the Python client share it, so a message the client builds is one the
 daemon accepts, and a reply the daemon builds is one the client reads. docs/osc.md is the

@@ -241,7 +241,10 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
     for c in report["codecs"]:
         # Random weights keep little: the metrics must say so, not crash or flatter.
         assert c["mel_mae_db"] > 3.0 and c["mrstft_sc"] > 0.3 and 0 <= c["onset_f1"] <= 1
+        assert c["visqol"] is None or 1.0 <= c["visqol"] < 4.0  # far from identical (4.73)
+    assert all("visqol" in clip for clips in report["per_clip"].values() for clip in clips)
     assert "| drumgrid-drums | trained | 44100 |" in capsys.readouterr().out
+    assert "| ViSQOL | mel MAE dB |" in (out / "codec_eval.md").read_text()
     assert (out / "codec_eval.md").is_file() and len(list((out / "plots").glob("*.png"))) == 1
     # A rerun reuses every codec's scores (same weights, same clips)...
     cached = sorted((out / "results").glob("*.json"))

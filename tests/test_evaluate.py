@@ -130,6 +130,13 @@ def test_train_then_eval_end_to_end(run, capsys):
         assert row["mel_mae_db"] > 0 and row["spectral_convergence"] >= 0
         assert -1.0 <= row["envelope_correlation"] <= 1.0
         assert row["tter_mae_db"] >= 0 and -1.0 <= row["flux_cosine"] <= 1.0
+        assert 1.0 <= row["visqol"] <= 4.75  # ViSQOL (MOS-LQO) per window, pooled ...
+    assert ref["visqol"] is None
+    for kit in KITS:  # ... and per kit
+        assert 1.0 <= m["per_kit"][kit]["parallel"]["visqol"] <= 4.75
+    assert all(w["rows"]["parallel"]["visqol"] is not None for w in m["windows"])
+    # the codec round trip keeps more of the sound than a barely trained model
+    assert ceil["visqol"] > par["visqol"]
     assert "token_acc" not in ceil
     assert 0.0 <= par["token_acc"] <= 1.0 and 0.0 <= it["token_acc"] <= 1.0
     assert len(par["token_acc_per_level"]) == 8
@@ -143,6 +150,7 @@ def test_train_then_eval_end_to_end(run, capsys):
 
     report = (out / "report.md").read_text()
     assert "## Per kit" in report and all(f"| {k} | iterative |" in report for k in KITS)
+    assert "| vel rho | ViSQOL | mel MAE dB |" in report
     assert "## Definitions" in report and "velocity > 0.3" in report
     pngs = sorted((out / "plots").glob("*.png"))
     assert [p.name for p in pngs] == ["class_onset_recall.png", "window_000.png", "window_001.png"]
@@ -185,3 +193,22 @@ def test_eval_refuses_a_missing_split(run, tmp_path, capsys):
             "--split", "test"]  # fmt: skip
     assert main(args) == 2
     assert "no entries of split 'test'" in capsys.readouterr().err
+
+
+def test_visqol_scores_identical_above_degraded_and_refuses_what_it_cannot_score():
+    from drumgrid.training.perceptual import VISQOL_IDENTICAL, visqol_moslqo
+
+    sr = 44_100  # resampled to ViSQOL's 48 kHz inside
+    rng = np.random.default_rng(0)
+    x = np.zeros(sr * 3)
+    for k in range(12):  # decaying noise bursts, a hit every 250 ms
+        start = int(k * 0.25 * sr)
+        x[start : start + 3000] += rng.standard_normal(3000) * np.exp(-np.arange(3000) / 400)
+    same = visqol_moslqo(x, x * 0.5, sr)  # gain does not matter
+    noisy = visqol_moslqo(x, x + 0.05 * rng.standard_normal(len(x)), sr)
+    assert abs(same - VISQOL_IDENTICAL) < 0.01
+    assert noisy < same - 0.5
+    assert visqol_moslqo(x, np.zeros_like(x), sr) is None  # silence
+    assert visqol_moslqo(x[: sr // 4], x[: sr // 4], sr) is None  # shorter than 0.5 s
+    stereo = np.stack([x, x], axis=1)
+    assert abs(visqol_moslqo(stereo, x, sr) - VISQOL_IDENTICAL) < 0.01

@@ -86,16 +86,17 @@ def fmt(v: Any, digits: int = 3) -> str:
 def _overall_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     head = (
         "| row | token acc | NLL | onset F1 | P | R | F1 quiet excused | timing ms | bias ms | "
-        "vel rho | mel MAE dB | SC | env corr | TTER MAE dB | flux cos |"
+        "vel rho | ViSQOL | mel MAE dB | SC | env corr | TTER MAE dB | flux cos |"
     )
-    lines = [head, "|" + "---|" * 15]
+    lines = [head, "|" + "---|" * 16]
     for name, r in rows.items():
         lines.append(
             f"| {name} | {fmt(r.get('token_acc'))} | {fmt(r.get('nll'))} | {fmt(r['onset_f1'])} | "
             f"{fmt(r['onset_precision'])} | {fmt(r['onset_recall'])} | "
             f"{fmt(r['onset_f1_quiet_excused'])} | "
             f"{fmt(r['timing_error_ms_median'], 2)} | {fmt(r['timing_bias_ms'], 2)} | "
-            f"{fmt(r['velocity_rank_corr'])} | {fmt(r['mel_mae_db'], 2)} | "
+            f"{fmt(r['velocity_rank_corr'])} | {fmt(r.get('visqol'), 2)} | "
+            f"{fmt(r['mel_mae_db'], 2)} | "
             f"{fmt(r['spectral_convergence'])} | {fmt(r['envelope_correlation'])} | "
             f"{fmt(r['tter_mae_db'], 2)} | {fmt(r['flux_cosine'])} |"
         )
@@ -148,15 +149,16 @@ def render_report(result: dict[str, Any]) -> str:
     )
     lines += ["", "## All windows", "", *_overall_table(rows), "", "## Per kit", ""]
     lines += [
-        "| kit | row | onset F1 | timing ms | vel rho | mel MAE dB | SC | env corr | "
+        "| kit | row | onset F1 | timing ms | vel rho | ViSQOL | mel MAE dB | SC | env corr | "
         "token acc | windows |",
-        "|" + "---|" * 10,
+        "|" + "---|" * 11,
     ]
     for kit, by_row in result["per_kit"].items():
         for name, r in by_row.items():
             lines.append(
                 f"| {kit} | {name} | {fmt(r['onset_f1'])} | {fmt(r['timing_error_ms_median'], 2)} "
-                f"| {fmt(r['velocity_rank_corr'])} | {fmt(r['mel_mae_db'], 2)} | "
+                f"| {fmt(r['velocity_rank_corr'])} | {fmt(r.get('visqol'), 2)} | "
+                f"{fmt(r['mel_mae_db'], 2)} | "
                 f"{fmt(r['spectral_convergence'])} | {fmt(r['envelope_correlation'])} | "
                 f"{fmt(r.get('token_acc'))} | {r['n_windows']} |"
             )
@@ -198,13 +200,13 @@ ROW_NOTES = {
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """The all-windows table for a terminal."""
     head = f"{'row':<10} {'tok acc':>7} {'onsetF1':>7} {'ms':>6} {'vel rho':>7} {'melMAE':>7} "
-    head += f"{'SC':>6} {'env':>6}"
+    head += f"{'SC':>6} {'env':>6} {'ViSQOL':>6}"
     lines = [f"{result['n_windows']} windows, {result['split']} split", head]
     for name, r in result["rows"].items():
         lines.append(
             f"{name:<10} {fmt(r.get('token_acc')):>7} {fmt(r['onset_f1']):>7} "
             f"{fmt(r['timing_error_ms_median'], 2):>6} {fmt(r['velocity_rank_corr']):>7} "
             f"{fmt(r['mel_mae_db'], 2):>7} {fmt(r['spectral_convergence']):>6} "
-            f"{fmt(r['envelope_correlation']):>6}"
+            f"{fmt(r['envelope_correlation']):>6} {fmt(r.get('visqol'), 2):>6}"
         )
     return lines

@@ -57,6 +57,7 @@ from drumgrid.training import metrics as M
 from drumgrid.training.eval_plots import write_plots
 from drumgrid.training.eval_report import render_report
 from drumgrid.training.lm.data import Track, corpus_root, fixed_windows
+from drumgrid.training.perceptual import visqol_moslqo
 from drumgrid.training.tokens import TokenCache, TokenEntry, read_audio
 
 ROWS = ("reference", "ceiling", "parallel", "iterative")
@@ -66,6 +67,7 @@ AUDIO_METRICS = (
     "envelope_correlation",
     "tter_mae_db",
     "flux_cosine",
+    "visqol",  # MOS-LQO, audio mode at 48 kHz (training/perceptual.py); None when not computed
 )
 
 
@@ -82,6 +84,7 @@ class EvalConfig:
     batch_size: int = 8
     n_plots: int = 3
     device: str = "cpu"
+    visqol: bool = True  # ~0.1 s per second of audio on a CPU core; off for quick runs
 
     def decode_options(self, method: str, n_codebooks: int) -> DecodeOptions:
         """The options the engine would render with, so the table scores what users hear."""
@@ -236,7 +239,11 @@ def _read_cached(path: Path, sample_rate: int) -> np.ndarray:
 
 
 def score_audio(
-    audio: np.ndarray, reference: np.ndarray | None, window: EvalWindow, sr: int
+    audio: np.ndarray,
+    reference: np.ndarray | None,
+    window: EvalWindow,
+    sr: int,
+    visqol: bool = False,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """One row's metrics for one window, and its detected (refined) onsets."""
     onsets = M.detect_onsets(audio, sr, refine=True)
@@ -276,6 +283,8 @@ def score_audio(
             tter_mae_db=M.tter_mae_db(reference, audio, sr),
             flux_cosine=M.flux_cosine(reference, audio, sr),
         )
+        if visqol:
+            out["visqol"] = visqol_moslqo(reference, audio, sr)
     return out, onsets
 
 
@@ -398,7 +407,9 @@ def evaluate(
                     audio = audio_of[row]
                     assert audio is not None
                     trivial = row == "reference" or (row == "ceiling" and not has_audio)
-                    scores, onsets = score_audio(audio, None if trivial else compare, w, sr)
+                    scores, onsets = score_audio(
+                        audio, None if trivial else compare, w, sr, cfg.visqol
+                    )
                     if row in decoded:
                         scores.update(
                             _token_scores(row, decoded[row][j], true[j], valid[j], logits[j])

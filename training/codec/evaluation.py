@@ -19,22 +19,36 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.drum_codec import DrumCodecModel
+from drumgrid.training.eval_report import fmt
 from drumgrid.training.metrics import detect_onsets, mel_mae_db, onset_score, spectral_convergence
+from drumgrid.training.perceptual import visqol_moslqo
 
 ONSET_WINDOW_S = 0.02  # a codec must keep hits within +-20 ms
 METRIC_KEYS = ("mel_mae_db", "mrstft_sc", "onset_f1")
+REPORT_KEYS = (*METRIC_KEYS, "visqol")  # ViSQOL in reports, not in training's validation
 
 
-def reconstruction_scores(reference: np.ndarray, estimate: np.ndarray, sr: int) -> dict[str, float]:
-    """Mel MAE dB, MR-STFT spectral convergence, onset F1 against the reference's onsets."""
+def reconstruction_scores(
+    reference: np.ndarray, estimate: np.ndarray, sr: int, visqol: bool = False
+) -> dict[str, float | None]:
+    """Mel MAE dB, MR-STFT spectral convergence, onset F1 against the reference's onsets,
+    and with `visqol` the MOS-LQO (training/perceptual.py; None for a silent clip)."""
     f1 = onset_score(
         detect_onsets(reference, sr), detect_onsets(estimate, sr), window_s=ONSET_WINDOW_S
     ).f1
-    return {
+    scores: dict[str, float | None] = {
         "mel_mae_db": mel_mae_db(reference, estimate, sr),
         "mrstft_sc": spectral_convergence(reference, estimate),
         "onset_f1": f1,
     }
+    if visqol:
+        scores["visqol"] = visqol_moslqo(reference, estimate, sr)
+    return scores
+
+
+def _mean_of(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return float(np.mean(values)) if values else None
 
 
 def _usage(used: torch.Tensor) -> list[float]:  # [K, V] bool -> share of codes used per level
@@ -77,7 +91,7 @@ class CodecResult:
     code_usage: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        means = {k: float(np.mean([c[k] for c in self.per_clip])) for k in METRIC_KEYS}
+        means = {k: _mean_of(self.per_clip, k) for k in REPORT_KEYS}
         return {
             "codec": self.codec_id,
             "weights": self.weights,
@@ -110,6 +124,7 @@ def roundtrip_clips(
     clips: list[np.ndarray],
     corpus_rate: int,
     levels: int | None = None,
+    visqol: bool = False,
 ) -> CodecResult:
     """Every clip round-tripped through `codec` and scored at the corpus's rate."""
     levels = levels or codec.n_codebooks
@@ -120,7 +135,7 @@ def roundtrip_clips(
         recon, tokens = roundtrip(codec, clip, corpus_rate, levels)
         for k in range(levels):
             used[k, tokens[k]] = True
-        result.per_clip.append(reconstruction_scores(clip, recon, corpus_rate))
+        result.per_clip.append(reconstruction_scores(clip, recon, corpus_rate, visqol))
     result.code_usage = _usage(used)
     return result
 
@@ -140,7 +155,9 @@ def cached_roundtrip_clips(
     path = folder / "results" / f"{codec.id}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.json"
     if path.is_file():
         return CodecResult(**json.loads(path.read_text()))
-    result = roundtrip_clips(codec, weights, clips, corpus_rate, setting.get("levels"))
+    result = roundtrip_clips(
+        codec, weights, clips, corpus_rate, setting.get("levels"), bool(setting.get("visqol"))
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(result)))
     return result
@@ -154,15 +171,16 @@ def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any])
     data = {"setting": setting, "codecs": rows, "per_clip": per_clip}
     (out / "codec_eval.json").write_text(json.dumps(data, indent=1))
     lines = [
-        "| codec | weights | rate | kbps | mel MAE dB | MR-STFT SC | onset F1 (+-20 ms) "
+        "| codec | weights | rate | kbps | ViSQOL | mel MAE dB | MR-STFT SC | onset F1 (+-20 ms) "
         "| codes used per level (min / mean) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in rows:
         usage = s["code_usage"]
         lines.append(
             f"| {s['codec']} | {s['weights']} | {s['sample_rate']} | {s['kbps']:.2f} "
-            f"| {s['mel_mae_db']:.2f} | {s['mrstft_sc']:.3f} | {s['onset_f1']:.3f} "
+            f"| {fmt(s.get('visqol'), 2)} | {s['mel_mae_db']:.2f} | {s['mrstft_sc']:.3f} "
+            f"| {s['onset_f1']:.3f} "
             f"| {min(usage):.3f} / {np.mean(usage):.3f} |"
         )
     notes = (
@@ -170,7 +188,8 @@ def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any])
         f"split of {setting['corpus']} (at {setting['sample_rate']} Hz; codecs at another rate "
         "get a resampled clip and are scored on their output resampled back). Mel MAE: 80 HTK "
         "bands 20 Hz-14 kHz, peak-normalised, floored 80 dB below the reference's peak. SC: mean "
-        "over STFT sizes 512/1024/2048. Onset F1 against the original clip's detected onsets."
+        "over STFT sizes 512/1024/2048. Onset F1 against the original clip's detected onsets. "
+        "ViSQOL: v3 audio mode (MOS-LQO, 4.73 = identical), both signals mono at 48 kHz."
     )
     (out / "codec_eval.md").write_text("\n".join(lines) + "\n\n" + notes + "\n")
     return out / "codec_eval.md"

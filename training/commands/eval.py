@@ -67,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plots", type=int, default=3, metavar="N", help="windows to draw as spectrograms"
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--no-visqol", action="store_true", help="skip ViSQOL (about 0.1 s per audio second)"
+    )
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -106,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         n_plots=args.plots,
         device=args.device,
+        visqol=not args.no_visqol,
     )
     result = evaluate(
         args.model,

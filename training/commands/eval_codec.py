@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--levels", type=int, metavar="K", help="decode only the K coarsest levels")
     parser.add_argument("--plots", type=int, default=3, metavar="N", help="clips to plot")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--no-visqol", action="store_true", help="skip ViSQOL (about 0.1 s per audio second)"
+    )
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -80,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "clip_seconds": args.seconds,
         "sample_rate": sr,
         "levels": args.levels,
+        "visqol": not args.no_visqol,
     }
     codecs = [(load_codec(c, args.codec_path, device), "trained") for c in trained]
     codecs += [(build_random(c, debug=False).to(device), "random init") for c in random]
