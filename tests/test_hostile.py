@@ -442,3 +442,19 @@ def test_soak(engine, tmp_path, capsys):
     assert not errors, errors
     assert figures["jobs"] > 0 and figures["max_wait_s"] < 5.0, figures
     assert after < SERVED_WITHIN_S
+
+
+def test_a_fifo_cannot_hang_the_daemon_and_links_are_followed_only_without_an_input_dir(
+    tmp_path,
+):
+    from drumgrid.server.daemon.renders import read_midi_file
+    from drumgrid.server.errors import UserError
+
+    real = make_midi(tmp_path / "a.mid", [(0, 36, 100, 60)])
+    (tmp_path / "link.mid").symlink_to(real)
+    os.mkfifo(tmp_path / "fifo.mid")
+    assert read_midi_file(tmp_path / "link.mid", None) == real.read_bytes()  # a user's own link
+    with pytest.raises(UserError, match="not a regular file"):
+        read_midi_file(tmp_path / "fifo.mid", None)  # opened without blocking, then refused
+    with pytest.raises(UserError, match="cannot open it"):
+        read_midi_file(tmp_path / "link.mid", tmp_path)  # a link in the input folder

@@ -82,10 +82,10 @@ def resolve_midi_path(path: str, input_dir: Path | None) -> Path:
 
 def read_midi_file(path: Path, input_dir: Path | None) -> bytes:
     """The bytes of the MIDI file a request names, read when the request arrives: opened
-    without following a final link and without blocking (a FIFO cannot hang the daemon),
-    checked to be a regular file under MAX_MIDI_BYTES and, with an input folder, to lie inside
-    it, judged by the file that was opened, not by its name."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+    without blocking (a FIFO cannot hang the daemon), checked to be a regular file under
+    MAX_MIDI_BYTES and, with an input folder, opened without following a final link and
+    checked to lie inside the folder, judged by the file that was opened, not by its name."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (_NOFOLLOW if input_dir else 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
