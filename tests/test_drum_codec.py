@@ -244,7 +244,11 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
         assert c["visqol"] is None or 1.0 <= c["visqol"] < 4.0  # far from identical (4.73)
     assert all("visqol" in clip for clips in report["per_clip"].values() for clip in clips)
     assert "| drumgrid-drums | trained | 44100 |" in capsys.readouterr().out
-    assert "| ViSQOL | mel MAE dB |" in (out / "codec_eval.md").read_text()
+    table = (out / "codec_eval.md").read_text()
+    assert "| ViSQOL | mel MAE dB |" in table and "| codec | kit | ViSQOL |" in table
+    by_kit = report["per_kit"]["drumgrid-drums (trained)"]
+    n_clips = len(report["per_clip"]["drumgrid-drums (trained)"])
+    assert sum(k["clips"] for k in by_kit.values()) == n_clips and all(k for k in by_kit)
     assert (out / "codec_eval.md").is_file() and len(list((out / "plots").glob("*.png"))) == 1
     # A rerun reuses every codec's scores (same weights, same clips)...
     cached = sorted((out / "results").glob("*.json"))

@@ -135,6 +135,8 @@ def test_train_then_eval_end_to_end(run, capsys):
     for kit in KITS:  # ... and per kit
         assert 1.0 <= m["per_kit"][kit]["parallel"]["visqol"] <= 4.75
     assert all(w["rows"]["parallel"]["visqol"] is not None for w in m["windows"])
+    # ... and per tempo band: every window in exactly one
+    assert sum(by_row["parallel"]["n_windows"] for by_row in m["per_tempo"].values()) == 4
     # the codec round trip keeps more of the sound than a barely trained model
     assert ceil["visqol"] > par["visqol"]
     assert "token_acc" not in ceil
@@ -150,7 +152,7 @@ def test_train_then_eval_end_to_end(run, capsys):
 
     report = (out / "report.md").read_text()
     assert "## Per kit" in report and all(f"| {k} | iterative |" in report for k in KITS)
-    assert "| vel rho | ViSQOL | mel MAE dB |" in report
+    assert "| vel rho | ViSQOL | mel MAE dB |" in report and "## Per tempo" in report
     assert "## Definitions" in report and "velocity > 0.3" in report
     pngs = sorted((out / "plots").glob("*.png"))
     assert [p.name for p in pngs] == ["class_onset_recall.png", "window_000.png", "window_001.png"]
@@ -173,6 +175,7 @@ def test_train_then_eval_end_to_end(run, capsys):
     assert "Kits: `bright`, `dark`." in text and "CC BY 4.0" in text
     assert "| bright | ? (?:?) |" in text  # a kit without kits.json: its licence unknown
     assert "| iterative |" in text and "| dark | iterative |" in text
+    assert "| vel rho | ViSQOL | mel MAE dB |" in text and "### Per tempo" in text
     assert "![window_000](plots/window_000.png)" in text and "class_onset_recall" not in text
     assert "## Speed" in text and "```\nclip 4 bars parallel 31.2x\n```" in text
     assert "- 30 steps, batch" in text and "by `training/recipes/default.sh lm`." in text

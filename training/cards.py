@@ -237,6 +237,11 @@ def model_card(
         "### Per kit",
         *_report_section(report, "Per kit"),
         "",
+        *(
+            ["### Per tempo", *_report_section(report, "Per tempo"), ""]
+            if "## Per tempo" in report
+            else []
+        ),
         "Rows: reference = the FluidSynth render of the same groove and kit (the onset "
         "detector's own ceiling); ceiling = the codec's decoding of the true tokens; parallel / "
         "iterative = the model. Definitions: EVALUATION.md beside this card.",

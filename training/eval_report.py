@@ -162,6 +162,21 @@ def render_report(result: dict[str, Any]) -> str:
                 f"{fmt(r['spectral_convergence'])} | {fmt(r['envelope_correlation'])} | "
                 f"{fmt(r.get('token_acc'))} | {r['n_windows']} |"
             )
+    if result.get("per_tempo"):
+        lines += [
+            "",
+            "## Per tempo",
+            "",
+            "| tempo | row | ViSQOL | mel MAE dB | onset F1 | timing ms | windows |",
+            "|" + "---|" * 7,
+        ]
+        for band, by_row in result["per_tempo"].items():
+            for name, r in by_row.items():
+                lines.append(
+                    f"| {band} | {name} | {fmt(r.get('visqol'), 2)} | {fmt(r['mel_mae_db'], 2)} | "
+                    f"{fmt(r['onset_f1'])} | {fmt(r['timing_error_ms_median'], 2)} | "
+                    f"{r['n_windows']} |"
+                )
     first = next(iter(rows.values()))
     lines += ["", "## Per-class onset recall (velocity > 0.3, +-50 ms)", ""]
     lines += ["| class | grid onsets | " + " | ".join(rows) + " |", "|" + "---|" * (2 + len(rows))]

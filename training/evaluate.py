@@ -61,6 +61,13 @@ from drumgrid.training.perceptual import visqol_moslqo
 from drumgrid.training.tokens import TokenCache, TokenEntry, read_audio
 
 ROWS = ("reference", "ceiling", "parallel", "iterative")
+# Tempo bands the report pools windows by (fast, busy grooves are where timbre suffers most)
+TEMPO_BANDS = (
+    ("< 90 bpm", 0.0, 90.0),
+    ("90-119 bpm", 90.0, 120.0),
+    ("120-149 bpm", 120.0, 150.0),
+    (">= 150 bpm", 150.0, math.inf),
+)
 AUDIO_METRICS = (
     "mel_mae_db",
     "spectral_convergence",
@@ -348,6 +355,7 @@ def evaluate(
             "window": w.index,
             "file": tracks[w.track].entry.audio_filename,
             "kit": tracks[w.track].entry.kit,
+            "bpm": tracks[w.track].entry.bpm,
             "start_s": round(w.f0 / cache.frame_rate, 4),
             "end_s": round((w.f0 + w.n) / cache.frame_rate, 4),
             "n_frames": w.n,
@@ -431,6 +439,11 @@ def evaluate(
 
     summary = pooled(per_window)
     by_kit = {kit: pooled([r for r in per_window if r["kit"] == kit]) for kit in kits}
+    by_tempo = {
+        label: pooled(chosen)
+        for label, low, high in TEMPO_BANDS
+        if (chosen := [r for r in per_window if low <= r["bpm"] < high])
+    }
     result = {
         "model": str(model_dir),
         "tokens": str(tokens_dir),
@@ -454,6 +467,7 @@ def evaluate(
         "audio_seconds": round(sum(w.n for w in windows) * hop / sr, 3),
         "rows": summary,
         "per_kit": by_kit,
+        "per_tempo": by_tempo,
         "windows": per_window,
         "seconds": 0.0,
     }

@@ -23,6 +23,7 @@ class AudioFile:
     path: Path
     frames: int
     sample_rate: int
+    kit: str = ""  # the corpus row's kit_name (reports pool clips by it)
 
 
 def corpus_audio(corpus: Path, split: str, sample_rate: int | None) -> list[AudioFile]:
@@ -50,7 +51,7 @@ def corpus_audio(corpus: Path, split: str, sample_rate: int | None) -> list[Audi
                 f"{path}: sample rate {info.samplerate} Hz, {needs} {sample_rate} Hz; "
                 f"render the corpus with --sample-rate {sample_rate}"
             )
-        files.append(AudioFile(path, info.frames, info.samplerate))
+        files.append(AudioFile(path, info.frames, info.samplerate, row.kit_name))
     if not files:
         raise UserError(f"{corpus}: no {split} audio files")
     return files
@@ -85,10 +86,13 @@ class SegmentSampler:
         return torch.from_numpy(out) * gains[:, None].float()
 
 
+def validation_files(files: list[AudioFile], n_clips: int) -> list[AudioFile]:
+    """The files validation clips come from: spread evenly over the split, always the same."""
+    at = np.linspace(0, len(files) - 1, num=min(n_clips, len(files))).round().astype(int)
+    return [files[i] for i in at]
+
+
 def validation_clips(files: list[AudioFile], n_clips: int, length: int) -> list[np.ndarray]:
     """Fixed clips spread evenly over the split (the same every validation)."""
-    chosen = [
-        files[i]
-        for i in np.linspace(0, len(files) - 1, num=min(n_clips, len(files))).round().astype(int)
-    ]
+    chosen = validation_files(files, n_clips)
     return [read_segment(f, max(0, (f.frames - length) // 2), length) for f in chosen]

@@ -163,12 +163,25 @@ def cached_roundtrip_clips(
     return result
 
 
-def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any]) -> Path:
-    """codec_eval.json (per clip and summary) and codec_eval.md (the table)."""
+def _per_kit(clips: list[dict[str, Any]], kits: list[str]) -> dict[str, dict[str, Any]]:
+    """Each kit's mean scores over its clips (kits[i]: the kit of clips[i])."""
+    out = {}
+    for kit in sorted(set(kits)):
+        mine = [c for c, k in zip(clips, kits, strict=True) if k == kit]
+        out[kit] = {**{key: _mean_of(mine, key) for key in REPORT_KEYS}, "clips": len(mine)}
+    return out
+
+
+def write_report(
+    out: Path, results: list[CodecResult], setting: dict[str, Any], kits: list[str] | None = None
+) -> Path:
+    """codec_eval.json (per clip, per kit and summary) and codec_eval.md (the tables);
+    kits[i] is the kit of clip i."""
     out.mkdir(parents=True, exist_ok=True)
     rows = [r.summary() for r in results]
     per_clip = {f"{r.codec_id} ({r.weights})": r.per_clip for r in results}
-    data = {"setting": setting, "codecs": rows, "per_clip": per_clip}
+    per_kit = {name: _per_kit(clips, kits) for name, clips in per_clip.items()} if kits else {}
+    data = {"setting": setting, "codecs": rows, "per_clip": per_clip, "per_kit": per_kit}
     (out / "codec_eval.json").write_text(json.dumps(data, indent=1))
     lines = [
         "| codec | weights | rate | kbps | ViSQOL | mel MAE dB | MR-STFT SC | onset F1 (+-20 ms) "
@@ -191,6 +204,15 @@ def write_report(out: Path, results: list[CodecResult], setting: dict[str, Any])
         "over STFT sizes 512/1024/2048. Onset F1 against the original clip's detected onsets. "
         "ViSQOL: v3 audio mode (MOS-LQO, 4.73 = identical), both signals mono at 48 kHz."
     )
+    if per_kit:
+        lines += ["", "| codec | kit | ViSQOL | mel MAE dB | MR-STFT SC | onset F1 | clips |"]
+        lines += ["| --- | --- | --- | --- | --- | --- | --- |"]
+        for name, by_kit in per_kit.items():
+            for kit, s in by_kit.items():
+                lines.append(
+                    f"| {name} | {kit} | {fmt(s['visqol'], 2)} | {fmt(s['mel_mae_db'], 2)} "
+                    f"| {fmt(s['mrstft_sc'])} | {fmt(s['onset_f1'])} | {s['clips']} |"
+                )
     (out / "codec_eval.md").write_text("\n".join(lines) + "\n\n" + notes + "\n")
     return out / "codec_eval.md"
 

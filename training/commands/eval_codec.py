@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     from drumgrid.server.codecs.registry import build_random, codec_spec, load_codec
     from drumgrid.server.devices import resolve_device
-    from drumgrid.training.codec.data import corpus_audio, validation_clips
+    from drumgrid.training.codec.data import corpus_audio, validation_clips, validation_files
     from drumgrid.training.codec.evaluation import (
         cached_roundtrip_clips,
         plot_clips,
@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         if args.levels is not None and not 1 <= args.levels <= codec.n_codebooks:
             raise UserError(f"--levels {args.levels}: codec {codec.id} has 1-{codec.n_codebooks}")
         results.append(cached_roundtrip_clips(args.out, codec, weights, clips, sr, setting))
-    report = write_report(args.out, results, setting)
+    kits = [f.kit for f in validation_files(files, args.clips)]
+    report = write_report(args.out, results, setting, kits)
     # The trained codecs are what a reader wants to see; random-init spectrograms only when
     # nothing else was scored.
     shown = [(f"{c.id} ({w})", c) for c, w in codecs if w == "trained" or not trained]
