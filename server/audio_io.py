@@ -19,15 +19,29 @@ FORMATS: dict[str, str] = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT
 TEMP_NAME = re.compile(r"\.drumgrid-(?P<pid>\d+)-[0-9a-f]{16}\.tmp")  # write_wav's temp files
 
 
-def check_output_path(path: str | Path) -> Path:
-    """Fail early (before any model loads) when the WAV cannot be written where asked."""
+def check_output_path(path: str | Path, suffix: str = ".wav") -> Path:
+    """Fail early (before any model loads) when the file cannot be written where asked."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise UserError(f"{path}: folder {parent} does not exist; create it or pick another -o")
     if path.is_dir():
-        raise UserError(f"{path}: is a folder; expected a .wav file name")
+        raise UserError(f"{path}: is a folder; expected a {suffix} file name")
+    if path.suffix.lower() != suffix:
+        convert = " (and convert it after, e.g. `ffmpeg -i take.wav take.mp3`)"
+        raise UserError(
+            f"{path}: drumgrid writes {suffix} files here; name the output {suffix}"
+            + (convert if suffix == ".wav" else "")
+        )
     return path
+
+
+def take_paths(first: Path, takes: int) -> list[Path]:
+    """Where a render's takes go, the CLI and the daemon alike: take 1 at `first`, takes
+    2.. beside it as NAME-v2.wav, NAME-v3.wav, ..."""
+    return [first] + [
+        first.with_name(f"{first.stem}-v{i}{first.suffix}") for i in range(2, takes + 1)
+    ]
 
 
 def write_wav(

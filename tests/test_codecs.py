@@ -107,6 +107,9 @@ def test_codecs_command_lists_every_id(capsys):
     for cid in IDS:
         assert cid in out
     assert "86.13" in out
+    # the drum codec's weights ship in the package: on disk, wherever this runs
+    shipped = next(line for line in out.splitlines() if line.startswith("drumgrid-drums"))
+    assert shipped.split()[-2:] == ["yes", "packaged"], shipped
 
 
 def test_resample_keeps_onsets_in_place():

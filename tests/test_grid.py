@@ -111,3 +111,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, make, needle: str)
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_grid_header_names_every_time_signature(tmp_path, capsys):
+    from drumgrid.training.cli import main
+
+    notes = [(i * 480, 36, 100, i * 480 + 60) for i in range(14)]
+    midi = make_midi(tmp_path / "meter.mid", notes, signatures=[(0, 4, 4), (8 * 480, 3, 4)])
+    assert main(["grid", str(midi)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert ", 4/4, 3/4 at beat 8, " in header, header

@@ -49,9 +49,15 @@ def test_render_writes_the_wav_and_a_summary(model_dir, midi, tmp_path, capsys):
 def test_variations_write_numbered_takes(model_dir, midi, tmp_path, capsys):
     out = tmp_path / "take.wav"
     assert _render(model_dir, midi, out, "--variations", "2", "--format", "float") == 0
-    a, b = (sf.read(str(tmp_path / f"take-{i}.wav"))[0] for i in (1, 2))
-    assert a.shape == b.shape and not (a == b).all()
-    assert not out.exists()
+    a, b = (sf.read(str(tmp_path / name))[0] for name in ("take.wav", "take-v2.wav"))
+    assert a.shape == b.shape and not (a == b).all()  # named as the daemon names its takes
+    assert sorted(p.name for p in tmp_path.glob("take*.wav")) == ["take-v2.wav", "take.wav"]
+
+
+def test_the_output_is_a_wav(model_dir, midi, tmp_path, capsys):
+    assert _render(model_dir, midi, tmp_path / "take.mp3") == 2
+    assert "drumgrid writes .wav files here; name the output .wav" in capsys.readouterr().err
+    assert not (tmp_path / "take.mp3").exists()
 
 
 @pytest.mark.parametrize(

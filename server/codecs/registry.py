@@ -33,6 +33,7 @@ class CodecSpec(CodecRates):
     debug_config: Callable[[], Any] | None = None  # a tiny config of the same class, for tests
     loader: Callable[[CodecSpec, Path | None], Codec] | None = None  # overrides the HF loader
     aliases: tuple[str, ...] = field(default=())
+    packaged: Path | None = None  # weights shipped in the package (codecs without a hub id)
 
 
 CODECS: dict[str, CodecSpec] = {}
@@ -79,7 +80,8 @@ def weights_location(spec: CodecSpec, codec_path: str | Path | None = None) -> P
         p = Path(codec_path)
         return p if (p / "config.json").is_file() else None
     if spec.hub_id is None:
-        return None
+        shipped = spec.packaged
+        return shipped if shipped is not None and (shipped / "config.json").is_file() else None
     from huggingface_hub import try_to_load_from_cache
 
     config = try_to_load_from_cache(spec.hub_id, "config.json")

@@ -82,14 +82,17 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(grid_json(performance, args.steps_per_beat)))
         return 0
     grid = grid_view(performance, args.steps_per_beat)
-    num, den = performance.time_signature
+    signatures = ", ".join(
+        f"{ts.numerator}/{ts.denominator}" + (f" at beat {ts.beat:g}" if ts.beat else "")
+        for ts in performance.time_signatures
+    ) or "{}/{}".format(*performance.time_signature)
     tempo_note = (
         ""
         if len(performance.tempo_map.bpms) == 1
         else f" ({len(performance.tempo_map.bpms)} tempo changes)"
     )
     print(
-        f"{args.file.name}: {round(performance.tempo_bpm, 2):g} bpm{tempo_note}, {num}/{den}, "
+        f"{args.file.name}: {round(performance.tempo_bpm, 2):g} bpm{tempo_note}, {signatures}, "
         f"{performance.length_beats:.2f} beats ({performance.length_s:.3f} s), "
         f"{len(performance.hits)} hits, {args.steps_per_beat} steps per beat"
     )

@@ -2,7 +2,8 @@
 
 Everything a user can get wrong (paths, kit, lengths, options, a missing codec) is checked
 before the model runs and reported as one line with exit code 2. `--variations N` renders N
-takes with seeds S, S+1, ... as one batch and writes OUT-1.wav ... OUT-N.wav.
+takes with seeds S, S+1, ... as one batch and writes OUT.wav, OUT-v2.wav ... OUT-vN.wav
+(named as the daemon names its takes).
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
     add_model_arguments(parser)
     parser.add_argument("--kit", help="kit name (`drumgrid kits` lists them); default: the first")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0,
+        help="sampling seed of the first take (iterative decoding; parallel decoding is argmax, "
+        "so the seed changes nothing there)",
+    )  # fmt: skip
     parser.add_argument(
         "--decoding", choices=["parallel", "iterative"],
         help="default: iterative when --variations > 1 or an iterative option is given, "
@@ -80,12 +85,6 @@ def parse_steps(text: str | None) -> int | tuple[int, ...] | None:
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
-def output_paths(output: Path, variations: int) -> list[Path]:
-    if variations == 1:
-        return [output]
-    return [output.with_name(f"{output.stem}-{i}{output.suffix}") for i in range(1, variations + 1)]
-
-
 def set_threads(threads: int) -> None:
     if threads < 0:
         raise UserError(f"--threads {threads}: expected 0 (default) or more")
@@ -96,11 +95,11 @@ def set_threads(threads: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drumgrid.server.audio_io import check_output_path, write_wav
+    from drumgrid.server.audio_io import check_output_path, take_paths, write_wav
     from drumgrid.server.engine import Engine, RenderOptions
     from drumgrid.server.midi_io import read_midi
 
-    paths = [check_output_path(p) for p in output_paths(args.output, max(1, args.variations))]
+    paths = [check_output_path(p) for p in take_paths(args.output, max(1, args.variations))]
     channel = None if args.channel == "all" else _channel(args.channel)
     if not (math.isfinite(args.max_length) and args.max_length > 0):
         raise UserError(f"--max-length {args.max_length}: expected a number of seconds > 0")

@@ -15,7 +15,7 @@ import stat
 import time
 from pathlib import Path
 
-from drumgrid.server.audio_io import TEMP_NAME
+from drumgrid.server.audio_io import TEMP_NAME, take_paths
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import MAX_MIDI_BYTES
 
@@ -47,20 +47,13 @@ def _safe(text: str, limit: int = 40) -> str:
 
 def output_paths(render_dir: Path, job: str, out: str | None, takes: int) -> list[Path]:
     """Where a job's takes are written: `out` (validated as a bare name by the bridge) or a
-    name from the time and the job id; takes 2.. get -v2, -v3, ... before the extension."""
-    if out is None:
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(job)}"
-        suffix = ".wav"
-    else:
-        stem, suffix = os.path.splitext(out)
-    names = [f"{stem}{suffix}"] + [f"{stem}-v{i + 1}{suffix}" for i in range(1, takes)]
-    paths = []
-    for name in names:
-        path = render_dir / name
+    name from the time and the job id; takes 2.. as audio_io.take_paths names them."""
+    name = out if out is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(job)}.wav"
+    paths = take_paths(render_dir / name, takes)
+    for path in paths:
         # The bridge allows bare names only; check again here, where the file is written.
-        if path.parent != render_dir or name in (".", "..") or "/" in name or "\\" in name:
+        if path.parent != render_dir or path.name in (".", "..") or "/" in name or "\\" in name:
             raise UserError(f"out {name!r}: expected a bare file name inside the render folder")
-        paths.append(path)
     return paths
 
 

@@ -99,5 +99,6 @@ register(
         debug_config=DrumCodecConfig.tiny,
         loader=_load,
         aliases=("default",),
+        packaged=SHIPPED_WEIGHTS,
     )
 )
