@@ -367,6 +367,7 @@ class UdpSend extends Box {
     if (s === "host") this.host = String(msg[1].v);
     else if (s === "port") this.port = Number(msg[1].v);
     else if (s.startsWith("/")) {
+      if (this.closed) return; // the device was deleted while a message was queued
       const data = osc.encodeTyped(s, msg.slice(1));
       this.sent.push({ address: s, args: values(msg.slice(1)), bytes: data.length });
       this.device.world.datagrams += 1;
@@ -374,7 +375,12 @@ class UdpSend extends Box {
     } else this.device.world.error(`udpsend: ${s}: not an OSC address`);
   }
   close() {
-    this.socket.close();
+    this.closed = true;
+    try {
+      this.socket.close();
+    } catch (err) {
+      // closed already
+    }
   }
 }
 
@@ -386,15 +392,17 @@ class UdpReceive extends Box {
     this.bind(Number(args[0].v));
   }
   bind(port) {
-    if (this.socket) this.socket.close();
+    this.close();
     this.port = port;
     const socket = dgram.createSocket("udp4");
     this.socket = socket;
     this.bound = new Promise((resolve) => {
       socket.once("listening", () => resolve(true));
-      socket.once("error", (err) => {
-        this.device.world.error(`udpreceive: port ${port}: ${err.code}`);
-        if (this.socket === socket) this.socket = null;
+      socket.on("error", (err) => {  // as Max: a message in the Max window, no output
+        if (this.socket === socket) {
+          this.device.world.error(`udpreceive: port ${port}: ${err.code}`);
+          this.socket = null;
+        }
         resolve(false);
       });
     });
@@ -416,8 +424,15 @@ class UdpReceive extends Box {
     if (selectorOf(msg) === "port" && isNumber(msg[1])) this.bind(msg[1].v);
   }
   close() {
-    if (this.socket) this.socket.close();
+    const socket = this.socket;
     this.socket = null;
+    if (socket) {
+      try {
+        socket.close();
+      } catch (err) {
+        // a socket whose bind failed is closed by node already
+      }
+    }
   }
 }
 
@@ -551,7 +566,14 @@ class World {
     if (this.draining) return;
     this.draining = true;
     setImmediate(() => {
-      while (this.queue.length) this.queue.shift()();
+      while (this.queue.length) {
+        const fn = this.queue.shift();
+        try {
+          fn();
+        } catch (err) {
+          this.error(`scheduler: ${err && err.stack ? err.stack : err}`); // Max posts it, goes on
+        }
+      }
       this.draining = false;
     });
   }
