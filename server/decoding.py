@@ -131,10 +131,13 @@ def decode_tokens(
     seeds: Sequence[int] | None = None,  # one per item; default options.seed for all
     device: torch.device | str = "cpu",
     on_step: Callable[[int, int], None] | None = None,  # (calls done, calls in all)
+    propose: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:  # [B, K, T] int64 in [0, V)
     """Fill every unknown token. Known tokens are never changed.
 
-    parallel: one call, argmax of every unknown token.
+    parallel: one call, argmax of every unknown token, or, with `propose` (tokens with MASK
+    -> a full token guess [B, K, T]: a latent head's prediction quantised by the codec), that
+    guess.
     iterative: for each level k from coarse to fine, S_k steps: sample all still-masked
     tokens of level k (levels > k stay masked unless known, levels < k are filled), keep
     the most confident so that the cosine schedule's share stays masked, re-mask the rest.
@@ -162,7 +165,10 @@ def decode_tokens(
     total = options.n_calls(K)
     with torch.no_grad():
         if options.method == "parallel":
-            best, _ = sample_tokens(logits_fn(tokens), 0.0)  # [B, K, T] argmax
+            if propose is not None:
+                best = propose(tokens).to(device=device, dtype=torch.long)
+            else:
+                best, _ = sample_tokens(logits_fn(tokens), 0.0)  # [B, K, T] argmax
             tokens = torch.where(tokens == V, best, tokens)
             if on_step:
                 on_step(1, 1)
@@ -200,19 +206,37 @@ def decode(
     seeds: Sequence[int] | None = None,
     body: Callable[..., torch.Tensor] | None = None,  # a compiled body to use instead
     on_step: Callable[[int, int], None] | None = None,
+    quantize: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:  # [B, K, T]
-    """decode_tokens with DrumLM's logits (conditioning computed once per decode)."""
+    """decode_tokens with DrumLM's logits (conditioning computed once per decode). A model
+    with a latent head decodes in parallel through it when given the codec's `quantize`."""
     device = model.tables.device
     features, kit = features.to(device), kit.to(device)
     if pad_mask is not None:
         pad_mask = pad_mask.to(device)
     with torch.no_grad():
         fn = model.logits_fn(features, kit, pad_mask, body)
+        propose = latent_proposal(model, features, kit, pad_mask, quantize)
         B, T = features.shape[:2]
         return decode_tokens(
             fn, (B, model.n_codebooks, T), model.codebook_size, options, known, pad_mask,
-            seeds, device, on_step,
+            seeds, device, on_step, propose,
         )  # fmt: skip
+
+
+def latent_proposal(
+    model: DrumLM,
+    features: torch.Tensor,  # [B, T, F]
+    kit: torch.Tensor,  # [B]
+    pad_mask: torch.Tensor | None,
+    quantize: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """tokens -> the codec's codes of the latent head's prediction, or None for a model
+    without a latent head (or no quantiser given)."""
+    if not model.latent_dim or quantize is None:
+        return None
+    latent = model.latent_fn(features, kit, pad_mask)
+    return lambda tokens: quantize(latent(tokens).float())
 
 
 def batch_conditioning(

@@ -99,16 +99,21 @@ def make_token_cache(
     V: int = DEBUG_V,
     bars: int = 2,
     seed: int = 0,
+    codec_id: str = "synthetic",
+    config_hash: str = "f" * 16,
+    frame_rate: float = FRAME_RATE,
 ) -> Path:
     """A token cache in TokenCache's layout (cache.json, entries.jsonl, tokens/*.npy) over a
-    corpus of random grooves, without any codec or audio. Returns the cache folder."""
+    corpus of random grooves, without any audio; its tokens are said to be `codec_id`'s (a
+    real codec's id and hash where a test needs the codec, e.g. for latent targets). Returns
+    the cache folder."""
     rng = np.random.default_rng(seed)
     corpus, cache = root / "corpus", root / "cache"
     (corpus / "midi").mkdir(parents=True, exist_ok=True)
     (cache / "tokens").mkdir(parents=True, exist_ok=True)
     meta = {
-        "version": 1, "codec_id": "synthetic", "config_hash": "f" * 16, "sample_rate": 16000,
-        "hop_length": int(16000 / FRAME_RATE), "frame_rate": FRAME_RATE, "n_codebooks": K,
+        "version": 1, "codec_id": codec_id, "config_hash": config_hash, "sample_rate": 16000,
+        "hop_length": round(16000 / frame_rate), "frame_rate": frame_rate, "n_codebooks": K,
         "codebook_size": V, "dtype": "int16", "source": str(corpus),
     }  # fmt: skip
     (cache / "cache.json").write_text(json.dumps(meta))
@@ -118,8 +123,8 @@ def make_token_cache(
         perf = _performance(rng, bpm, bars)
         midi = f"midi/{i}.mid"
         write_midi(perf, corpus / midi)
-        n_frames = int(np.ceil((perf.length_s + 0.5) * FRAME_RATE))
-        feats = frame_conditioning(perf, FRAME_RATE, 0, n_frames).features
+        n_frames = int(np.ceil((perf.length_s + 0.5) * frame_rate))
+        feats = frame_conditioning(perf, frame_rate, 0, n_frames).features
         for j, kit in enumerate(kits):
             rel = f"tokens/{i}_{kit}.npy"
             np.save(cache / rel, synthetic_tokens(feats, j, K, V))
@@ -127,8 +132,8 @@ def make_token_cache(
                 "tokens": rel, "n_frames": n_frames, "n_samples": n_frames * meta["hop_length"],
                 "kit": kit, "bpm": bpm, "split": "train" if i < n_train else "validation",
                 "midi_filename": midi, "audio_filename": f"audio/{i}_{kit}.wav",
-                "duration": perf.length_s, "codec_id": "synthetic", "config_hash": "f" * 16,
-                "frame_rate": FRAME_RATE,
+                "duration": perf.length_s, "codec_id": codec_id, "config_hash": config_hash,
+                "frame_rate": frame_rate,
             })  # fmt: skip
     (cache / "entries.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
     return cache

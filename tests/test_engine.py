@@ -98,12 +98,20 @@ def _tokens(engine, perf, options, n_frames):
     return engine.render_tokens(perf, options, n_frames, RenderTimings())[0]  # [K, T]
 
 
-@pytest.mark.parametrize("options", [RenderOptions(decoding="parallel"), GREEDY])
-def test_windowed_equals_one_window_for_a_frame_local_model(tmp_path, options):
+@pytest.mark.parametrize(
+    "options, latent_dim",
+    [
+        (RenderOptions(decoding="parallel"), 0),
+        (GREEDY, 0),
+        (RenderOptions(decoding="parallel"), 32),
+    ],
+)
+def test_windowed_equals_one_window_for_a_frame_local_model(tmp_path, options, latent_dim):
     """With attention switched off, frames do not see each other, so any difference between
     a windowed render and one window would be the windowing's own fault (features sliced at
-    the wrong frame, tokens stitched off by one, a known prefix overwritten)."""
-    folder = local_model_dir(tmp_path, max_frames=512)
+    the wrong frame, tokens stitched off by one, a known prefix overwritten). Also for a
+    model with a latent head, whose parallel tokens are the codec's codes of its latent."""
+    folder = local_model_dir(tmp_path, max_frames=512, latent_dim=latent_dim)
     perf = groove(4, bpm=140)
     n_frames = 400  # fits one window of 512; nine windows of 48
     one = Engine.load(folder, "cpu", "eager", precision="fp32")
@@ -112,6 +120,30 @@ def test_windowed_equals_one_window_for_a_frame_local_model(tmp_path, options):
     assert torch.equal(
         _tokens(one, perf, options, n_frames), _tokens(windowed, perf, options, n_frames)
     )
+
+
+def test_latent_head_renders_the_codecs_codes_of_its_prediction(tmp_path):
+    """Parallel decoding of a model with a latent head: one window's tokens are exactly the
+    codec's quantisation of the head's latent, not the token heads' argmax; iterative
+    decoding still samples the token heads."""
+    folder = make_model_dir(tmp_path, latent_dim=32)
+    engine = Engine.load(folder, "cpu", "eager", precision="fp32")
+    perf = groove(1)
+    W = WINDOW_FRAMES
+    got = _tokens(engine, perf, RenderOptions(decoding="parallel"), W)  # [K, W]
+    from drumgrid.server.conditioning import frame_conditioning
+
+    cond = frame_conditioning(perf, engine.info.frame_rate, 0, W, kit=0)
+    feats = torch.from_numpy(cond.features)[None]
+    kit = torch.zeros(1, dtype=torch.long)
+    masked = torch.full((1, engine.codec.n_codebooks, W), engine.codec.codebook_size)
+    with torch.no_grad():
+        latent = engine.model.latent_fn(feats, kit)(masked)
+        argmax = engine.model.logits_fn(feats, kit)(masked).argmax(-1)[0]
+    assert torch.equal(got, engine.codec.quantize(latent)[0])
+    assert not torch.equal(got, argmax)
+    iterative = _tokens(engine, perf, GREEDY, W)
+    assert not torch.equal(iterative, got)
 
 
 def test_later_windows_never_change_earlier_ones(engine):

@@ -107,7 +107,7 @@ def test_train_then_eval_end_to_end(run, capsys):
     out = run["root"] / "eval"
     args = ["eval", "--model", str(run["model"]), "--tokens", str(run["tokens"]),
             "--out", str(out), "--codec-path", str(run["codec"]), "--max-windows", "4",
-            "--steps", "2", "--plots", "2", "--no-progress"]  # fmt: skip
+            "--steps", "2", "--plots", "2", "--worst", "1", "--no-progress"]  # fmt: skip
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "iterative" in printed and "report:" in printed
@@ -154,8 +154,15 @@ def test_train_then_eval_end_to_end(run, capsys):
     assert "## Per kit" in report and all(f"| {k} | iterative |" in report for k in KITS)
     assert "| vel rho | ViSQOL | mel MAE dB |" in report and "## Per tempo" in report
     assert "## Definitions" in report and "velocity > 0.3" in report
+    # The worst window is the parallel row's lowest ViSQOL, drawn again after scoring.
+    scores = [w["rows"]["parallel"]["visqol"] for w in m["windows"]]
+    worst = int(np.argmin(scores))
+    assert m["worst_windows"] == [worst]
     pngs = sorted((out / "plots").glob("*.png"))
-    assert [p.name for p in pngs] == ["class_onset_recall.png", "window_000.png", "window_001.png"]
+    assert [p.name for p in pngs] == [
+        "class_onset_recall.png", "window_000.png", "window_001.png",
+        f"worst_1_window_{worst:03d}.png",
+    ]  # fmt: skip
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
                for p in pngs)  # fmt: skip
     assert all(p in report for p in m["plots"])
@@ -176,10 +183,46 @@ def test_train_then_eval_end_to_end(run, capsys):
     assert "| bright | ? (?:?) |" in text  # a kit without kits.json: its licence unknown
     assert "| iterative |" in text and "| dark | iterative |" in text
     assert "| vel rho | ViSQOL | mel MAE dB |" in text and "### Per tempo" in text
-    assert "![window_000](plots/window_000.png)" in text and "class_onset_recall" not in text
+    assert f"![worst_1_window_{worst:03d}](plots/worst_1_window_{worst:03d}.png)" in text
+    assert "class_onset_recall" not in text
     assert "## Speed" in text and "```\nclip 4 bars parallel 31.2x\n```" in text
     assert "- 30 steps, batch" in text and "by `training/recipes/default.sh lm`." in text
     assert text.rstrip().endswith("- Trained for 30 steps: a test model.")
+
+
+def test_eval_with_a_baseline_and_a_latent_head(run, tmp_path, capsys):
+    """A model with a latent head, scored beside the plain model (--baseline) on the same
+    windows: the baseline row is the plain model's own parallel row, window for window."""
+    cfg = LMTrainConfig(steps=10, batch_size=4, lr=3e-3, warmup_steps=3, validate_every=10,
+                        checkpoint_every=10, val_windows=8)  # fmt: skip
+    LMTrainer(run["tokens"], tmp_path / "latent", cfg, "debug", init=run["model"], latent_head=True,
+              codec_path=run["codec"]).run(progress=False)  # fmt: skip
+    common = ["--tokens", str(run["tokens"]), "--codec-path", str(run["codec"]),
+              "--max-windows", "3", "--decoding", "parallel", "--no-visqol", "--plots", "0",
+              "--worst", "2", "--no-progress"]  # fmt: skip
+    assert main(["eval", "--model", str(run["model"]), "--out", str(tmp_path / "plain"),
+                 *common]) == 0  # fmt: skip
+    assert main(["eval", "--model", str(tmp_path / "latent" / "model"), "--baseline",
+                 str(run["model"]), "--out", str(tmp_path / "both"), *common]) == 0  # fmt: skip
+    capsys.readouterr()
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    both = json.loads((tmp_path / "both" / "metrics.json").read_text())
+    assert list(both["rows"]) == ["reference", "ceiling", "baseline", "parallel"]
+    for a, b in zip(plain["windows"], both["windows"], strict=True):
+        assert b["rows"]["baseline"]["mel_mae_db"] == a["rows"]["parallel"]["mel_mae_db"]
+    # the latent head's codes are not the token heads' argmax
+    assert any(w["rows"]["parallel"]["token_acc"] != pytest.approx(
+        w["rows"]["parallel"]["logit_token_acc"], abs=1e-3) for w in both["windows"])  # fmt: skip
+    mel = [w["rows"]["parallel"]["mel_mae_db"] for w in both["windows"]]
+    assert both["worst_windows"] == list(np.argsort(mel)[::-1][:2])
+    report = (tmp_path / "both" / "report.md").read_text()
+    assert "baseline = another model (--baseline), one pass" in report
+    assert "latent head's prediction quantised" in report
+
+    bad = ["eval", "--model", str(run["model"]), "--baseline", str(run["tokens"]),
+           "--out", str(tmp_path / "bad"), *common]  # fmt: skip
+    assert main(bad) == 2
+    assert "not a drumgrid model" in capsys.readouterr().err
 
 
 def test_eval_refuses_a_codec_of_other_weights(run, tmp_path, capsys):

@@ -17,8 +17,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lm_helpers import make_token_cache
+from lm_helpers import make_token_cache, random_inputs
 
+from drumgrid.server.decoding import DecodeOptions, decode
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
@@ -199,3 +200,78 @@ def test_early_stopping_on_validation_loss(cache, tmp_path):
     assert result["stopped_early"] and result["step"] == 10
     _, info = load_model(tmp_path / "run" / "model")
     assert info.card["steps"] == 5
+
+
+@pytest.fixture(scope="module")
+def codec_cache(tmp_path_factory) -> tuple[Path, Path]:
+    """A synthetic token cache said to be the tiny drum codec's, and that codec's folder: the
+    latent head's targets are the codec's latents of these tokens."""
+    from engine_helpers import make_codec_dir
+
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+
+    root = tmp_path_factory.mktemp("latent")
+    codec_dir = make_codec_dir(root / "codec")
+    codec = DrumgridCodec.from_folder(codec_dir)
+    cache = make_token_cache(
+        root, K=codec.n_codebooks, V=codec.codebook_size, codec_id=codec.id,
+        config_hash=codec.config_hash, frame_rate=codec.frame_rate,
+    )  # fmt: skip
+    return cache, codec_dir
+
+
+def test_latent_head_learns_the_codec_latent(codec_cache, tmp_path):
+    """The latent head regresses the codec's latent of the true tokens: its normalised error
+    falls (1 is predicting the mean), on training and validation windows, and the model
+    folder records the head."""
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+
+    cache, codec_dir = codec_cache
+    cfg = replace(CFG, steps=60, validate_every=30, lr=3e-3)
+    trainer = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL,
+                        latent_head=True, codec_path=codec_dir)  # fmt: skip
+    codec = DrumgridCodec.from_folder(codec_dir)
+    assert trainer.model_config.latent_dim == codec.latent_dim == 32
+    result = trainer.run(progress=False)
+    log = _log(tmp_path / "run")
+    assert np.mean([r["latent_nmse"] for r in log[-5:]]) < 0.6 * log[0]["latent_nmse"]
+    vals = [r["validation"] for r in log if "validation" in r]
+    assert vals[1]["latent_nmse"] < vals[0]["latent_nmse"] < 1.0
+    val = result["validation"]
+    assert val["loss"] == pytest.approx(val["ce"] + val["latent_nmse"])
+    assert len(val["latent_token_acc_per_level"]) == codec.n_codebooks
+    model, info = load_model(tmp_path / "run" / "model")
+    assert info.config.latent_dim == 32 and model.body.latent_head is not None
+
+    # Parallel decoding through the head gives the codec's codes of its prediction.
+    features, kit = random_inputs(2, 30, config=info.config)
+    opts = DecodeOptions(method="parallel")
+    tokens = decode(model, features, kit, opts, quantize=codec.quantize)
+    with torch.no_grad():
+        latent = model.latent_fn(features, kit)(torch.full_like(tokens, model.mask_id))
+    assert torch.equal(tokens, codec.quantize(latent))
+    argmax = decode(model, features, kit, opts)  # no quantiser: the token heads' argmax
+    assert not torch.equal(tokens, argmax)
+
+
+def test_init_adds_a_latent_head_to_a_trained_model(codec_cache, tmp_path):
+    cache, codec_dir = codec_cache
+    cfg = replace(CFG, steps=10, validate_every=10)
+    LMTrainer(cache, tmp_path / "plain", cfg, "tiny", model_overrides=SMALL).run(progress=False)
+    plain, _ = load_model(tmp_path / "plain" / "model")
+    grown = LMTrainer(cache, tmp_path / "grown", cfg, "tiny", model_overrides=SMALL,
+                      init=tmp_path / "plain" / "model", latent_head=True,
+                      codec_path=codec_dir)  # fmt: skip
+    state = grown.model.state_dict()
+    for name, value in plain.state_dict().items():
+        assert torch.equal(state[name], value), name
+    assert "body.latent_head.weight" in state
+    grown.run(progress=False)
+    # A model with a head continues with it, even without --latent-head ...
+    again = LMTrainer(cache, tmp_path / "again", cfg, "tiny", model_overrides=SMALL,
+                      init=tmp_path / "grown" / "model", codec_path=codec_dir)  # fmt: skip
+    assert again.model_config.latent_dim == 32
+    # ... and a codec without an exposed latent is refused by name.
+    with pytest.raises(UserError, match="synthetic"):
+        LMTrainer(make_token_cache(tmp_path / "syn"), tmp_path / "x", cfg, "tiny",
+                  model_overrides=SMALL, latent_head=True)  # fmt: skip

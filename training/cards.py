@@ -207,7 +207,9 @@ def model_card(
     config = json.loads((model / "config.json").read_text())
     card, arch, codec = config.get("card", {}), config["model"], config["codec"]
     report = (evaluation / "report.md").read_text()
-    plots = sorted((evaluation / "plots").glob("window_*.png"))[:3]
+    # The worst windows (before/after when the evaluation had a --baseline row), else a spread.
+    plots = sorted((evaluation / "plots").glob("worst_*.png"))[:3]
+    plots = plots or sorted((evaluation / "plots").glob("window_*.png"))[:3]
     lines = [
         "# drumgrid default model",
         "",
@@ -243,8 +245,9 @@ def model_card(
             else []
         ),
         "Rows: reference = the FluidSynth render of the same groove and kit (the onset "
-        "detector's own ceiling); ceiling = the codec's decoding of the true tokens; parallel / "
-        "iterative = the model. Definitions: EVALUATION.md beside this card.",
+        "detector's own ceiling); ceiling = the codec's decoding of the true tokens; baseline = "
+        "the model this one replaces, one pass, on the same windows; parallel / iterative = "
+        "the model. Definitions: EVALUATION.md beside this card.",
         "",
         *(f"![{p.stem}](plots/{p.name})" for p in plots),
         "",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +39,12 @@ def write_plots(
     rows: Sequence[str],
     sr: int,
     frame_rate: float,
+    spread: Collection[int] = (),
+    worst: Sequence[int] = (),
 ) -> list[Path]:
-    """Spectrograms of the plotted windows (one panel per row) with the grid's onsets, and
-    the per-class recall bars. Returns the files written."""
+    """Spectrograms (one panel per row, with the grid's onsets) of the `spread` windows
+    (window_NNN.png) and of the `worst` ones, worst first (worst_R_window_NNN.png), and the
+    per-class recall bars. Returns the files written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,12 +52,13 @@ def write_plots(
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for w in windows:
-        if not w.audio:
-            continue
+    names = [(i, f"window_{i:03d}.png") for i in sorted(spread)]
+    names += [(i, f"worst_{r}_window_{i:03d}.png") for r, i in enumerate(worst, 1)]
+    for i, name in names:
+        w = windows[i]
         scores = per_window[w.index]["rows"]
         fig = _spectrogram_figure(plt, w, tracks[w.track], scores, rows, sr, frame_rate)
-        path = folder / f"window_{w.index:03d}.png"
+        path = folder / name
         fig.savefig(path, dpi=100)
         plt.close(fig)
         written.append(path)
@@ -154,6 +158,8 @@ def _panel_title(row: str, s: dict[str, Any]) -> str:
     errors = np.abs(s["timing_errors_ms"])
     if len(errors):
         text += f", timing {np.median(errors):.1f} ms"
+    if s.get("visqol") is not None:
+        text += f", ViSQOL {s['visqol']:.2f}"
     if s.get("mel_mae_db") is not None:
         text += f", mel MAE {s['mel_mae_db']:.1f} dB, SC {s['spectral_convergence']:.2f}"
     if s.get("token_acc") is not None:

@@ -113,7 +113,8 @@ def render_report(result: dict[str, Any]) -> str:
     rows: dict[str, dict[str, Any]] = result["rows"]
     cfg = result["config"]
     decoding = ", ".join(
-        "parallel (one pass, argmax)"
+        "parallel (one pass: the latent head's prediction quantised by the codec where the model "
+        "has one, else each token's argmax)"
         if d == "parallel"
         else f"iterative (steps {_steps_text(cfg['steps'])}, temperature {cfg['temperature']}, "
         f"top-k {cfg['top_k']}, top-p {cfg['top_p']}, seed {cfg['seed']} + window)"
@@ -195,6 +196,14 @@ def render_report(result: dict[str, Any]) -> str:
                 if n in rows
             ),
         ]
+    if result.get("worst_windows"):
+        row = cfg["decodings"][0]
+        lines += [
+            "",
+            f"Worst windows of the {row} row (lowest ViSQOL, else highest mel MAE), worst first: "
+            + ", ".join(f"{i} ({result['windows'][i]['file']})" for i in result["worst_windows"])
+            + "; their plots are the worst_* ones.",
+        ]
     if result.get("plots"):
         lines += ["", "## Plots", ""]
         lines += [f"![{Path(p).stem}]({p})" for p in result["plots"]]
@@ -207,6 +216,7 @@ def render_report(result: dict[str, Any]) -> str:
 ROW_NOTES = {
     "reference": "reference = the corpus audio (the onset detector's ceiling)",
     "ceiling": "ceiling = the codec's decoding of the true tokens",
+    "baseline": "baseline = another model (--baseline), one pass",
     "parallel": "parallel = the model, one pass",
     "iterative": "iterative = the model, coarse to fine",
 }

@@ -39,7 +39,6 @@ import numpy as np
 import torch
 
 from drumgrid.server.codecs.base import Codec
-from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import (
     DEFAULT_COARSE_STEPS,
@@ -89,7 +88,8 @@ class EvalConfig:
     top_p: float = 1.0
     seed: int = 0  # window i decodes with seed + i
     batch_size: int = 8
-    n_plots: int = 3
+    n_plots: int = 3  # windows spread over kits
+    n_worst: int = 3  # and the model's worst windows (lowest ViSQOL, else highest mel MAE)
     device: str = "cpu"
     visqol: bool = True  # ~0.1 s per second of audio on a CPU core; off for quick runs
 
@@ -143,18 +143,7 @@ def open_inputs(
             f"the model was trained on {info.codec_id} ({info.codec_config_hash}); "
             "evaluate on a cache made with the model's codec"
         )
-    codec = load_codec(info.codec_id, codec_path, device)
-    if codec.config_hash != info.codec_config_hash:
-        raise UserError(
-            f"codec {info.codec_id}{f' from {codec_path}' if codec_path else ''} has config hash "
-            f"{codec.config_hash}, the model's tokens came from {info.codec_config_hash} (other "
-            "weights); pass --codec-path with the codec the token cache was made with"
-        )
-    if abs(codec.frame_rate - cache.frame_rate) > 1e-6:
-        raise UserError(
-            f"codec frame rate {codec.frame_rate}, cache frame rate {cache.frame_rate}; "
-            "they must agree"
-        )
+    codec = cache.load_codec(codec_path, device)
     return model, info, cache, codec
 
 
@@ -327,8 +316,11 @@ def evaluate(
     codec_path: str | Path | None = None,
     corpus: str | Path | None = None,
     progress: bool = True,
+    baseline: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Render and score every window for every row; write metrics.json, report.md, plots."""
+    """Render and score every window for every row; write metrics.json, report.md, plots.
+    `baseline`: another model folder of the same codec and kits, decoded in one pass as the
+    row "baseline" on the same windows (before/after tables and plots)."""
     from tqdm import tqdm
 
     for d in cfg.decodings:
@@ -339,6 +331,7 @@ def evaluate(
     model, info, cache, codec = open_inputs(
         Path(model_dir), Path(tokens_dir), Path(codec_path) if codec_path else None, cfg.device
     )
+    other = _open_baseline(Path(baseline), info, cfg.device) if baseline is not None else None
     root = corpus_root(cache, corpus)
     tracks, skipped_kits = load_eval_tracks(cache, info, cfg.split, root)
     windows, n_empty = make_windows(
@@ -347,8 +340,13 @@ def evaluate(
     if not windows:
         raise UserError(f"{tokens_dir}: no window of split {cfg.split!r} has a grid onset")
     has_audio = all(t.audio_path is not None for t in tracks)
-    rows = (["reference"] if has_audio else []) + ["ceiling", *cfg.decodings]
-    sr, hop, V = codec.sample_rate, codec.hop_length, model.codebook_size
+    rows = (
+        (["reference"] if has_audio else [])
+        + ["ceiling"]
+        + (["baseline"] if other is not None else [])
+        + list(cfg.decodings)
+    )
+    sr, hop = codec.sample_rate, codec.hop_length
 
     per_window: list[dict[str, Any]] = [
         {
@@ -371,38 +369,8 @@ def evaluate(
     try:
         for b0 in range(0, len(windows), cfg.batch_size):
             batch = windows[b0 : b0 + cfg.batch_size]
-            true, feats, kit, pad = _batch(tracks, batch)
-            valid = ~pad.numpy()  # [B, T]
-            with torch.no_grad():
-                logits = (
-                    model(
-                        torch.full_like(true, V).to(model.tables.device),
-                        feats.to(model.tables.device),
-                        kit.to(model.tables.device),
-                        pad.to(model.tables.device),
-                    )
-                    .float()
-                    .cpu()
-                    .numpy()
-                )
-            # [B, K, T, V]
-            decoded: dict[str, torch.Tensor] = {"ceiling": true}
-            for d in cfg.decodings:
-                t0 = time.perf_counter()
-                decoded[d] = decode(
-                    model,
-                    feats,
-                    kit,
-                    cfg.decode_options(d, model.n_codebooks),
-                    pad_mask=pad,
-                    seeds=[cfg.seed + w.index for w in batch],
-                ).cpu()
-                decode_s[d] += time.perf_counter() - t0
-            waves = {
-                row: codec.decode_batch(decoded[row]).cpu().numpy()  # [B, T * hop]
-                for row in rows
-                if row != "reference"
-            }
+            r = _render_batch(model, other, codec, tracks, batch, cfg, rows, decode_s)
+            true, valid, decoded, waves, logits = r
             for j, w in enumerate(batch):
                 ref = reference_audio(tracks[w.track], w, codec)
                 audio_of = {
@@ -428,6 +396,8 @@ def evaluate(
                     bar.update(1)
     finally:
         bar.close()
+    worst = _worst_windows(per_window, cfg.decodings[0] if cfg.decodings else "", cfg.n_worst)
+    _keep_audio(model, other, codec, tracks, [windows[i] for i in worst], cfg, rows)
 
     kits = sorted({r["kit"] for r in per_window})
 
@@ -472,14 +442,109 @@ def evaluate(
         "seconds": 0.0,
     }
     out.mkdir(parents=True, exist_ok=True)
+    result["worst_windows"] = worst
     plots = write_plots(
-        out / "plots", windows, tracks, per_window, summary, rows, sr, cache.frame_rate
-    )
+        out / "plots", windows, tracks, per_window, summary, rows, sr, cache.frame_rate,
+        plot_ids, worst,
+    )  # fmt: skip
     result["plots"] = [str(p.relative_to(out)) for p in plots]
     result["seconds"] = round(time.perf_counter() - started, 2)
     _write_json(out / "metrics.json", result)
     (out / "report.md").write_text(render_report(result))
     return result
+
+
+def _open_baseline(folder: Path, info: ModelInfo, device: str) -> DrumLM:
+    model, other = load_model(folder, device)
+    if (other.codec_id, other.codec_config_hash) != (info.codec_id, info.codec_config_hash):
+        raise UserError(
+            f"--baseline {folder} predicts tokens of {other.codec_id} ({other.codec_config_hash}), "
+            f"the model {info.codec_id} ({info.codec_config_hash}); compare models of one codec"
+        )
+    if other.kits != info.kits:
+        raise UserError(
+            f"--baseline {folder} knows the kits {', '.join(other.kits)}, the model "
+            f"{', '.join(info.kits)}; compare models of the same kits"
+        )
+    return model
+
+
+def _render_batch(
+    model: DrumLM,
+    baseline: DrumLM | None,
+    codec: Codec,
+    tracks: list[EvalTrack],
+    batch: Sequence[EvalWindow],
+    cfg: EvalConfig,
+    rows: Sequence[str],
+    decode_s: dict[str, float] | None = None,
+) -> tuple[torch.Tensor, np.ndarray, dict[str, torch.Tensor], dict[str, np.ndarray], np.ndarray]:
+    """Every row's tokens and audio for a batch of windows: (true tokens [B, K, T], valid
+    frames [B, T], row -> tokens, row -> waves [B, T * hop], the model's all-masked logits
+    [B, K, T, V]). Decoding depends only on each window's own seed, so rendering a window
+    again (for a plot) gives the same audio."""
+    true, feats, kit, pad = _batch(tracks, batch)
+    dev = model.tables.device
+    with torch.no_grad():
+        masked = torch.full_like(true, model.codebook_size).to(dev)
+        logits = model(masked, feats.to(dev), kit.to(dev), pad.to(dev)).float().cpu().numpy()
+    seeds = [cfg.seed + w.index for w in batch]
+    decoded: dict[str, torch.Tensor] = {"ceiling": true}
+    methods = [(d, model, d) for d in cfg.decodings]
+    if baseline is not None:
+        methods.insert(0, ("baseline", baseline, "parallel"))
+    for row, m, method in methods:
+        t0 = time.perf_counter()
+        decoded[row] = decode(
+            m, feats, kit, cfg.decode_options(method, m.n_codebooks), pad_mask=pad, seeds=seeds,
+            quantize=codec.quantize,
+        ).cpu()  # fmt: skip
+        if decode_s is not None:
+            decode_s[row] = decode_s.get(row, 0.0) + time.perf_counter() - t0
+    waves = {
+        row: codec.decode_batch(decoded[row]).cpu().numpy()  # [B, T * hop]
+        for row in rows
+        if row != "reference"
+    }
+    return true, ~pad.numpy(), decoded, waves, logits
+
+
+def _worst_windows(per_window: list[dict[str, Any]], row: str, n: int) -> list[int]:
+    """The n windows where `row` sounds furthest from the reference: lowest ViSQOL, or
+    highest mel MAE where ViSQOL was not computed."""
+    scored = [r for r in per_window if r["rows"].get(row, {}).get("mel_mae_db") is not None]
+
+    def badness(r: dict[str, Any]) -> float:
+        s = r["rows"][row]
+        return -s["visqol"] if s.get("visqol") is not None else s["mel_mae_db"]
+
+    return [r["window"] for r in sorted(scored, key=badness, reverse=True)[:n]]
+
+
+def _keep_audio(
+    model: DrumLM,
+    baseline: DrumLM | None,
+    codec: Codec,
+    tracks: list[EvalTrack],
+    chosen: list[EvalWindow],
+    cfg: EvalConfig,
+    rows: Sequence[str],
+) -> None:
+    """Render `chosen` windows again and keep their audio and onsets for the plots."""
+    missing = [w for w in chosen if not w.audio]
+    if not missing:
+        return
+    _, _, _, waves, _ = _render_batch(model, baseline, codec, tracks, missing, cfg, rows)
+    hop, sr = codec.hop_length, codec.sample_rate
+    for j, w in enumerate(missing):
+        for row in rows:
+            if row == "reference":
+                audio = reference_audio(tracks[w.track], w, codec)
+            else:
+                audio = waves[row][j, : w.n * hop]
+            assert audio is not None
+            w.audio[row] = np.asarray(audio)
+            w.onsets[row] = M.detect_onsets(w.audio[row], sr, refine=True)
 
 
 def _token_scores(

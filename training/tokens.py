@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.codecs.resample import resample, to_mono
 from drumgrid.server.errors import UserError
 
@@ -100,6 +101,24 @@ class TokenCache:
     @property
     def frame_rate(self) -> float:
         return float(self.meta["frame_rate"])  # type: ignore[arg-type]
+
+    def load_codec(self, codec_path: str | Path | None = None, device: str = "cpu") -> Codec:
+        """The codec these tokens came from (the registry's, or `codec_path`'s weights),
+        refused when its config hash differs from the cache's."""
+        codec = load_codec(self.codec_id, codec_path, device)
+        want = str(self.meta["config_hash"])
+        if codec.config_hash != want:
+            raise UserError(
+                f"codec {self.codec_id}{f' from {codec_path}' if codec_path else ''} has config "
+                f"hash {codec.config_hash}, the tokens in {self.root} came from {want} (other "
+                "weights); pass --codec-path with the codec the token cache was made with"
+            )
+        if abs(codec.frame_rate - self.frame_rate) > 1e-6:
+            raise UserError(
+                f"codec frame rate {codec.frame_rate}, cache frame rate {self.frame_rate}; "
+                "they must agree"
+            )
+        return codec
 
     def __len__(self) -> int:
         return len(self.entries)

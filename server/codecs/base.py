@@ -145,6 +145,21 @@ class Codec(CodecRates, ABC):
             y = torch.nn.functional.pad(y, (0, n - y.shape[-1]))
         return y[:, :n].float()
 
+    # -- the quantiser's continuous side (models with a latent head) -------------------------
+
+    @property
+    def latent_dim(self) -> int | None:
+        """Width of the latent the quantiser codes, or None where a family does not expose it."""
+        return None
+
+    def latents(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens [B, K, T] -> the quantised latent [B, T, latent_dim] the decoder reads."""
+        raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
+
+    def quantize(self, latents: torch.Tensor) -> torch.Tensor:
+        """latents [B, T, latent_dim] -> tokens [B, K, T], the nearest codes level by level."""
+        raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
+
     # -- what a family implements ------------------------------------------------------------
 
     @abstractmethod

@@ -65,6 +65,18 @@ class DrumgridCodec(Codec):
     def _decode_aligned(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.model.decode(tokens)
 
+    @property
+    def latent_dim(self) -> int:
+        return self.model.config.dim
+
+    @torch.no_grad()
+    def latents(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, D]
+        return self.model.quantizer.decode(tokens.to(self.device).long())
+
+    @torch.no_grad()
+    def quantize(self, latents: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, K, T]
+        return self.model.quantizer.encode(latents.to(self.device, torch.float32))
+
     @torch.inference_mode()
     def decode_levels(self, tokens: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
         """tokens [B, K', T] with K' <= K coarsest levels -> waves [B, N]; the quantiser was

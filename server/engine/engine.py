@@ -25,7 +25,7 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.conditioning import frame_conditioning
-from drumgrid.server.decoding import decode_tokens
+from drumgrid.server.decoding import decode_tokens, latent_proposal
 from drumgrid.server.devices import resolve_device
 from drumgrid.server.engine.backends import SelectedBackend, select_backend
 from drumgrid.server.engine.models import checkpoint_hash, load_model_codec, resolve_model_dir
@@ -142,6 +142,12 @@ class Engine:
                 f"codec {codec.id} has {codec.n_codebooks} x {codec.codebook_size} tokens, the "
                 f"model predicts {c.n_codebooks} x {c.codebook_size}"
             )
+        if c.latent_dim and codec.latent_dim != c.latent_dim:
+            raise UserError(
+                f"the model's latent head predicts {c.latent_dim}-wide latents, codec {codec.id} "
+                f"codes {codec.latent_dim or 'no exposed'} latents; load the codec it was "
+                "trained with"
+            )
         if abs(codec.frame_rate - info.frame_rate) > 1e-6 * info.frame_rate:
             raise UserError(
                 f"codec {codec.id} runs at {codec.frame_rate:.4f} frames/s, the model was "
@@ -256,6 +262,7 @@ class Engine:
             t0 = time.perf_counter()
             feats = features[win.start : win.stop].expand(B, -1, -1)  # [B, W, F]
             inner = self.model.logits_fn(feats, kit, None, self._body)
+            propose = latent_proposal(self.model, feats, kit, None, self.codec.quantize)
             self._sync()
             timings.conditioning += time.perf_counter() - t0
             spent = [0.0]
@@ -269,6 +276,13 @@ class Engine:
                 spent[0] += time.perf_counter() - s
                 return out
 
+            def timed_propose(tok: torch.Tensor, propose=propose, spent=spent) -> torch.Tensor:
+                s = time.perf_counter()
+                out = propose(tok)  # [B, K, W] the latent head's codes
+                self._sync()
+                spent[0] += time.perf_counter() - s
+                return out
+
             def on_step(done: int, _: int, w: int = w) -> None:
                 if progress is not None:
                     progress(w * calls + done, total_units)
@@ -278,7 +292,7 @@ class Engine:
             out = decode_tokens(
                 logits_fn, (B, K, win.n_frames), V, decode_options,
                 known=tokens[:, :, win.start : win.stop], seeds=seeds, device=self.device,
-                on_step=on_step,
+                on_step=on_step, propose=timed_propose if propose is not None else None,
             )  # fmt: skip
             self._sync()
             timings.transformer += spent[0]

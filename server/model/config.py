@@ -43,6 +43,10 @@ class LMConfig:
     n_features: int = N_FEATURES
     rope_base: float = 10000.0
     preset: str = ""
+    # Width of the codec's continuous latent a second head regresses (0: none). Parallel
+    # decoding then quantises that prediction with the codec's own quantiser instead of
+    # taking each level's argmax (docs/model_quality.md).
+    latent_dim: int = 0
 
     def __post_init__(self) -> None:
         sizes = ("n_codebooks", "codebook_size", "n_kits", "max_frames", "n_layers", "dim")
@@ -54,6 +58,8 @@ class LMConfig:
                 f"expected dim divisible by n_heads into an even head size, got dim {self.dim}, "
                 f"{self.n_heads} heads"
             )
+        if self.latent_dim < 0:
+            raise ValueError(f"expected latent_dim >= 0, got {self.latent_dim}")
         if self.max_frames > MAX_FRAMES_LIMIT:
             raise ValueError(
                 f"expected max_frames <= {MAX_FRAMES_LIMIT} (the longest window drumgrid "
@@ -79,7 +85,12 @@ class LMConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Keys added after the first release are written only when set, so folders written
+        before them keep their config.json (and their checkpoint hash)."""
+        d = asdict(self)
+        if not d["latent_dim"]:
+            del d["latent_dim"]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LMConfig:

@@ -39,18 +39,21 @@ class DrumLM(nn.Module):
         dropout: float = 0.0,
         n_features: int = 41,
         rope_base: float = 10000.0,
+        latent_dim: int = 0,
     ) -> None:
         super().__init__()
         self.n_codebooks, self.codebook_size = n_codebooks, codebook_size
         self.n_kits, self.max_frames, self.n_features = n_kits, max_frames, n_features
+        self.latent_dim = latent_dim
         self.cond_proj = nn.Linear(n_features, dim)
         self.kit_embedding = nn.Embedding(n_kits, dim)
         # One table per codebook, V + 1 rows: the last row is MASK's embedding.
         self.tables = nn.Parameter(torch.randn(n_codebooks, codebook_size + 1, dim) * 0.02)
         nn.init.normal_(self.kit_embedding.weight, std=0.02)
         self.body = TransformerBody(
-            dim, n_layers, n_heads, n_codebooks, codebook_size, mlp_ratio, dropout, rope_base
-        )
+            dim, n_layers, n_heads, n_codebooks, codebook_size, mlp_ratio, dropout, rope_base,
+            latent_dim,
+        )  # fmt: skip
 
     @property
     def mask_id(self) -> int:
@@ -84,11 +87,33 @@ class DrumLM(nn.Module):
         kit: torch.Tensor,  # [B] int64
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padding
         select: torch.Tensor | None = None,  # [B, K, T] bool: only these tokens' logits
-    ) -> torch.Tensor:  # [B, K, T, V]; with select [N, V], level-major (see level_major)
+        with_latent: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """logits [B, K, T, V]; with select [N, V], level-major (see level_major). With
+        `with_latent` (training a latent head), (logits, latent [B, T, latent_dim]) from one
+        pass of the body."""
         x = embed_tokens(tokens, self.tables, self.conditioning(features, kit))
-        if select is None:
+        if select is None and not with_latent:
             return self.body(x, pad_mask)
-        return self.body.selected_logits(self.body.hidden(x, pad_mask), select)
+        h = self.body.hidden(x, pad_mask)
+        body = self.body
+        logits = body.head_logits(h) if select is None else body.selected_logits(h, select)
+        if not with_latent:
+            return logits
+        if self.body.latent_head is None:
+            raise ValueError("this model has no latent head (latent_dim 0)")
+        return logits, self.body.latent_head(h)
+
+    def _window_conditioning(
+        self, features: torch.Tensor, kit: torch.Tensor
+    ) -> torch.Tensor:  # [B, T, D]
+        self.check_inputs(features, kit)
+        if features.shape[1] > self.max_frames:
+            raise ValueError(
+                f"expected at most {self.max_frames} frames (the trained maximum), "
+                f"got {features.shape[1]}; render long inputs window by window"
+            )
+        return self.conditioning(features, kit)
 
     def logits_fn(
         self,
@@ -100,13 +125,7 @@ class DrumLM(nn.Module):
         """tokens -> logits with the conditioning computed once, for decoding loops. `body`
         replaces self.body (a compiled or exported copy); it is called as body(x, pad_mask),
         or body(x) when pad_mask is None."""
-        self.check_inputs(features, kit)
-        if features.shape[1] > self.max_frames:
-            raise ValueError(
-                f"expected at most {self.max_frames} frames (the trained maximum), "
-                f"got {features.shape[1]}; render long inputs window by window"
-            )
-        cond = self.conditioning(features, kit)  # [B, T, D]
+        cond = self._window_conditioning(features, kit)
 
         def fn(tokens: torch.Tensor, level: int | None = None) -> torch.Tensor:
             x = embed_tokens(tokens, self.tables, cond)
@@ -116,6 +135,18 @@ class DrumLM(nn.Module):
             return logits if level is None else logits[:, level]
 
         return fn
+
+    def latent_fn(
+        self,
+        features: torch.Tensor,  # [B, T, F]
+        kit: torch.Tensor,  # [B]
+        pad_mask: torch.Tensor | None = None,  # [B, T]
+    ) -> Callable[[torch.Tensor], torch.Tensor]:  # tokens [B, K, T] -> latent [B, T, L]
+        """The latent head's prediction given the known tokens (a model with latent_dim)."""
+        if not self.latent_dim:
+            raise ValueError("this model has no latent head (latent_dim 0)")
+        cond = self._window_conditioning(features, kit)
+        return lambda tokens: self.body.latent(embed_tokens(tokens, self.tables, cond), pad_mask)
 
 
 def build_model(config: LMConfig) -> DrumLM:

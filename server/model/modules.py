@@ -115,6 +115,7 @@ class TransformerBody(nn.Module):
         mlp_ratio: float = 4.0,
         dropout: float = 0.0,
         rope_base: float = 10000.0,
+        latent_dim: int = 0,
     ) -> None:
         super().__init__()
         self.head_dim = dim // n_heads
@@ -126,6 +127,8 @@ class TransformerBody(nn.Module):
         # K output heads as one [K, V, D] weight: logits come out as [B, K, T, V] directly.
         self.heads = nn.Parameter(torch.randn(n_codebooks, codebook_size, dim) * dim**-0.5)
         self.head_bias = nn.Parameter(torch.zeros(n_codebooks, 1, codebook_size))
+        # The codec's continuous latent per frame: a regression a near miss scores as near.
+        self.latent_head = nn.Linear(dim, latent_dim) if latent_dim else None
 
     def hidden(
         self,
@@ -150,7 +153,19 @@ class TransformerBody(nn.Module):
         if level is not None:
             head, bias = self.heads[level].to(h.dtype), self.head_bias[level].to(h.dtype)
             return h @ head.t() + bias  # [B, T, V]
+        return self.head_logits(h)
+
+    def head_logits(self, h: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, K, T, V]
         return torch.einsum("btd,kvd->bktv", h, self.heads.to(h.dtype)) + self.head_bias.to(h.dtype)
+
+    def latent(
+        self,
+        x: torch.Tensor,  # [B, T, D]
+        pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
+    ) -> torch.Tensor:  # [B, T, latent_dim]
+        if self.latent_head is None:
+            raise ValueError("this model has no latent head (latent_dim 0)")
+        return self.latent_head(self.hidden(x, pad_mask))
 
     def selected_logits(
         self,

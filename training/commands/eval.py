@@ -66,6 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plots", type=int, default=3, metavar="N", help="windows to draw as spectrograms"
     )
+    parser.add_argument(
+        "--worst", type=int, default=3, metavar="N",
+        help="also draw the model's N worst windows (lowest ViSQOL, else highest mel MAE)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--baseline", type=Path, metavar="DIR",
+        help="another model folder (same codec and kits) scored on the same windows as the row "
+        "'baseline', decoded in one pass: before/after tables and plots",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument(
         "--no-visqol", action="store_true", help="skip ViSQOL (about 0.1 s per audio second)"
@@ -80,10 +89,10 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.training.eval_report import summary_lines
     from drumgrid.training.evaluate import EvalConfig, evaluate
 
-    if args.max_windows < 1 or args.batch_size < 1 or args.plots < 0:
+    if args.max_windows < 1 or args.batch_size < 1 or min(args.plots, args.worst) < 0:
         raise UserError(
-            "expected --max-windows and --batch-size >= 1 and --plots >= 0, got "
-            f"{args.max_windows}, {args.batch_size}, {args.plots}"
+            "expected --max-windows and --batch-size >= 1 and --plots, --worst >= 0, got "
+            f"{args.max_windows}, {args.batch_size}, {args.plots}, {args.worst}"
         )
     steps = parse_steps(args.steps)
     if steps is not None and min((steps,) if isinstance(steps, int) else steps) < 1:
@@ -108,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         n_plots=args.plots,
+        n_worst=args.worst,
         device=args.device,
         visqol=not args.no_visqol,
     )
@@ -119,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         args.codec_path,
         args.corpus,
         progress=not args.no_progress,
+        baseline=args.baseline,
     )
     print("\n".join(summary_lines(result)))
     print(f"report: {args.out / 'report.md'}")

@@ -37,6 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue training a trained model folder (RUN/model, or the shipped default's) "
         "with a fresh optimizer and schedule; its card stays in the new model's",
     )  # fmt: skip
+    parser.add_argument(
+        "--latent-head", action="store_true",
+        help="add a head that regresses the codec's continuous latent; parallel decoding then "
+        "quantises its prediction (a codec that exposes its quantiser: drumgrid-drums)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--latent-weight", type=float, default=1.0, metavar="W",
+        help="weight of the latent head's loss beside the token cross-entropy",
+    )  # fmt: skip
+    parser.add_argument(
+        "--codec-path", type=Path, metavar="DIR",
+        help="the codec the token cache was made with, when not the registry's (latent head)",
+    )  # fmt: skip
+    for flag, what in (("--dim", "body width"), ("--layers", "body depth"), ("--heads", "heads")):
+        parser.add_argument(flag, type=int, metavar="N", help=f"{what} (default: the preset's)")
     parser.add_argument("--steps", type=int, default=20000, metavar="N")
     parser.add_argument("--batch-size", type=int, default=16, metavar="B", help="global batch")
     parser.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="peak learning rate")
@@ -64,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
                         f"{args.batch_size}")  # fmt: skip
     if args.lr <= 0:
         raise UserError(f"--lr must be positive, got {args.lr}")
+    if not args.latent_weight >= 0:
+        raise UserError(f"--latent-weight must be >= 0, got {args.latent_weight}")
+    sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
+    overrides = {k: v for k, v in sizes.items() if v is not None}
     from drumgrid.server.devices import resolve_device
 
     args.device = str(resolve_device(args.device))
@@ -78,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         patience=args.patience,
         seed=args.seed,
+        latent_weight=args.latent_weight,
     )
     preset = args.preset or "tiny"
     if args.init is not None and args.preset is None:
@@ -86,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
         preset = read_info(args.init).config.preset or preset
     device = init_from_env(args.device)
     try:
-        trainer = LMTrainer(args.tokens, args.out, cfg, preset, device, args.corpus, init=args.init)
+        trainer = LMTrainer(
+            args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
+            args.latent_head, args.codec_path,
+        )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(
                 f"{args.out} already holds a run; pass --resume to continue it or pick a new --out"

@@ -33,8 +33,10 @@ from drumgrid.server.model import (
     ModelInfo,
     build_model,
     load_model,
+    read_info,
     save_model,
 )
+from drumgrid.server.model.folder import DAMAGED
 from drumgrid.server.model.modules import level_major
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
@@ -77,6 +79,9 @@ class LMTrainConfig:
     val_batch_size: int = 16
     patience: int = 0  # validations without a better loss before stopping; 0: never stop
     seed: int = 0
+    # Weight of the latent head's loss (a model with one): mean squared error to the codec's
+    # quantised latent over the frames with a masked token, divided by the latent's variance.
+    latent_weight: float = 1.0
 
 
 def _world() -> tuple[int, int]:
@@ -125,10 +130,14 @@ class LMTrainer:
         corpus: str | Path | None = None,
         model_overrides: dict[str, Any] | None = None,
         init: str | Path | None = None,
+        latent_head: bool = False,
+        codec_path: str | Path | None = None,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
-        model's card as the stage before this one."""
+        model's card as the stage before this one. `latent_head`: add a head that regresses
+        the codec's latent (the codec, from the registry or `codec_path`, gives the targets);
+        an `init` model without one gets a new one."""
         self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
         self.rank, self.world = _world()
         if cfg.batch_size % self.world:
@@ -149,6 +158,16 @@ class LMTrainer:
         self.sampler = WindowSampler(self.train_tracks, cfg.window_beats, max_frames, cfg.seed)
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
+        overrides = dict(model_overrides or {})
+        self.codec = None
+        if latent_head or (init is not None and read_info(init).config.latent_dim):
+            self.codec = self.cache.load_codec(codec_path)
+            if self.codec.latent_dim is None:
+                raise UserError(
+                    f"a latent head needs a codec that exposes its quantiser's latent; "
+                    f"{self.codec.id} does not (drumgrid-drums does)"
+                )
+            overrides["latent_dim"] = self.codec.latent_dim
         try:
             self.model_config = LMConfig.preset_config(
                 preset,
@@ -156,7 +175,7 @@ class LMTrainer:
                 codebook_size=int(meta["codebook_size"]),  # type: ignore[arg-type]
                 n_kits=len(self.kits),
                 max_frames=max_frames,
-                **(model_overrides or {}),
+                **overrides,
             )
         except ValueError as exc:  # e.g. windows of --window-beats at the slowest tempo
             hint = "; lower --window-beats" if "max_frames" in str(exc) else ""
@@ -177,11 +196,16 @@ class LMTrainer:
         self.best_val = math.inf
         self.bad_validations = 0
         self.baseline_acc = self._frequency_baseline()
+        self.latent_var = self._latent_variance() if self.codec is not None else None
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
         what = f"--init {folder}"
-        if info.config != self.model_config:
+        # A model without a latent head may gain one: everything else must match.
+        gains_head = not info.config.latent_dim and self.model_config.latent_dim
+        if info.config.with_(latent_dim=self.model_config.latent_dim) != self.model_config or (
+            info.config.latent_dim and not self.model_config.latent_dim
+        ):
             raise UserError(
                 f"{what}: its model ({info.config.to_dict()}) differs from the one this run "
                 f"builds ({self.model_config.to_dict()}); pass --preset {info.config.preset} "
@@ -199,7 +223,9 @@ class LMTrainer:
                 f"{self.cache.root} holds {self.cache.codec_id} ({hash_here}); use a cache "
                 "made with the model's codec"
             )
-        self.model.load_state_dict(trained.state_dict())
+        missing, _ = self.model.load_state_dict(trained.state_dict(), strict=not gains_head)
+        if any(not k.startswith("body.latent_head.") for k in missing):
+            raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
         return {**info.card, "path": str(folder)}
 
     # -- data --------------------------------------------------------------------------------
@@ -218,6 +244,20 @@ class LMTrainer:
         hits = sum(int((t.tokens == mode[:, None]).sum()) for t in self.val_tracks)
         total = sum(t.tokens.size for t in self.val_tracks)
         return hits / total
+
+    def _latent_variance(self, n_tracks: int = 64) -> float:
+        """Mean per-dimension variance of the codec's latent over a fixed sample of training
+        tracks: the latent loss's unit, so its weight means the same for any codec."""
+        assert self.codec is not None
+        step = max(1, len(self.train_tracks) // n_tracks)
+        sample = [t.tokens for t in self.train_tracks[::step][:n_tracks]]
+        z = torch.cat([self.codec.latents(torch.from_numpy(np.asarray(t, np.int64))[None])[0]
+                       for t in sample])  # fmt: skip
+        return float(z.var(0).mean())
+
+    def latent_targets(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, L]
+        assert self.codec is not None
+        return self.codec.latents(tokens.cpu()).to(self.device)
 
     def _local(self, batch: LMBatch) -> slice:
         share = len(batch) // self.world
@@ -318,24 +358,44 @@ class LMTrainer:
             group["lr"] = warmup_cosine(self.step, cfg.lr, cfg.warmup_steps, cfg.steps)
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
+        latent = self.codec is not None
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            logits = self.ddp(inputs, b.features, b.kit, b.pad_mask, loss_mask)  # [N, V]
+            out = self.ddp(inputs, b.features, b.kit, b.pad_mask, loss_mask, with_latent=latent)
+        logits, pred = out if latent else (out, None)  # [N, V], [B, T, L]
         loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
         loss = loss_sum / max(1, n_global) * self.world
+        latent_sum = torch.zeros(())
+        if pred is not None:
+            frames = m.loss_mask.any(1) & ~batch.pad_mask  # [B, T], the global batch's
+            n_frames = int(frames.sum())
+            latent_sum = self.latent_error(pred, self.latent_targets(b.tokens), frames[local])
+            loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.step += 1
-        total_loss, total_correct = _all_sum(
-            [float(loss_sum.detach()), float(correct)], self.device
+        total_loss, total_correct, total_latent = _all_sum(
+            [float(loss_sum.detach()), float(correct), float(latent_sum.detach())], self.device
         )
+        logs = {}
+        if pred is not None:
+            logs["latent_nmse"] = total_latent / max(1, n_frames)
         return {
+            **logs,
             "loss": total_loss / max(1, n_global),
             "acc": total_correct / max(1, n_global),
             "lr": warmup_cosine(self.step - 1, cfg.lr, cfg.warmup_steps, cfg.steps),
             "grad_norm": float(grad_norm),
         }
+
+    def latent_error(
+        self, pred: torch.Tensor, target: torch.Tensor, frames: torch.Tensor
+    ) -> torch.Tensor:
+        """Sum over `frames` [B, T] of the squared error per dimension over the latent's
+        variance: 1 per frame is as bad as predicting the mean."""
+        err = (pred.float() - target).square().mean(-1) / self.latent_var  # [B, T]
+        return err[frames.to(err.device)].sum()
 
     def _validation_batch(self, idx: list[int]) -> tuple[LMBatch, torch.Tensor, torch.Tensor]:
         """Validation windows `idx` with masks drawn per window (from its index alone), so
@@ -361,7 +421,10 @@ class LMTrainer:
             return {}
         cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
         self.model.eval()
-        sums = np.zeros(3 + 2 * K)  # loss, correct, count, per-level parallel correct, count
+        # loss, correct, count, per-level parallel correct, count; latent: error, frames and
+        # per-level correct of the quantised all-masked prediction
+        sums = np.zeros(3 + 2 * K + 2 + K)
+        i_lat = 3 + 2 * K
         mine = list(range(self.rank, len(self.val_windows), self.world))
         for j in range(0, len(mine), cfg.val_batch_size):
             idx = mine[j : j + cfg.val_batch_size]
@@ -371,17 +434,41 @@ class LMTrainer:
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
                 logits = self.model(inputs.to(self.device), b.features, b.kit, b.pad_mask)
                 all_masked = torch.full_like(b.tokens, V)
-                par = self.model(all_masked, b.features, b.kit, b.pad_mask).argmax(-1)
+                out = self.model(
+                    all_masked, b.features, b.kit, b.pad_mask, with_latent=self.codec is not None
+                )
+                par = (out[0] if self.codec is not None else out).argmax(-1)
             loss, correct = selected_cross_entropy(logits[loss_mask], b.tokens[loss_mask])
             sums[:3] += [float(loss), float(correct), float(loss_mask.sum())]
             valid = ~b.pad_mask[:, None, :]  # [B, 1, T]
             sums[3 : 3 + K] += ((par == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
-            sums[3 + K :] += float(valid.sum())
+            sums[3 + K : 3 + 2 * K] += float(valid.sum())
+            if self.codec is not None:
+                frames = ~b.pad_mask
+                target = self.latent_targets(b.tokens)
+                sums[i_lat] += float(self.latent_error(out[1], target, frames))
+                sums[i_lat + 1] += float(frames.sum())
+                codes = self.codec.quantize(out[1].float()).to(self.device)  # [B, K, T]
+                hit = ((codes == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
+                sums[i_lat + 2 :] += hit
         sums = np.array(_all_sum(sums.tolist(), self.device))
         self.model.train()
-        per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K :])
+        per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K : 3 + 2 * K])
+        ce = float(sums[0] / max(1, sums[2]))
+        latent: dict[str, Any] = {}
+        if self.codec is not None:
+            nmse = float(sums[i_lat] / max(1, sums[i_lat + 1]))
+            lat_level = sums[i_lat + 2 :] / np.maximum(1, sums[3 + K : 3 + 2 * K])
+            latent = {
+                "ce": ce,
+                "latent_nmse": nmse,
+                "latent_token_acc": float(lat_level.mean()),
+                "latent_token_acc_per_level": [round(float(a), 4) for a in lat_level],
+            }
         return {
-            "loss": float(sums[0] / max(1, sums[2])),
+            # the objective: cross-entropy, plus the weighted latent error of a latent head
+            "loss": ce + cfg.latent_weight * latent.get("latent_nmse", 0.0),
+            **latent,
             "masked_acc": float(sums[1] / max(1, sums[2])),
             "token_acc": float(per_level.mean()),
             "token_acc_per_level": [round(float(a), 4) for a in per_level],
@@ -425,6 +512,12 @@ class LMTrainer:
                         bar.write(
                             f"step {self.step}: val loss {val['loss']:.3f}, token acc "
                             f"{val['token_acc']:.3f} (baseline {val['baseline_acc']:.3f})"
+                            + (
+                                f", latent nmse {val['latent_nmse']:.3f}, quantised token acc "
+                                f"{val['latent_token_acc']:.3f}"
+                                if "latent_nmse" in val
+                                else ""
+                            )
                             + (" - stopping early" if stopped else "")
                         )
                 if log is not None:
