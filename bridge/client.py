@@ -41,6 +41,7 @@ class Done:
     path: str
     sample_rate: int
     frames: int
+    notices: tuple[str, ...] = ()  # what the daemon took from the input (drum parts, folds)
 
 
 @dataclass(frozen=True)
@@ -189,18 +190,23 @@ class Client:
         /drumgrid/error and TimeoutError when `timeout` passes first."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         done: list[Done] = []
+        notices: list[str] = []
         while len(done) < takes:
             reply = self.wait_for(
-                lambda r: r.job == job and r.address in (p.DONE, p.ERROR, p.PROGRESS),
+                lambda r: r.job == job and r.address in (p.DONE, p.ERROR, p.PROGRESS, p.NOTICE),
                 max(deadline - time.monotonic(), 0.0),
             )
             if reply.address == p.ERROR:
                 raise RenderError(job, str(reply.args[1]), str(reply.args[2]))
+            if reply.address == p.NOTICE:
+                notices.append(str(reply.args[1]))
+                continue
             if reply.address == p.PROGRESS:
                 if progress is not None:
                     progress(float(reply.args[1]))
                 continue
-            done.append(Done(job, str(reply.args[1]), int(reply.args[2]), int(reply.args[3])))
+            path, rate, frames = str(reply.args[1]), int(reply.args[2]), int(reply.args[3])
+            done.append(Done(job, path, rate, frames, tuple(notices)))
         return done
 
     def render_file(

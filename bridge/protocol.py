@@ -41,6 +41,7 @@ ACCEPTED = f"{PREFIX}/accepted"
 PROGRESS = f"{PREFIX}/progress"
 DONE = f"{PREFIX}/done"
 ERROR = f"{PREFIX}/error"
+NOTICE = f"{PREFIX}/notice"  # what a job took from its input: drum parts, warnings, folds
 
 ERROR_CODES = (
     "bad_request",
@@ -78,9 +79,14 @@ OPTION_TYPES: dict[str, str] = {
     "variations": "i",
     "out": "s",
     "reply_port": "i",
+    "channel": "s",
+    "note_map": "s",
 }
-# options that say where a job's files and replies go; the rest are the engine's RenderOptions
+# options that say where a job's files and replies go, and how its input is read; the rest
+# are the engine's RenderOptions
 ROUTING_OPTIONS = ("out", "reply_port")
+INPUT_OPTIONS = ("channel", "note_map")  # checked by the daemon (server/drum_select, note_maps)
+MAX_NOTE_MAP = 1024  # characters: a full map of 128 pitches is about 1 KB
 
 
 class ProtocolError(Exception):
@@ -208,6 +214,10 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
         return check_out_name(as_str(value, "out", job, 128), job)
     if key == "reply_port":
         return as_int(value, "reply_port", 1, MAX_PORT, job)
+    if key == "channel":
+        return as_str(value, "channel", job, 64)
+    if key == "note_map":
+        return as_str(value, "note_map", job, MAX_NOTE_MAP)
     raise ProtocolError(f"option {key!r}: unknown", job)  # pragma: no cover - OPTION_TYPES
 
 
@@ -491,7 +501,7 @@ class Reply:
 
     @property
     def job(self) -> str:
-        if self.address in (ACCEPTED, PROGRESS, DONE, ERROR) and self.args:
+        if self.address in (ACCEPTED, PROGRESS, DONE, ERROR, NOTICE) and self.args:
             return str(self.args[0])
         return ""
 
@@ -503,6 +513,7 @@ REPLY_TYPES: dict[str, str] = {
     PROGRESS: "sf",
     DONE: "ssii",
     ERROR: "sss",
+    NOTICE: "ss",
     STATUS: "iiss",
     KITS: "s*",  # every kit of the model, the default first
 }
@@ -527,6 +538,10 @@ def parse_reply(address: str, args: Sequence[Any]) -> Reply:
         if not ok:
             raise ProtocolError(f"{address}: expected types {types}, got {list(args)!r}"[:300])
     return Reply(address, tuple(args))
+
+
+def notice_message(job: str, text: str) -> bytes:
+    return encode(NOTICE, [job, text[:MAX_ERROR_MESSAGE]])
 
 
 def error_message(job: str, code: str, message: str) -> bytes:

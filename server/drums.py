@@ -74,6 +74,23 @@ GM_PITCHES: dict[int, DrumClass] = {
 
 PITCH_TO_CLASS: dict[int, DrumClass] = {**GM_PITCHES, **EGMD_EXTRA_PITCHES, **GMD_PITCHES}
 
+# The pitches that are each class's own instrument (the GMD table, and General MIDI's names
+# for the same drums); any other pitch a map plays as a class is a fold, and is reported.
+NATIVE_PITCHES: dict[DrumClass, frozenset[int]] = {
+    cls: frozenset(p for p, c in GMD_PITCHES.items() if c == cls) | extra
+    for cls, extra in (
+        (DrumClass.KICK, frozenset({35})),
+        (DrumClass.SNARE, frozenset()),
+        (DrumClass.HIHAT_CLOSED, frozenset()),
+        (DrumClass.HIHAT_OPEN, frozenset()),
+        (DrumClass.TOM_LOW, frozenset({41})),
+        (DrumClass.TOM_MID, frozenset()),
+        (DrumClass.TOM_HIGH, frozenset()),
+        (DrumClass.CRASH, frozenset()),
+        (DrumClass.RIDE, frozenset()),
+    )
+}
+
 # One General MIDI note per class, used when a grid is written back as plain GM drums.
 CLASS_TO_GM_PITCH: dict[DrumClass, int] = {
     DrumClass.KICK: 36, DrumClass.SNARE: 38, DrumClass.HIHAT_CLOSED: 42,

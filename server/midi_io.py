@@ -16,7 +16,19 @@ import mido
 import numpy as np
 from mido.midifiles.meta import KeySignatureError
 
+from drumgrid.server.drum_select import (
+    ALL,
+    AUTO,
+    ChannelSpec,
+    DrumSelection,
+    Part,
+    PartNote,
+    parse_channels,
+    select_parts,
+)
+from drumgrid.server.drums import DrumClass
 from drumgrid.server.errors import MidiError, TooLong, UserError
+from drumgrid.server.note_maps import GM_NOTE_MAP, NoteMap, fold_report
 from drumgrid.server.performance import (
     DEFAULT_HIT_DURATION_BEATS,
     Performance,
@@ -25,7 +37,7 @@ from drumgrid.server.performance import (
     classify_notes,
 )
 
-DEFAULT_DRUM_CHANNEL = 10  # 1-based, as musicians count; mido counts from 0
+DEFAULT_DRUM_CHANNEL = 10  # 1-based, as musicians count; mido counts from 0 (written files)
 
 # Limits on what a file may ask of the reader, checked before the work they bound. mido parses
 # about 0.5 MB/s in pure Python, so the size limit bounds the parse to a few seconds; the
@@ -76,8 +88,9 @@ def _load(path: Path, data: bytes | None = None) -> mido.MidiFile:
         raise MidiError(f"{path}: not a readable MIDI file: {detail}") from None
 
 
-def _absolute(midi: mido.MidiFile) -> Iterator[tuple[int, mido.Message]]:
-    """All messages of all tracks as (absolute tick, message), merged in tick order."""
+def _absolute(midi: mido.MidiFile) -> Iterator[tuple[int, int, mido.Message]]:
+    """All messages of all tracks as (absolute tick, track index, message), merged in tick
+    order."""
 
     def track_events(
         index: int, track: mido.MidiTrack
@@ -88,23 +101,29 @@ def _absolute(midi: mido.MidiFile) -> Iterator[tuple[int, mido.Message]]:
             yield tick, index, order, msg
 
     merged = heapq.merge(*(track_events(i, t) for i, t in enumerate(midi.tracks)))
-    for tick, _, _, msg in merged:
-        yield tick, msg
+    for tick, index, _, msg in merged:
+        yield tick, index, msg
 
 
 def read_midi(
     path: str | Path,
-    channel: int | None = DEFAULT_DRUM_CHANNEL,
+    channel: ChannelSpec | int | None = AUTO,
     max_length_s: float = MAX_MIDI_LENGTH_S,
     data: bytes | None = None,
+    note_map: NoteMap = GM_NOTE_MAP,
 ) -> Performance:
-    """Read a drum performance. `channel` is 1-16 (default 10) or None for every channel.
-    `data`: the file's bytes, already read (the daemon reads where it checks); `path` then
-    only names it in messages.
+    """Read a drum performance. `channel`: `auto` (drum_select.py chooses and says why),
+    `all` (None too), a channel 1-16 or a tuple of them; `note_map` turns pitches into drum
+    classes. `data`: the file's bytes, already read (the daemon reads where it checks);
+    `path` then only names it in messages.
     A clip longer than `max_length_s` (to its last event) raises TooLong before any per-note
-    work; files over MAX_MIDI_BYTES and clips over MAX_NOTES notes are refused as MidiError."""
+    work; files over MAX_MIDI_BYTES and clips over MAX_NOTES notes are refused as MidiError.
+    The performance carries what was chosen (`selection`) and any `warnings`."""
     path = Path(path)
-    if channel is not None and not 1 <= channel <= 16:
+    if channel is None:
+        channel = ALL
+    spec = parse_channels(channel) if not isinstance(channel, tuple) else channel
+    if isinstance(spec, tuple) and not all(1 <= c <= 16 for c in spec):
         raise UserError(f"channel {channel} is outside 1-16")
     midi = _load(path, data)
     if midi.type == 2:
@@ -123,11 +142,12 @@ def read_midi(
 
     tempo_changes: list[tuple[float, float]] = []
     signatures: dict[float, TimeSignature] = {}
-    open_notes: dict[tuple[int, int], list[int]] = {}  # (channel, pitch) -> indices into notes
-    notes: list[list[int]] = []  # [on tick, pitch, velocity, off tick or -1]
-    other_channels: set[int] = set()
+    # (track, channel, pitch) -> indices into notes
+    open_notes: dict[tuple[int, int, int], list[int]] = {}
+    notes: list[list[int]] = []  # [on tick, pitch, velocity, off tick or -1, track, channel]
+    names: dict[int, str] = {}
     last_tick = 0
-    for tick, msg in _absolute(midi):
+    for tick, track, msg in _absolute(midi):
         last_tick = max(last_tick, tick)
         if msg.type == "set_tempo":
             bpm = 60e6 / msg.tempo if msg.tempo > 0 else float("inf")
@@ -138,12 +158,10 @@ def read_midi(
             except MidiError as exc:
                 raise MidiError(f"{path}: {exc}") from None
             signatures[tick / ppq] = signature
+        elif msg.type == "track_name" and track not in names:
+            names[track] = str(msg.name).strip()[:80]
         elif msg.type in ("note_on", "note_off"):
-            if channel is not None and msg.channel != channel - 1:
-                if msg.type == "note_on" and msg.velocity > 0:
-                    other_channels.add(msg.channel + 1)
-                continue
-            key = (msg.channel, msg.note)
+            key = (track, msg.channel + 1, msg.note)
             if msg.type == "note_on" and msg.velocity > 0:
                 if len(notes) == MAX_NOTES:
                     raise MidiError(
@@ -151,7 +169,7 @@ def read_midi(
                         "file; split the clip"
                     )
                 open_notes.setdefault(key, []).append(len(notes))
-                notes.append([tick, msg.note, msg.velocity, -1])
+                notes.append([tick, msg.note, msg.velocity, -1, track, msg.channel + 1])
             elif open_notes.get(key):  # note-off (or note-on with velocity 0): oldest first
                 notes[open_notes[key].pop(0)][3] = tick
 
@@ -160,19 +178,16 @@ def read_midi(
     except MidiError as exc:
         raise MidiError(f"{path}: {exc}") from None
     if not notes:
-        where = f"on channel {channel}" if channel is not None else "on any channel"
-        hint = ""
-        if other_channels:
-            chans = ", ".join(str(c) for c in sorted(other_channels))
-            first = min(other_channels)
-            hint = f"; notes were found on channel(s) {chans}: pass --channel {first}"
-        raise MidiError(f"{path}: no drum notes {where}{hint}")
+        raise MidiError(f"{path}: no notes on any channel: nothing to render")
 
     default_len = round(DEFAULT_HIT_DURATION_BEATS * ppq)
     for note in notes:
         if note[3] <= note[0]:
             note[3] = note[0] + default_len
         last_tick = max(last_tick, note[3])
+    selection = _select(notes, names, spec, note_map, ppq, path)
+    chosen = selection.keys()
+    notes = [n for n in notes if (n[4], n[5]) in chosen]
     # The length is known now: refuse a long clip before the per-note work.
     length_s = float(tempo_map.time_at(last_tick / ppq))
     if length_s > max_length_s:
@@ -184,20 +199,42 @@ def read_midi(
     on = tempo_map.time_at(np.array([n[0] for n in notes], dtype=np.float64) / ppq)
     off = tempo_map.time_at(np.array([n[3] for n in notes], dtype=np.float64) / ppq)
     rows = [
-        (float(t0), pitch, velocity, float(t1 - t0))
-        for (_, pitch, velocity, _), t0, t1 in zip(notes, on, off, strict=True)
+        (float(t0), n[1], n[2], float(t1 - t0)) for n, t0, t1 in zip(notes, on, off, strict=True)
     ]
-    hits, unknown = classify_notes(rows)
+    hits, unknown = classify_notes(rows, note_map)
     if not hits:
         pitches = ", ".join(str(p) for p in unknown)
         raise MidiError(
-            f"{path}: no drum notes: pitch(es) {pitches} have no drum class "
-            "(drumgrid maps General MIDI 35-81 and the Roland pitches 22 and 26)"
+            f"{path}: no drum notes: pitch(es) {pitches} have no drum class in note map "
+            f"{note_map.spec!r} (General MIDI's is 35-81 and the Roland pitches 22 and 26); "
+            "pass --note-map to map them"
         )
     sigs = tuple(sorted(signatures.values(), key=lambda s: s.beat))
     if not sigs or sigs[0].beat != 0:
         sigs = (TimeSignature(0.0, 4, 4), *sigs)
-    return Performance(tuple(hits), tempo_map, sigs, last_tick / ppq, ppq, unknown)
+    return Performance(
+        tuple(hits), tempo_map, sigs, last_tick / ppq, ppq, unknown,
+        selection=selection.reason, warnings=selection.warnings,
+    )  # fmt: skip
+
+
+def _select(
+    notes: list[list[int]],
+    names: dict[int, str],
+    spec: ChannelSpec,
+    note_map: NoteMap,
+    ppq: int,
+    path: Path,
+) -> DrumSelection:
+    """Group the notes into parts (track, channel) and choose the drum parts."""
+    grouped: dict[tuple[int, int], list[PartNote]] = {}
+    for on, pitch, _, off, track, channel in notes:
+        grouped.setdefault((track, channel), []).append(PartNote(on / ppq, off / ppq, pitch))
+    parts = [
+        Part(track, channel, names.get(track, ""), tuple(ns))
+        for (track, channel), ns in sorted(grouped.items())
+    ]
+    return select_parts(parts, spec, lambda p: note_map.drum_class(p) is not None, str(path))
 
 
 def write_midi(
@@ -262,3 +299,16 @@ def write_midi(
     midi.save(str(tmp))
     tmp.replace(path)
     return path
+
+
+def input_report(performance: Performance, note_map: NoteMap = GM_NOTE_MAP) -> list[str]:
+    """What a render took from its MIDI: the drum parts chosen and why, warnings about that
+    choice, and every pitch folded into another class or dropped (note_maps.fold_report)."""
+    used: dict[tuple[int, DrumClass], int] = {}
+    for h in performance.hits:
+        used[(h.pitch, h.drum_class)] = used.get((h.pitch, h.drum_class), 0) + 1
+    lines = [f"drums: {performance.selection}"] if performance.selection else []
+    lines += [f"warning: {w}" for w in performance.warnings]
+    folds = fold_report(used, performance.unknown_pitches)
+    lines += [f"note map {note_map.spec}: {f}" for f in folds]
+    return lines

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from drumgrid.server.drums import DrumClass, drum_class
+from drumgrid.server.drums import DrumClass
 from drumgrid.server.errors import MidiError
+from drumgrid.server.note_maps import GM_NOTE_MAP, NoteMap
 
 MIN_BPM = 1.0
 MAX_BPM = 1000.0
@@ -160,6 +161,8 @@ class Performance:
     length_beats: float
     ppq: int = DEFAULT_PPQ  # resolution of the source, reused when the performance is written
     unknown_pitches: dict[int, int] = field(default_factory=dict)  # pitch -> notes not mapped
+    selection: str = ""  # which notes of the source were taken as drums, and why
+    warnings: tuple[str, ...] = ()  # what a user should know about that choice
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -243,6 +246,7 @@ def _velocity(value: float, pitch: int) -> int:
 
 def classify_notes(
     notes: Iterable[tuple[float, int, int, float]],
+    note_map: NoteMap = GM_NOTE_MAP,
 ) -> tuple[list[Hit], dict[int, int]]:
     """(time_s, pitch, velocity, duration_s) -> mapped hits and counts of unmapped pitches."""
     hits: list[Hit] = []
@@ -250,7 +254,7 @@ def classify_notes(
     for time_s, pitch, velocity, duration_s in notes:
         if velocity == 0:  # MIDI's note-off spelling; not a hit
             continue
-        cls = drum_class(pitch)
+        cls = note_map.drum_class(pitch)
         if cls is None:
             unknown[pitch] = unknown.get(pitch, 0) + 1
             continue
@@ -269,6 +273,7 @@ def from_beat_notes(
     tempo_bpm: float,
     length_beats: float,
     time_signature: tuple[int, int] = (4, 4),
+    note_map: NoteMap = GM_NOTE_MAP,
 ) -> Performance:
     """A performance from clip notes (beats) and the song tempo; muted notes are skipped."""
     tempo_map = TempoMap.constant(tempo_bpm)
@@ -288,7 +293,7 @@ def from_beat_notes(
             continue
         t = float(tempo_map.time_at(start))
         rows.append((t, pitch, _velocity(n.velocity, pitch), max(duration, 0.0) * 60.0 / tempo_bpm))
-    hits, unknown = classify_notes(rows)
+    hits, unknown = classify_notes(rows, note_map)
     sig = TimeSignature(0.0, *time_signature)
     return Performance(tuple(hits), tempo_map, (sig,), length, DEFAULT_PPQ, unknown)
 

@@ -210,6 +210,35 @@ def test_render_a_clip_sent_as_notes(liblo, daemon):
     assert wav_frames(args[1]) == args[3]
 
 
+def test_channel_and_note_map_options_and_notices(daemon, tmp_path):
+    """Over OSC as on the command line: the daemon chooses the drum parts, takes `channel`
+    and `note_map`, and says what it took (/drumgrid/notice) before each job's end."""
+    from test_drum_input import beat, lead, write
+
+    loop = write(tmp_path / "loop.mid", [("", 1, beat(1)), ("Lead", 2, lead(1))])
+    pads = write(tmp_path / "pads.mid", [("", 10, beat(1, kick=44, snare=48, hat=50))])
+    with Client(HOST, daemon.tcp_port, timeout=60) as c:
+        (done,) = c.render_file(str(loop), decoding="parallel")
+        assert done.notices[0].startswith("drums: track 1 channel 1")
+        (asked,) = c.render_file(str(loop), decoding="parallel", channel="2")
+        assert any("'Lead' channel 2 does not look like drums" in n for n in asked.notices)
+        pad_map = "none,44=kick,48=snare,50=hihat_closed"
+        (mapped,) = c.render_file(str(pads), decoding="parallel", note_map=pad_map)
+        assert f"note map {pad_map}: 44 Pedal Hi-Hat x2 -> kick" in mapped.notices
+        (clip,) = c.render_clip([(39, 0.0, 0.25, 100.0)], 120.0, 4.0, decoding="parallel")
+        assert "note map gm: 39 Hand Clap x1 -> snare" in clip.notices
+        refused = [
+            (lambda: c.render_clip(SHORT, 120.0, 4.0, channel="10"), "carry no MIDI channel"),
+            (lambda: c.render_file(str(loop), note_map="gm,44=kik"), "unknown drum class"),
+            (lambda: c.render_file(str(loop), channel="17"), "expected auto, all, or MIDI"),
+            (lambda: c.render_file(str(loop), note_map="/etc/passwd"), "unknown preset"),
+        ]
+        for call, needle in refused:
+            with pytest.raises(RenderError) as info:
+                call()
+            assert info.value.code == "bad_request" and needle in info.value.message
+
+
 def test_reply_port_routes_each_job_past_a_subscription(daemon):
     """Two Max devices on one host, each with its own reply port, and a third program that
     subscribed the host: every reply goes to the port its request named."""

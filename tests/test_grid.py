@@ -96,7 +96,13 @@ def test_cli_text_and_steps_per_beat() -> None:
     [
         (lambda p: p.write_bytes(b"RIFF....WAVEfmt "), "not a MIDI file"),
         (lambda p: p.write_bytes((EXAMPLES / "rock_100_beat.mid").read_bytes()[:200]), "truncated"),
-        (lambda p: make_midi(p, [(0, 60, 100, 10)], channel=0), "no drum notes"),
+        (lambda p: make_midi(p, [(0, 20, 100, 10)]), "no drum notes"),
+        (  # a legato melody on channel 1
+            lambda p: make_midi(
+                p, [(i * 480, 60 + i % 5 * 2, 100, i * 480 + 470) for i in range(8)], channel=0
+            ),
+            "no channel looks like drums",
+        ),
         (lambda p: make_midi(p, [(0, 36, 100, 10)], tempos=[(0, 0)]), "tempo inf bpm"),
         (lambda p: make_midi(p, [(0, 36, 100, 10)], tempos=[(0, 40_000)]), "tempo 1500 bpm"),
         (lambda p: None, "no such file"),

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
 from drumgrid.server.grid import grid_view, render_text, step_and_offset
-from drumgrid.server.midi_io import DEFAULT_DRUM_CHANNEL, read_midi
 from drumgrid.server.performance import Performance
 
 
@@ -19,24 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps-per-beat", type=int, default=4, metavar="N",
         help="grid steps per quarter note (default 4: sixteenths)",
     )  # fmt: skip
-    parser.add_argument(
-        "--channel", default=str(DEFAULT_DRUM_CHANNEL), metavar="C",
-        help="MIDI channel of the drums, 1-16, or 'all' (default 10)",
-    )  # fmt: skip
-
-
-def _channel(value: str) -> int | None:
-    from drumgrid.server.errors import UserError
-
-    if value.lower() == "all":
-        return None
-    try:
-        channel = int(value)
-    except ValueError:
-        channel = 0
-    if not 1 <= channel <= 16:
-        raise UserError(f"--channel {value!r}: expected a number 1-16 or 'all'")
-    return channel
+    add_midi_arguments(parser)
 
 
 def grid_json(performance: Performance, steps_per_beat: int) -> dict[str, Any]:
@@ -68,6 +51,8 @@ def grid_json(performance: Performance, steps_per_beat: int) -> dict[str, Any]:
         "n_steps": grid.n_steps,
         "collisions": grid.collisions,
         "unknown_pitches": {str(p): n for p, n in performance.unknown_pitches.items()},
+        "drums": performance.selection,
+        "warnings": list(performance.warnings),
         "hits": hits,
     }
 
@@ -77,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.steps_per_beat <= 96:
         raise UserError(f"--steps-per-beat {args.steps_per_beat}: expected 1-96")
-    performance = read_midi(args.file, channel=_channel(args.channel))
+    performance = read_input(args, args.file, quiet=args.json)
     if args.json:
         print(json.dumps(grid_json(performance, args.steps_per_beat)))
         return 0
@@ -101,7 +86,4 @@ def run(args: argparse.Namespace) -> int:
     print("o/x/X: soft/medium/loud; '|' starts a bar")
     if grid.collisions:
         print(f"{grid.collisions} hits shared a cell with a louder hit of their class (not shown)")
-    if performance.unknown_pitches:
-        listed = ", ".join(f"{p} ({n}x)" for p, n in performance.unknown_pitches.items())
-        print(f"pitches with no drum class, left out: {listed}")
     return 0

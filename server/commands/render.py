@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
 from drumgrid.server.errors import UserError
 
 
@@ -71,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tail", type=float, help="seconds rendered past the clip's end (1)")
     parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
     parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
-    parser.add_argument("--channel", default="10", help="MIDI channel 1-16 or `all`")
+    add_midi_arguments(parser)
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -97,14 +98,12 @@ def set_threads(threads: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from drumgrid.server.audio_io import check_output_path, take_paths, write_wav
     from drumgrid.server.engine import Engine, RenderOptions
-    from drumgrid.server.midi_io import read_midi
 
     paths = [check_output_path(p) for p in take_paths(args.output, max(1, args.variations))]
-    channel = None if args.channel == "all" else _channel(args.channel)
     if not (math.isfinite(args.max_length) and args.max_length > 0):
         raise UserError(f"--max-length {args.max_length}: expected a number of seconds > 0")
     # The length limit applies while reading, before the model loads.
-    performance = read_midi(args.input, channel, max_length_s=args.max_length)
+    performance = read_input(args, args.input, args.max_length)
     options = RenderOptions(
         kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -148,10 +147,3 @@ def run(args: argparse.Namespace) -> int:
         f"{options.decoding} -> {written}"
     )
     return 0
-
-
-def _channel(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UserError(f"--channel {text!r}: expected 1-16 or `all`") from None

@@ -14,7 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
+from drumgrid.server.drum_select import AUTO
 from drumgrid.server.errors import UserError
+from drumgrid.server.note_maps import DEFAULT_NOTE_MAP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render.add_argument("--variations", type=int)
     render.add_argument("--out", help="bare file name inside the daemon's render folder")
     render.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_midi_arguments(render)
 
 
 OPTION_NAMES = (
@@ -91,35 +95,46 @@ def _act(client, args: argparse.Namespace) -> int:
 
 
 def _render(client, args: argparse.Namespace) -> int:
+    from drumgrid.server.drum_select import parse_channels
+    from drumgrid.server.note_maps import parse_note_map
+
     options = {name: getattr(args, name) for name in OPTION_NAMES}
     options = {k: v for k, v in options.items() if v is not None}
+    parse_channels(args.channel)  # refuse a bad spec here, before anything is sent
+    # the daemon reads no note map files: a file's map travels inline
+    options["note_map"] = parse_note_map(args.note_map, allow_files=True).inline()
+    if options["note_map"] == DEFAULT_NOTE_MAP:
+        del options["note_map"]
 
     def progress(fraction: float) -> None:
         if not args.quiet:
             print(f"\rrender {fraction * 100:5.1f} %", end="", file=sys.stderr, flush=True)
 
     if args.as_clip:
-        notes, tempo, length, signature = clip_from_midi(args.input)
+        notes, tempo, length, signature = clip_from_midi(args, args.input)
         takes = client.render_clip(
             notes, tempo, length, signature, args.job, progress=progress, **options
         )
     else:
+        if args.channel != AUTO:
+            options["channel"] = args.channel
         takes = client.render_file(
             str(args.input.resolve()), args.job, progress=progress, **options
         )
     if not args.quiet:
         print("", file=sys.stderr)
+        for notice in takes[0].notices if takes else ():
+            print(notice, file=sys.stderr)
     for take in takes:
         print(take.path)
     return 0
 
 
-def clip_from_midi(path: Path):
-    """A MIDI file as clip notes in beats at its first tempo (the clip protocol carries one
-    tempo and one signature; a file with tempo changes is refused rather than distorted)."""
-    from drumgrid.server.midi_io import read_midi
-
-    performance = read_midi(path)
+def clip_from_midi(args: argparse.Namespace, path: Path):
+    """A MIDI file's drum notes (chosen here by --channel) as clip notes in beats at its first
+    tempo (the clip protocol carries one tempo and one signature; a file with tempo changes
+    is refused rather than distorted)."""
+    performance = read_input(args, path, quiet=True)
     if len(performance.tempo_map.bpms) > 1:
         raise UserError(
             f"{path}: has tempo changes; send it as a file (drumgrid send render without --as-clip)"

@@ -42,7 +42,9 @@ from drumgrid.server.daemon.renders import (
     resolve_midi_path,
 )
 from drumgrid.server.daemon.transport import POLL_S, Route, Transport, limited
+from drumgrid.server.drum_select import AUTO, ChannelSpec, parse_channels
 from drumgrid.server.errors import Cancelled, UnknownKit, UserError
+from drumgrid.server.note_maps import GM_NOTE_MAP, NoteMap, parse_note_map
 
 log = logging.getLogger("drumgrid.serve")
 
@@ -106,6 +108,14 @@ def check_config(config: DaemonConfig) -> None:
         raise UserError("--allow-remote needs --input-dir: a remote daemon reads MIDI only there")
 
 
+@dataclass(frozen=True)
+class InputReading:
+    """How a job's notes are read: which MIDI channels are drums, which pitch plays what."""
+
+    channel: ChannelSpec = AUTO
+    note_map: NoteMap = GM_NOTE_MAP
+
+
 @dataclass(eq=False)
 class Job:
     host: str
@@ -116,6 +126,7 @@ class Job:
     performance: Any = None  # a Performance for clips
     midi_path: Path | None = None  # for files: the name, for messages ...
     midi_data: bytes = b""  # ... and the bytes, read when the request arrived
+    reading: InputReading = field(default_factory=InputReading)
     received: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
     fraction: float = 0.0
@@ -341,10 +352,14 @@ class Daemon:
             with self._lock:  # before any file is opened for it
                 self._check_free(route.host, request.job)
             options, out = self._options(request.options, request.job)
+            reading = self._reading(request.options, request.job)
             path = resolve_midi_path(request.midi_path, self.input_dir)
             data = read_midi_file(path, self.input_dir)  # opened and checked once, here
             route = route.replying_to(request.options.get("reply_port"))
-            job = Job(route.host, request.job, route, options, out, midi_path=path, midi_data=data)
+            job = Job(
+                route.host, request.job, route, options, out, midi_path=path, midi_data=data,
+                reading=reading,
+            )  # fmt: skip
             self._enqueue(job)
         elif isinstance(request, p.ClipBegin):
             self._clip_begin(request, route)
@@ -359,7 +374,8 @@ class Daemon:
         from drumgrid.server.engine.options import RenderOptions
 
         out = given.get("out")
-        given = {k: v for k, v in given.items() if k not in p.ROUTING_OPTIONS}
+        skip = (*p.ROUTING_OPTIONS, *p.INPUT_OPTIONS)
+        given = {k: v for k, v in given.items() if k not in skip}
         try:
             options = RenderOptions(**given)
         except UserError as exc:
@@ -372,6 +388,22 @@ class Daemon:
                 self.render_dir, output_paths(self.render_dir, job, out, options.variations)
             )
         return options, out
+
+    def _reading(self, given: dict[str, Any], job: str, clip: bool = False) -> InputReading:
+        """The channel spec and note map of a request, refused as bad_request when unknown.
+        Clip notes carry no MIDI channel, so a clip's `channel` option is refused too."""
+        if clip and "channel" in given:
+            raise p.ProtocolError(
+                "channel: clip notes carry no MIDI channel (a Live clip's notes are all its "
+                "drums); leave the option out, or use note_map to choose pitches",
+                job,
+            )
+        try:
+            channel = parse_channels(given.get("channel", AUTO))
+            note_map = parse_note_map(given.get("note_map"), allow_files=False)
+        except UserError as exc:
+            raise p.ProtocolError(str(exc), job) from None
+        return InputReading(channel, note_map)
 
     def _in_use(self, key: tuple[str, str]) -> bool:
         running = self._running
@@ -410,6 +442,7 @@ class Daemon:
 
     def _clip_begin(self, request: p.ClipBegin, route: Route) -> None:
         self._options(request.options, request.job)  # refuse bad options before the notes
+        self._reading(request.options, request.job, clip=True)
         key = (route.host, request.job)
         with self._lock:
             self._check_free(*key)
@@ -456,15 +489,19 @@ class Daemon:
                 begin.job,
             )
         options, out = self._options(begin.options, begin.job)
+        reading = self._reading(begin.options, begin.job, clip=True)
         notes = [BeatNote(pitch, start, dur, vel) for pitch, start, dur, vel in clip.notes]
         performance = from_beat_notes(
-            notes, begin.tempo, begin.length_beats, (begin.sig_num, begin.sig_den)
-        )
+            notes, begin.tempo, begin.length_beats, (begin.sig_num, begin.sig_den),
+            reading.note_map,
+        )  # fmt: skip
         check = getattr(self.renderer, "check", None)
         if check is not None:  # the engine's refusals before any work: bad_midi, too_long
             check(performance, options)
         # replies go where clip/begin came from (clip/end may come from another process)
-        self._enqueue(Job(route.host, begin.job, clip.route, options, out, performance))
+        self._enqueue(
+            Job(route.host, begin.job, clip.route, options, out, performance, reading=reading)
+        )
 
     def _cancel(self, job_id: str, route: Route) -> None:
         key = (route.host, job_id)
@@ -554,6 +591,13 @@ class Daemon:
         if job is not None and job.sent_at and time.monotonic() - job.sent_at >= PROGRESS_EVERY_S:
             self._send_progress(job, time.monotonic())
 
+    def _notices(self, job: Job, performance: Any) -> None:
+        """What the job took from its input (drum parts, warnings, folds), before its end."""
+        from drumgrid.server.midi_io import input_report
+
+        for line in input_report(performance, job.reading.note_map):
+            self._send(job.route, p.NOTICE, [job.job, line[: p.MAX_ERROR_MESSAGE]])
+
     def _run(self, job: Job) -> list[bytes]:
         """Render one job; returns its terminal replies (done per take, or one error)."""
         from drumgrid.server.audio_io import write_wav
@@ -569,10 +613,14 @@ class Daemon:
                 from drumgrid.server.midi_io import read_midi
 
                 assert job.midi_path is not None
-                performance = read_midi(job.midi_path, data=job.midi_data)
+                performance = read_midi(
+                    job.midi_path, job.reading.channel, data=job.midi_data,
+                    note_map=job.reading.note_map,
+                )  # fmt: skip
                 check = getattr(self.renderer, "check", None)
                 if check is not None:
                     check(performance, job.options)
+            self._notices(job, performance)
             results = self.renderer.render(
                 performance, job.options, lambda f: self._progress(job, f), job.cancel.is_set
             )

@@ -5,8 +5,8 @@
 # interruption. State lives outside the repo, in $DRUMGRID_RUNS (default ~/.cache/drumgrid).
 #
 #   training/recipes/default.sh [stage ...]
-#   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2 eval
-#           package
+#   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
+#           lm-latent eval package
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -26,7 +26,9 @@ TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
 LM_MORE_RUN=$RUNS/runs/lm-default-more
 LM_MORE2_RUN=$RUNS/runs/lm-default-more2
-MODEL=$LM_MORE2_RUN/model  # the model evaluation and packaging use
+LM_LATENT_RUN=$RUNS/runs/lm-default-latent
+MODEL=$LM_LATENT_RUN/model  # the model evaluation and packaging use
+BASELINE=$LM_MORE2_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
@@ -35,6 +37,7 @@ LM_STEPS=${LM_STEPS:-8000}  # the shipped model: 4000 steps of a 5000-step run, 
 LM_PRESET=${LM_PRESET:-tiny}
 LM_MORE_STEPS=${LM_MORE_STEPS:-8000}
 LM_MORE2_STEPS=${LM_MORE2_STEPS:-8000}
+LM_LATENT_STEPS=${LM_LATENT_STEPS:-5000}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
@@ -104,11 +107,12 @@ run_lm() {
     --device "$DEVICE" $(resume_flag "$LM_RUN")
 }
 
-# continue_lm FROM OUT STEPS LR SEED: more steps from a trained model under a fresh schedule.
+# continue_lm FROM OUT STEPS LR SEED [train options]: more steps from a trained model under a
+# fresh schedule.
 continue_lm() {
   stage "Transformer, continued from $(basename "$1"): $3 steps"
   $DG train --tokens "$TOKENS" --init "$1/model" --out "$2" --steps "$3" --lr "$4" \
-    --warmup 200 --seed "$5" --device "$DEVICE" $(resume_flag "$2")
+    --warmup 200 --seed "$5" --device "$DEVICE" "${@:6}" $(resume_flag "$2")
 }
 
 # More steps from the lm stage's model under a second, lower schedule: the validation loss
@@ -120,11 +124,19 @@ run_lm_more() { continue_lm "$LM_RUN" "$LM_MORE_RUN" "$LM_MORE_STEPS" 4e-4 1; }
 # (default_model_limits.md).
 run_lm_more2() { continue_lm "$LM_MORE_RUN" "$LM_MORE2_RUN" "$LM_MORE2_STEPS" 3e-4 2; }
 
+# A latent head on lm-more2's body: it regresses the codec's quantised latent beside the
+# token heads' cross-entropy, and parallel decoding quantises its prediction with the codec
+# (docs/model_quality.md has the measurements behind it).
+run_lm_latent() {
+  continue_lm "$LM_MORE2_RUN" "$LM_LATENT_RUN" "$LM_LATENT_STEPS" 3e-4 3 --latent-head \
+    --codec-path "$CODEC"
+}
+
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
     --codec-path "$CODEC" --decoding both --max-windows "$EVAL_WINDOWS" \
-    --device "$DEVICE"
+    --baseline "$BASELINE" --device "$DEVICE"
 }
 
 run_package() {
@@ -143,14 +155,14 @@ run_package() {
 }
 
 main() {
-  local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2 eval
-    package)
+  local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
+    lm-latent eval package)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
-      corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 | eval \
-        | package)
+      corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
+        | lm-latent | eval | package)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]}" >&2; exit 2 ;;
     esac

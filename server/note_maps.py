@@ -1,0 +1,191 @@
+"""Note maps: which MIDI pitch plays which of drumgrid's drum classes.
+
+A map is a base (a preset, or `none` to start empty) plus overrides, written as one text:
+
+    gm                      the default: General MIDI, with the GMD and E-GMD pitches
+    gmd                     only the 22 Roland TD-11 pitches of the Groove MIDI Dataset
+    gm,39=none              General MIDI, but hand claps are dropped instead of played as snare
+    none,44=kick,48=snare,50=hihat_closed      a pad-mapped beat, nothing else played
+    my-kit.txt              (command line only) a file of `PITCH CLASS` lines, `#` comments,
+                            a first line `base NAME` to start from another preset than gm
+
+A pitch mapped to `none` is dropped, and dropped or unmapped notes are counted, never lost
+silently. The model has nine classes; what General MIDI's other percussion (claps, cowbell,
+congas, ...) becomes is decided by `drums.py` (by timbre) and reported per render as a fold
+(`fold_report`), so a user sees "39 Hand Clap x254 -> snare" and can map it elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from drumgrid.server.drums import (
+    EGMD_EXTRA_PITCHES,
+    GMD_PITCHES,
+    NATIVE_PITCHES,
+    PITCH_TO_CLASS,
+    DrumClass,
+)
+from drumgrid.server.errors import UserError
+
+DEFAULT_NOTE_MAP = "gm"
+PRESETS: dict[str, Mapping[int, DrumClass]] = {
+    "gm": PITCH_TO_CLASS,
+    "gmd": GMD_PITCHES,
+    "egmd": {**EGMD_EXTRA_PITCHES, **GMD_PITCHES},
+    "none": {},
+}
+PRESET_NOTES = {
+    "gm": "General MIDI 35-81 by timbre, with the GMD and E-GMD pitches (the default)",
+    "gmd": "the 22 Roland TD-11 pitches of the Groove MIDI Dataset paper",
+    "egmd": "GMD's pitches and E-GMD's clap, tambourine, cowbell, maracas, conga, claves",
+    "none": "nothing: start empty and list every pitch",
+}
+MAX_NOTE_MAP_FILE = 64 * 1024  # a full map is under 2 KB
+_PAIR = re.compile(r"\s*(\d{1,3})\s*[=\s]\s*([A-Za-z_]+)\s*")
+
+# General MIDI's percussion key map (GM 1, channel 10), for reports.
+_GM_NAMES = (
+    "Acoustic Bass Drum", "Bass Drum 1", "Side Stick", "Acoustic Snare", "Hand Clap",
+    "Electric Snare", "Low Floor Tom", "Closed Hi-Hat", "High Floor Tom",
+    "Pedal Hi-Hat", "Low Tom", "Open Hi-Hat", "Low-Mid Tom", "Hi-Mid Tom",
+    "Crash Cymbal 1", "High Tom", "Ride Cymbal 1", "Chinese Cymbal", "Ride Bell",
+    "Tambourine", "Splash Cymbal", "Cowbell", "Crash Cymbal 2", "Vibraslap",
+    "Ride Cymbal 2", "Hi Bongo", "Low Bongo", "Mute Hi Conga", "Open Hi Conga",
+    "Low Conga", "High Timbale", "Low Timbale", "High Agogo", "Low Agogo", "Cabasa",
+    "Maracas", "Short Whistle", "Long Whistle", "Short Guiro", "Long Guiro", "Claves",
+    "Hi Wood Block", "Low Wood Block", "Mute Cuica", "Open Cuica", "Mute Triangle",
+    "Open Triangle",
+)  # fmt: skip
+GM_NAMES: dict[int, str] = dict(enumerate(_GM_NAMES, start=35))
+
+
+def pitch_name(pitch: int) -> str:
+    return f"{pitch} {GM_NAMES[pitch]}" if pitch in GM_NAMES else str(pitch)
+
+
+@dataclass(frozen=True)
+class NoteMap:
+    """pitch -> class; a pitch absent from `classes` is not played (and is counted)."""
+
+    spec: str  # the text it was made from, for reports
+    classes: Mapping[int, DrumClass]
+    from_file: bool = False
+
+    def drum_class(self, pitch: int) -> DrumClass | None:
+        return self.classes.get(pitch)
+
+    @property
+    def is_default(self) -> bool:
+        return self.spec == DEFAULT_NOTE_MAP
+
+    def inline(self) -> str:
+        """The map as text that needs no file (what travels over OSC): its own spec when that
+        names no file, else every pitch listed."""
+        if not self.from_file:
+            return self.spec
+        return ",".join(["none", *(f"{p}={c.label}" for p, c in sorted(self.classes.items()))])
+
+
+GM_NOTE_MAP = NoteMap(DEFAULT_NOTE_MAP, PITCH_TO_CLASS)
+
+
+def _class(label: str, where: str) -> DrumClass | None:
+    if label.lower() in ("none", "drop"):
+        return None
+    try:
+        return DrumClass.from_label(label)
+    except ValueError as exc:
+        raise UserError(f"note map {where}: {exc}, or none to drop the pitch") from None
+
+
+def _apply(base: dict[int, DrumClass], pairs: list[tuple[str, str]], where: str) -> None:
+    for pitch_text, label in pairs:
+        pitch = int(pitch_text)
+        if not 0 <= pitch <= 127:
+            raise UserError(f"note map {where}: pitch {pitch} is outside 0-127")
+        cls = _class(label, where)
+        if cls is None:
+            base.pop(pitch, None)
+        else:
+            base[pitch] = cls
+
+
+def _preset(name: str, where: str) -> dict[int, DrumClass]:
+    if name.lower() not in PRESETS:
+        raise UserError(
+            f"note map {where}: unknown preset {name!r}; presets: "
+            + "; ".join(f"{k} ({v})" for k, v in PRESET_NOTES.items())
+            + ", or PITCH=CLASS pairs"
+        )
+    return dict(PRESETS[name.lower()])
+
+
+def _pairs(items: list[str], where: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items:
+        m = _PAIR.fullmatch(item)
+        if not m:
+            raise UserError(
+                f"note map {where}: {item.strip()[:40]!r} is not PITCH=CLASS (e.g. 39=snare, "
+                "44=none)"
+            )
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+def parse_note_map(text: str | None, allow_files: bool = False) -> NoteMap:
+    """`[preset|file][,PITCH=CLASS...]` (module docstring) -> NoteMap. Files only where
+    `allow_files` (the command line); over OSC a map is always inline."""
+    if text is None or not text.strip():
+        return GM_NOTE_MAP
+    items = [i for i in text.split(",") if i.strip()]
+    first = items[0].strip()
+    from_file = False
+    base: dict[int, DrumClass]
+    if "=" in first:
+        base = dict(PITCH_TO_CLASS)
+    elif first.lower() in PRESETS:
+        base, items = _preset(first, repr(text)), items[1:]
+    elif allow_files and (Path(first).suffix or "/" in first) and Path(first).exists():
+        base, items, from_file = _read_file(Path(first)), items[1:], True
+    else:
+        base = _preset(first, repr(text))  # raises, naming the presets
+    _apply(base, _pairs(items, repr(text)), repr(text))
+    if text.strip() == DEFAULT_NOTE_MAP:
+        return GM_NOTE_MAP
+    return NoteMap(text.strip(), base, from_file)
+
+
+def _read_file(path: Path) -> dict[int, DrumClass]:
+    if not path.is_file() or path.stat().st_size > MAX_NOTE_MAP_FILE:
+        raise UserError(f"note map {path}: expected a text file under 64 KB")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"note map {path}: cannot read it as UTF-8 text ({exc})") from None
+    rows = [line.split("#", 1)[0].strip() for line in lines]
+    rows = [r for r in rows if r]
+    base = dict(PITCH_TO_CLASS)
+    if rows and rows[0].lower().startswith("base "):
+        base = _preset(rows[0].split(None, 1)[1].strip(), str(path))
+        rows = rows[1:]
+    _apply(base, _pairs(rows, str(path)), str(path))
+    return base
+
+
+def fold_report(used: Mapping[tuple[int, DrumClass], int], dropped: Mapping[int, int]) -> list[str]:
+    """One line per pitch played as a class it is not natively (General MIDI's percussion
+    beyond the nine classes, clap -> snare, or what a user's map chose, 44 -> kick), and per
+    pitch dropped; `used` counts notes per (pitch, class)."""
+    lines = []
+    for (pitch, cls), n in sorted(used.items()):
+        if pitch in NATIVE_PITCHES[cls]:
+            continue
+        lines.append(f"{pitch_name(pitch)} x{n} -> {cls.label}")
+    for pitch, n in sorted(dropped.items()):
+        lines.append(f"{pitch_name(pitch)} x{n}: not in the note map, dropped")
+    return lines
