@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import torch
+
 from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec
@@ -45,3 +47,11 @@ def test_shipped_codec_keeps_a_shipped_groove() -> None:
     coarse_scores = reconstruction_scores(wave, coarse, codec.sample_rate)
     assert coarse_scores["mel_mae_db"] < scores["mel_mae_db"] + 1.5, coarse_scores
     assert coarse_scores["onset_f1"] >= 0.9, coarse_scores
+    # A latent head's codes: quantising the tokens' own latent gives them back exactly (the
+    # encoder-side RVQ would not: it reads the encoder's output, not the quantised latent).
+    latent = codec.latents(tokens[None])
+    assert torch.equal(codec.quantize(latent)[0], tokens)
+    assert not torch.equal(codec.model.quantizer.encode(latent)[0], tokens)
+    noisy = latent + 0.2 * latent.std() * torch.randn(latent.shape, generator=torch.Generator())
+    nearest = codec.latents(codec.quantize(noisy))
+    assert (nearest - noisy).norm() < (latent - noisy).norm() * 1.05  # about as near as truth

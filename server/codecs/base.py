@@ -157,7 +157,8 @@ class Codec(CodecRates, ABC):
         raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
 
     def quantize(self, latents: torch.Tensor) -> torch.Tensor:
-        """latents [B, T, latent_dim] -> tokens [B, K, T], the nearest codes level by level."""
+        """latents [B, T, latent_dim] -> the tokens [B, K, T] whose quantised latent is
+        nearest (`latents(quantize(z))` close to z; exact for z = latents(tokens))."""
         raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
 
     # -- what a family implements ------------------------------------------------------------

