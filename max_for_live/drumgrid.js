@@ -163,7 +163,7 @@ function newJobId(instance, now) {
 // -- replies -> the job's state -------------------------------------------------------------
 
 function initialState() {
-    return { status: "idle", job: "", progress: 0, takes: [], error: "", expected: 1 };
+    return { status: "idle", job: "", progress: 0, takes: [], error: "", expected: 1, folds: [] };
 }
 
 function copyState(state) {
@@ -174,6 +174,7 @@ function copyState(state) {
         }
     }
     s.takes = state.takes.slice();
+    s.folds = (state.folds || []).slice();
     return s;
 }
 
@@ -199,6 +200,13 @@ function applyReply(state, address, args) {
     } else if (address === P + "error") {
         s.status = args[1] === "cancelled" ? "cancelled" : "error";
         s.error = String(args[1]) + ": " + String(args[2]);
+    } else if (address === P + "notice") {
+        // what the daemon took from the clip: pitches played as another drum, or dropped
+        var text = String(args[1]);
+        var folded = text.match(/^note map [^:]*: (.*)$/);
+        if (folded) {
+            s.folds.push(folded[1]);
+        }
     }
     return s;
 }
@@ -210,6 +218,7 @@ function startJob(state, job, expected) {
     s.progress = 0;
     s.takes = [];
     s.error = "";
+    s.folds = [];
     s.expected = expected || 1;
     return s;
 }
@@ -228,7 +237,12 @@ function jobText(state) {
     }
     if (state.status === "done") {
         var n = state.takes.length;
-        return "done: " + n + (n === 1 ? " take, " : " takes, ") + baseName(state.takes[n - 1].path);
+        var text = "done: " + n + (n === 1 ? " take, " : " takes, ") + baseName(state.takes[n - 1].path);
+        var folds = state.folds || [];
+        if (folds.length) {
+            text += "; " + folds.length + (folds.length === 1 ? " pitch" : " pitches") + " not played as itself: " + folds.join(", ");
+        }
+        return text;
     }
     if (state.status === "error") {
         return "error " + state.error;

@@ -80,6 +80,16 @@ test("clipMessages: begin with options, notes chunked under 8 KB, end", () => {
   }
 });
 
+test("applyReply: notices of folded or dropped pitches show with the finished take", () => {
+  let st = dev.startJob(dev.initialState(), "j1", 1);
+  st = dev.applyReply(st, "/drumgrid/notice", ["j1", "note map gm: 39 Hand Clap x2 -> snare"]);
+  st = dev.applyReply(st, "/drumgrid/notice", ["other", "note map gm: 56 Cowbell x1 -> snare"]);
+  st = dev.applyReply(st, "/drumgrid/notice", ["j1", "drums: channel 10"]);
+  st = dev.applyReply(st, "/drumgrid/done", ["j1", "/r/a.wav", 44100, 10]);
+  assert.strictEqual(dev.jobText(st), "done: 1 take, a.wav; 1 pitch not played as itself: 39 Hand Clap x2 -> snare");
+  assert.deepStrictEqual(dev.startJob(st, "j2", 1).folds, []);
+});
+
 test("applyReply: accepted -> progress -> done for our job; others' and late replies ignored", () => {
   let st = dev.startJob(dev.initialState(), "j1", 2);
   st = dev.applyReply(st, "/drumgrid/accepted", ["j1"]);
