@@ -81,10 +81,11 @@ OPTION_TYPES: dict[str, str] = {
     "reply_port": "i",
     "channel": "s",
     "note_map": "s",
+    "name": "s",
 }
 # options that say where a job's files and replies go, and how its input is read; the rest
 # are the engine's RenderOptions
-ROUTING_OPTIONS = ("out", "reply_port")
+ROUTING_OPTIONS = ("out", "reply_port", "name")
 INPUT_OPTIONS = ("channel", "note_map")  # checked by the daemon (server/drum_select, note_maps)
 MAX_NOTE_MAP = 1024  # characters: a full map of 128 pitches is about 1 KB
 
@@ -214,6 +215,8 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
         return check_out_name(as_str(value, "out", job, 128), job)
     if key == "reply_port":
         return as_int(value, "reply_port", 1, MAX_PORT, job)
+    if key == "name":
+        return as_str(value, "name", job, 100)
     if key == "channel":
         return as_str(value, "channel", job, 64)
     if key == "note_map":

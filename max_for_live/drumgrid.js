@@ -75,6 +75,9 @@ function optionArgs(options, replyPort) {
     if (replyPort) {
         args.push("reply_port", replyPort);
     }
+    if (options.name) {
+        args.push("name", String(options.name).slice(0, 100)); // names the daemon's files
+    }
     return args;
 }
 
@@ -166,13 +169,18 @@ function initialState() {
     return { status: "idle", job: "", progress: 0, takes: [], error: "", expected: 1, folds: [] };
 }
 
-function copyState(state) {
-    var s = {};
-    for (var k in state) {
-        if (state.hasOwnProperty(k)) {
-            s[k] = state[k];
+function shallowCopy(object) {
+    var copy = {};
+    for (var k in object) {
+        if (object.hasOwnProperty(k)) {
+            copy[k] = object[k];
         }
     }
+    return copy;
+}
+
+function copyState(state) {
+    var s = shallowCopy(state);
     s.takes = state.takes.slice();
     s.folds = (state.folds || []).slice();
     return s;
@@ -284,13 +292,7 @@ function tickLink(link, busy, instance) {
 }
 
 function copyLink(link) {
-    var l = {};
-    for (var k in link) {
-        if (link.hasOwnProperty(k)) {
-            l[k] = link[k];
-        }
-    }
-    return l;
+    return shallowCopy(link);
 }
 
 function rotatePort(port, instance) {
@@ -554,7 +556,9 @@ function render() {
     var job = newJobId(instance);
     var messages;
     try {
-        messages = clipMessages(job, readClip(clip, makeLiveApi("live_set")), optionArgs(options, link.port));
+        var named = shallowCopy(options);
+        named.name = liveName(clip.get("name"));
+        messages = clipMessages(job, readClip(clip, makeLiveApi("live_set")), optionArgs(named, link.port));
     } catch (e) {
         show(String(e.message || e));
         return;

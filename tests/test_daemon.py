@@ -220,13 +220,17 @@ def test_channel_and_note_map_options_and_notices(daemon, tmp_path):
     with Client(HOST, daemon.tcp_port, timeout=60) as c:
         (done,) = c.render_file(str(loop), decoding="parallel")
         assert done.notices[0].startswith("drums: track 1 channel 1")
+        assert Path(done.path).name.startswith("loop-")  # files are named after the MIDI ...
         (asked,) = c.render_file(str(loop), decoding="parallel", channel="2")
         assert any("'Lead' channel 2 does not look like drums" in n for n in asked.notices)
         pad_map = "none,44=kick,48=snare,50=hihat_closed"
         (mapped,) = c.render_file(str(pads), decoding="parallel", note_map=pad_map)
         assert f"note map {pad_map}: 44 Pedal Hi-Hat x2 -> kick" in mapped.notices
-        (clip,) = c.render_clip([(39, 0.0, 0.25, 100.0)], 120.0, 4.0, decoding="parallel")
+        (clip,) = c.render_clip(
+            [(39, 0.0, 0.25, 100.0)], 120.0, 4.0, decoding="parallel", name="Verse beat #2"
+        )
         assert "note map gm: 39 Hand Clap x1 -> snare" in clip.notices
+        assert Path(clip.path).name.startswith("Verse_beat_2-")  # ... or the clip's name
         refused = [
             (lambda: c.render_clip(SHORT, 120.0, 4.0, channel="10"), "carry no MIDI channel"),
             (lambda: c.render_file(str(loop), note_map="gm,44=kik"), "unknown drum class"),

@@ -55,6 +55,8 @@ test("options: auto decoding sends none; parallel with several takes is refused 
   assert.deepStrictEqual([0, 1, 2, 7].map(dev.decodingName), ["", "parallel", "iterative", ""]);
   assert.deepStrictEqual(dev.optionArgs({ kit: "fluid jazz", seed: 300.0, decoding: "", variations: 3 }, 9013),
     ["kit", "fluid jazz", "seed", 300, "variations", 3, "reply_port", 9013]);
+  assert.deepStrictEqual(dev.optionArgs({ seed: 1, name: "Verse beat" }, 9013),
+    ["seed", 1, "reply_port", 9013, "name", "Verse beat"]);
   assert.throws(() => dev.optionArgs({ decoding: "parallel", variations: 2 }, 9013), /Takes to 1/);
 });
 
@@ -204,7 +206,7 @@ test("choose a kit, seed 300, click Render: the clip leaves [udpsend] as OSC dat
     await world.until(() => daemon.got.some((m) => m.address === "/drumgrid/clip/end"), 3000, "clip/end");
     const begin = daemon.got.find((m) => m.address === "/drumgrid/clip/begin");
     const port = device.box("udpreceive").port;
-    assert.deepStrictEqual(begin.args.slice(1), [120, 4, 4, 4, "kit", "fluid standard", "seed", 300, "decoding", "iterative", "variations", 2, "reply_port", port]);
+    assert.deepStrictEqual(begin.args.slice(1), [120, 4, 4, 4, "kit", "fluid standard", "seed", 300, "decoding", "iterative", "variations", 2, "reply_port", port, "name", "Groove 1"]);
     const notes = daemon.got.filter((m) => m.address === "/drumgrid/clip/notes").flatMap((m) => m.args.slice(1));
     assert.strictEqual(notes.length, 12 * 4);
     assert.strictEqual(device.status, "sending");

@@ -85,7 +85,7 @@ function liveSet({ notes, tempo = 120, loop = [0, 4], signature = [4, 4], audioT
     this_device: {},
     "live_set tracks 0": { has_audio_input: 0, has_midi_input: 1, name: "Drums", clip_slots: 1, is_frozen: 0 },
     "live_set view detail_clip": {
-      is_midi_clip: 1, looping: 1, loop_start: loop[0], loop_end: loop[1], start_marker: loop[0], end_marker: loop[1],
+      name: "Groove 1", is_midi_clip: 1, looping: 1, loop_start: loop[0], loop_end: loop[1], start_marker: loop[0], end_marker: loop[1],
       signature_numerator: signature[0], signature_denominator: signature[1],
       get_notes_extended(fromPitch, pitchSpan, fromTime, timeSpan) {
         const picked = notes.filter((n) => n.pitch >= fromPitch && n.pitch < fromPitch + pitchSpan &&

@@ -127,6 +127,7 @@ class Job:
     midi_path: Path | None = None  # for files: the name, for messages ...
     midi_data: bytes = b""  # ... and the bytes, read when the request arrived
     reading: InputReading = field(default_factory=InputReading)
+    label: str = "render"  # names the files: the MIDI file's stem or the clip's name
     received: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
     fraction: float = 0.0
@@ -358,7 +359,7 @@ class Daemon:
             route = route.replying_to(request.options.get("reply_port"))
             job = Job(
                 route.host, request.job, route, options, out, midi_path=path, midi_data=data,
-                reading=reading,
+                reading=reading, label=request.options.get("name", path.stem),
             )  # fmt: skip
             self._enqueue(job)
         elif isinstance(request, p.ClipBegin):
@@ -388,6 +389,10 @@ class Daemon:
                 self.render_dir, output_paths(self.render_dir, job, out, options.variations)
             )
         return options, out
+
+    @staticmethod
+    def _label(given: dict[str, Any]) -> str:
+        return str(given.get("name", "clip"))
 
     def _reading(self, given: dict[str, Any], job: str, clip: bool = False) -> InputReading:
         """The channel spec and note map of a request, refused as bad_request when unknown.
@@ -500,7 +505,10 @@ class Daemon:
             check(performance, options)
         # replies go where clip/begin came from (clip/end may come from another process)
         self._enqueue(
-            Job(route.host, begin.job, clip.route, options, out, performance, reading=reading)
+            Job(
+                route.host, begin.job, clip.route, options, out, performance, reading=reading,
+                label=self._label(begin.options),
+            )
         )
 
     def _cancel(self, job_id: str, route: Route) -> None:
@@ -627,7 +635,7 @@ class Daemon:
             rendered = time.monotonic()
             if job.cancel.is_set():
                 raise Cancelled("cancelled")
-            paths = output_paths(self.render_dir, job.job, job.out, len(results))
+            paths = output_paths(self.render_dir, job.job, job.out, len(results), job.label)
             check_not_users(self.render_dir, paths)  # again: a user may have put one there since
             for result, path in zip(results, paths, strict=True):
                 write_wav(path, result.audio, result.sample_rate, self.config.wav_format)

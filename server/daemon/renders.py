@@ -45,10 +45,13 @@ def _safe(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:limit].strip("_") or "job"
 
 
-def output_paths(render_dir: Path, job: str, out: str | None, takes: int) -> list[Path]:
-    """Where a job's takes are written: `out` (validated as a bare name by the bridge) or a
-    name from the time and the job id; takes 2.. as audio_io.take_paths names them."""
-    name = out if out is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe(job)}.wav"
+def output_paths(
+    render_dir: Path, job: str, out: str | None, takes: int, label: str = "render"
+) -> list[Path]:
+    """Where a job's takes are written: `out` (validated as a bare name by the bridge) or
+    LABEL-JOB.wav, the label being the MIDI file's name or the clip's (its `name` option), so
+    a producer finds a render by what it is; takes 2.. as audio_io.take_paths names them."""
+    name = out if out is not None else f"{_safe(label)}-{_safe(job)}.wav"
     paths = take_paths(render_dir / name, takes)
     for path in paths:
         # The bridge allows bare names only; check again here, where the file is written.
