@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import torch
-
 from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec

@@ -506,7 +506,13 @@ class Daemon:
         # replies go where clip/begin came from (clip/end may come from another process)
         self._enqueue(
             Job(
-                route.host, begin.job, clip.route, options, out, performance, reading=reading,
+                route.host,
+                begin.job,
+                clip.route,
+                options,
+                out,
+                performance,
+                reading=reading,
                 label=self._label(begin.options),
             )
         )
