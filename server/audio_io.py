@@ -1,6 +1,6 @@
-"""Writing rendered audio as WAV: 16/24-bit PCM or 32-bit float, written to a temp file in
-the target folder and renamed into place, so a DAW watching the folder (or the daemon's
-client) never opens a half-written file."""
+"""Writing rendered audio: WAV (16/24-bit PCM or 32-bit float) or FLAC (16/24-bit), chosen
+by the file's extension, written to a temp file in the target folder and renamed into place,
+so a DAW watching the folder (or the daemon's client) never opens a half-written file."""
 
 from __future__ import annotations
 
@@ -16,23 +16,40 @@ from drumgrid.server.errors import UserError
 
 # --format value -> soundfile subtype
 FORMATS: dict[str, str] = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float": "FLOAT"}
-TEMP_NAME = re.compile(r"\.drumgrid-(?P<pid>\d+)-[0-9a-f]{16}\.tmp")  # write_wav's temp files
+# extension -> soundfile container, and the --format values it holds
+CONTAINERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    ".wav": ("WAV", ("pcm16", "pcm24", "float")),
+    ".flac": ("FLAC", ("pcm16", "pcm24")),
+}
+AUDIO_SUFFIXES = tuple(CONTAINERS)
+TEMP_NAME = re.compile(r"\.drumgrid-(?P<pid>\d+)-[0-9a-f]{16}\.tmp")  # write_audio's temp files
 
 
-def check_output_path(path: str | Path, suffix: str = ".wav") -> Path:
-    """Fail early (before any model loads) when the file cannot be written where asked."""
+def check_output_path(
+    path: str | Path, suffixes: tuple[str, ...] = AUDIO_SUFFIXES, fmt: str | None = None
+) -> Path:
+    """Fail early (before any model loads) when the file cannot be written where asked, or
+    not in the sample format `fmt`."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    names = " or ".join(suffixes)
     if not parent.is_dir():
         raise UserError(f"{path}: folder {parent} does not exist; create it or pick another -o")
     if path.is_dir():
-        raise UserError(f"{path}: is a folder; expected a {suffix} file name")
-    if path.suffix.lower() != suffix:
+        raise UserError(f"{path}: is a folder; expected a {names} file name")
+    if path.suffix.lower() not in suffixes:
         convert = " (and convert it after, e.g. `ffmpeg -i take.wav take.mp3`)"
         raise UserError(
-            f"{path}: drumgrid writes {suffix} files here; name the output {suffix}"
-            + (convert if suffix == ".wav" else "")
+            f"{path}: drumgrid writes {names} files here; name the output {names}"
+            + (convert if suffixes == AUDIO_SUFFIXES else "")
         )
+    if fmt is not None and path.suffix.lower() in CONTAINERS:
+        container, held = CONTAINERS[path.suffix.lower()]
+        if fmt not in held:
+            raise UserError(
+                f"{path}: {container} holds {' or '.join(held)} samples, not {fmt}; pass "
+                f"--format {held[-1]}, or write a .wav"
+            )
     return path
 
 
@@ -44,16 +61,18 @@ def take_paths(first: Path, takes: int) -> list[Path]:
     ]
 
 
-def write_wav(
+def write_audio(
     path: str | Path,
     audio: np.ndarray,  # [N, C] or [N] float in [-1, 1]
     sample_rate: int,
     fmt: str = "pcm16",
 ) -> Path:
-    """Write atomically (temp file + rename). PCM formats clip to [-1, 1]; float keeps values."""
+    """Write atomically (temp file + rename), WAV or FLAC by the extension. PCM formats clip
+    to [-1, 1]; float keeps values."""
     if fmt not in FORMATS:
-        raise UserError(f"unknown WAV format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    path = check_output_path(path)
+        raise UserError(f"unknown sample format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = check_output_path(path, fmt=fmt)
+    container = CONTAINERS[path.suffix.lower()][0]
     data = np.asarray(audio, dtype=np.float32)
     if data.ndim == 1:
         data = data[:, None]
@@ -65,7 +84,7 @@ def write_wav(
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
         with os.fdopen(fd, "wb") as f:
-            sf.write(f, data, int(sample_rate), subtype=FORMATS[fmt], format="WAV")
+            sf.write(f, data, int(sample_rate), subtype=FORMATS[fmt], format=container)
         os.replace(tmp, path)
     finally:
         if os.path.lexists(tmp):

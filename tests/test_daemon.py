@@ -577,7 +577,7 @@ def test_the_daemon_never_replaces_or_removes_a_users_file(engine, tmp_path, mid
 
 
 def test_a_planted_temp_link_cannot_redirect_a_write_and_stale_temps_go(engine, tmp_path):
-    from drumgrid.server.audio_io import write_wav
+    from drumgrid.server.audio_io import write_audio
     from drumgrid.server.daemon import Daemon, DaemonConfig
 
     renders, outside = tmp_path / "r", tmp_path / "outside.wav"
@@ -585,7 +585,7 @@ def test_a_planted_temp_link_cannot_redirect_a_write_and_stale_temps_go(engine, 
     # the names an attacker could predict before: .NAME.PID.tmp
     for pid in range(os.getpid() - 50, os.getpid() + 50):
         (renders / f".take.wav.{pid}.tmp").symlink_to(outside)
-    write_wav(renders / "take.wav", [0.0] * 100, 48000)
+    write_audio(renders / "take.wav", [0.0] * 100, 48000)
     assert not outside.exists() and sf.info(renders / "take.wav").frames == 100
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip

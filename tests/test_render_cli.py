@@ -9,6 +9,7 @@ import torch
 from conftest import make_midi
 from engine_helpers import KITS, make_model_dir
 
+from drumgrid.server.audio_io import write_audio
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR
 from drumgrid.server.midi_io import read_midi
 from drumgrid.training.cli import main
@@ -54,10 +55,20 @@ def test_variations_write_numbered_takes(model_dir, midi, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.glob("take*.wav")) == ["take-v2.wav", "take.wav"]
 
 
-def test_the_output_is_a_wav(model_dir, midi, tmp_path, capsys):
+def test_the_output_is_a_wav_or_a_flac(model_dir, midi, tmp_path, capsys):
     assert _render(model_dir, midi, tmp_path / "take.mp3") == 2
-    assert "drumgrid writes .wav files here; name the output .wav" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "drumgrid writes .wav or .flac files here; name the output .wav or .flac" in err
     assert not (tmp_path / "take.mp3").exists()
+    assert _render(model_dir, midi, tmp_path / "take.flac", "--format", "float") == 2
+    assert "FLAC holds pcm16 or pcm24 samples, not float" in capsys.readouterr().err
+    assert _render(model_dir, midi, tmp_path / "take.flac", "--format", "pcm16") == 0
+    info = sf.info(str(tmp_path / "take.flac"))
+    assert (info.format, info.subtype) == ("FLAC", "PCM_16")
+    assert "drums: channel 10" in capsys.readouterr().err  # what it took, after the render
+    audio, rate = sf.read(str(tmp_path / "take.flac"))
+    write_audio(tmp_path / "again.wav", audio, rate, "pcm16")
+    assert (sf.read(str(tmp_path / "again.wav"))[0] == audio).all()  # FLAC is lossless
 
 
 @pytest.mark.parametrize(

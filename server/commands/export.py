@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_batch < 1:
         raise UserError(f"--max-batch {args.max_batch}: expected >= 1")
-    check_output_path(args.out, ".pt2")
+    check_output_path(args.out, (".pt2",))
     folder = resolve_model_dir(args.model)
     model, info = load_model(folder)
     program = export_body(model, args.max_batch)

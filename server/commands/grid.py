@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
+from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
 from drumgrid.server.grid import grid_view, render_text, step_and_offset
 from drumgrid.server.performance import Performance
 
@@ -62,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.steps_per_beat <= 96:
         raise UserError(f"--steps-per-beat {args.steps_per_beat}: expected 1-96")
-    performance = read_input(args, args.file, quiet=args.json)
-    if args.json:
+    performance, report = read_input(args, args.file)
+    if args.json:  # the report is in the JSON: drums, warnings, unknown_pitches
         print(json.dumps(grid_json(performance, args.steps_per_beat)))
         return 0
+    print_report(report)
     grid = grid_view(performance, args.steps_per_beat)
     signatures = ", ".join(
         f"{ts.numerator}/{ts.denominator}" + (f" at beat {ts.beat:g}" if ts.beat else "")

@@ -29,13 +29,16 @@ def add_midi_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_input(
-    args: argparse.Namespace, path: Path, max_length_s: float = MAX_MIDI_LENGTH_S, quiet=False
-) -> Performance:
-    """Read `path` with the command's --channel and --note-map, and print what was taken
-    (drum parts, warnings, folds) to stderr unless `quiet`."""
+    args: argparse.Namespace, path: Path, max_length_s: float = MAX_MIDI_LENGTH_S
+) -> tuple[Performance, list[str]]:
+    """Read `path` with the command's --channel and --note-map: the performance, and what was
+    taken from the file (drum parts, warnings, folds) as lines to print where the command's
+    output allows (an error stays one line)."""
     note_map = parse_note_map(args.note_map, allow_files=True)
     performance = read_midi(path, args.channel, max_length_s=max_length_s, note_map=note_map)
-    if not quiet:
-        for line in input_report(performance, note_map):
-            print(line, file=sys.stderr)
-    return performance
+    return performance, input_report(performance, note_map)
+
+
+def print_report(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)

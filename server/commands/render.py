@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
+from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
 from drumgrid.server.errors import UserError
 
 
@@ -45,7 +45,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="drum MIDI file")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True,
+        help="the file to write: .wav (pcm16, pcm24 or float) or .flac (pcm16 or pcm24)",
+    )  # fmt: skip
     add_model_arguments(parser)
     parser.add_argument("--kit", help="kit name (`drumgrid kits` lists them); default: the first")
     parser.add_argument(
@@ -68,7 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, help="iterative; 1: off (default)")
     parser.add_argument("--sample-rate", type=int, help="e.g. 44100 or 48000; default: the codec's")
     parser.add_argument("--stereo", action="store_true", help="write two identical channels")
-    parser.add_argument("--format", default="pcm24", choices=["pcm16", "pcm24", "float"])
+    parser.add_argument(
+        "--format", default="pcm24", choices=["pcm16", "pcm24", "float"], help="sample format"
+    )
     parser.add_argument("--tail", type=float, help="seconds rendered past the clip's end (1)")
     parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
     parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
@@ -96,14 +101,15 @@ def set_threads(threads: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drumgrid.server.audio_io import check_output_path, take_paths, write_wav
+    from drumgrid.server.audio_io import check_output_path, take_paths, write_audio
     from drumgrid.server.engine import Engine, RenderOptions
 
-    paths = [check_output_path(p) for p in take_paths(args.output, max(1, args.variations))]
+    takes = take_paths(args.output, max(1, args.variations))
+    paths = [check_output_path(p, fmt=args.format) for p in takes]
     if not (math.isfinite(args.max_length) and args.max_length > 0):
         raise UserError(f"--max-length {args.max_length}: expected a number of seconds > 0")
     # The length limit applies while reading, before the model loads.
-    performance = read_input(args, args.input, args.max_length)
+    performance, report = read_input(args, args.input, args.max_length)
     options = RenderOptions(
         kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -136,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     for result, path in zip(results, paths, strict=True):
-        write_wav(path, result.audio, result.sample_rate, args.format)
+        write_audio(path, result.audio, result.sample_rate, args.format)
+    print_report(report)
     taken = time.perf_counter() - start
     r = results[0]
     written = str(paths[0]) if len(paths) == 1 else f"{paths[0]} .. {paths[-1].name}"

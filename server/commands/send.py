@@ -134,7 +134,7 @@ def clip_from_midi(args: argparse.Namespace, path: Path):
     """A MIDI file's drum notes (chosen here by --channel) as clip notes in beats at its first
     tempo (the clip protocol carries one tempo and one signature; a file with tempo changes
     is refused rather than distorted)."""
-    performance = read_input(args, path, quiet=True)
+    performance, _ = read_input(args, path)  # the daemon reports what it took
     if len(performance.tempo_map.bpms) > 1:
         raise UserError(
             f"{path}: has tempo changes; send it as a file (drumgrid send render without --as-clip)"

@@ -614,7 +614,7 @@ class Daemon:
 
     def _run(self, job: Job) -> list[bytes]:
         """Render one job; returns its terminal replies (done per take, or one error)."""
-        from drumgrid.server.audio_io import write_wav
+        from drumgrid.server.audio_io import write_audio
 
         start = time.monotonic()
         job.sent_at = start
@@ -644,7 +644,7 @@ class Daemon:
             paths = output_paths(self.render_dir, job.job, job.out, len(results), job.label)
             check_not_users(self.render_dir, paths)  # again: a user may have put one there since
             for result, path in zip(results, paths, strict=True):
-                write_wav(path, result.audio, result.sample_rate, self.config.wav_format)
+                write_audio(path, result.audio, result.sample_rate, self.config.wav_format)
             record_written(self.render_dir, paths)
             written = time.monotonic()
             replies = [

@@ -27,9 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    import soundfile as sf
 
-    from drumgrid.server.audio_io import check_output_path
+    from drumgrid.server.audio_io import check_output_path, write_audio
     from drumgrid.server.codecs.registry import load_codec
     from drumgrid.server.codecs.resample import resample
     from drumgrid.training.codec.evaluation import reconstruction_scores
@@ -55,9 +54,7 @@ def run(args: argparse.Namespace) -> int:
         out = codec.decode(tokens, len(wave))
     seconds = time.perf_counter() - t0
     recon = out.cpu().numpy().astype(np.float32)
-    sf.write(
-        str(args.output), resample(np.clip(recon, -1, 1), codec.sample_rate, input_rate), input_rate
-    )
+    write_audio(args.output, resample(recon, codec.sample_rate, input_rate), input_rate, "pcm16")
     scores = reconstruction_scores(wave, recon, codec.sample_rate)
     duration = len(wave) / codec.sample_rate
     print(
