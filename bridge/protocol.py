@@ -82,11 +82,14 @@ OPTION_TYPES: dict[str, str] = {
     "channel": "s",
     "note_map": "s",
     "name": "s",
+    "peak": "f",
+    "loudness": "f",
 }
 # options that say where a job's files and replies go, and how its input is read; the rest
 # are the engine's RenderOptions
 ROUTING_OPTIONS = ("out", "reply_port", "name")
 INPUT_OPTIONS = ("channel", "note_map")  # checked by the daemon (server/drum_select, note_maps)
+LEVEL_OPTIONS = ("peak", "loudness")  # the output level (server/levels.py); one of them
 MAX_NOTE_MAP = 1024  # characters: a full map of 128 pitches is about 1 KB
 
 
@@ -182,6 +185,8 @@ def parse_options(pairs: Sequence[Any], job: str = "") -> dict[str, Any]:
         if key in options:
             raise ProtocolError(f"option {key!r} given twice", job)
         options[key] = check_option(key, value, job)
+    if "peak" in options and "loudness" in options:
+        raise ProtocolError("options peak and loudness: give one level target, not both", job)
     if options.get("variations", 1) > 1 and options.get("decoding") == "parallel":
         raise ProtocolError("variations > 1 needs decoding iterative (parallel is argmax)", job)
     return options
@@ -215,6 +220,10 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
         return check_out_name(as_str(value, "out", job, 128), job)
     if key == "reply_port":
         return as_int(value, "reply_port", 1, MAX_PORT, job)
+    if key == "peak":
+        return as_float(value, "peak", -60.0, 0.0, job)
+    if key == "loudness":
+        return as_float(value, "loudness", -70.0, -5.0, job)
     if key == "name":
         return as_str(value, "name", job, 100)
     if key == "channel":

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 from conftest import REPO, make_midi
@@ -231,7 +232,12 @@ def test_channel_and_note_map_options_and_notices(daemon, tmp_path):
         )
         assert "note map gm: 39 Hand Clap x1 -> snare" in clip.notices
         assert Path(clip.path).name.startswith("Verse_beat_2-")  # ... or the clip's name
+        (quiet,) = c.render_file(str(loop), decoding="parallel", peak=-12.0)
+        audio, _ = sf.read(quiet.path)
+        assert 20 * np.log10(np.abs(audio).max()) == pytest.approx(-12.0, abs=0.01)
+        assert any(n.startswith("level: gain") for n in quiet.notices)
         refused = [
+            (lambda: c.render_file(str(loop), peak=-1.0, loudness=-20.0), "not both"),
             (lambda: c.render_clip(SHORT, 120.0, 4.0, channel="10"), "carry no MIDI channel"),
             (lambda: c.render_file(str(loop), note_map="gm,44=kik"), "unknown drum class"),
             (lambda: c.render_file(str(loop), channel="17"), "expected auto, all, or MIDI"),

@@ -3,6 +3,7 @@ line, and every bad input answered with one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -111,3 +112,20 @@ def test_bad_paths_and_models_exit_2(model_dir, midi, tmp_path, capsys):
 def test_kits_lists_the_models_kits(model_dir, capsys):
     assert main(["kits", "--model", str(model_dir)]) == 0
     assert capsys.readouterr().out.split() == list(KITS)
+
+
+def test_levels_peak_by_default_or_loudness(model_dir, midi, tmp_path, capsys):
+    from drumgrid.server.levels import integrated_loudness
+
+    for kit in KITS:  # kits come out at the level asked, not each at its own
+        out = tmp_path / f"{kit}.wav"
+        assert _render(model_dir, midi, out, "--kit", kit, "--loudness", "-40") == 0
+        audio, rate = sf.read(str(out))
+        assert integrated_loudness(audio, rate) == pytest.approx(-40.0, abs=1.0)
+        assert "level: gain" in capsys.readouterr().err
+    assert _render(model_dir, midi, tmp_path / "p.wav", "--format", "float") == 0
+    audio, _ = sf.read(str(tmp_path / "p.wav"))
+    assert 20 * np.log10(np.abs(audio).max()) == pytest.approx(-1.0, abs=1e-3)
+    with pytest.raises(SystemExit) as exit_:  # argparse: one level option at a time
+        _render(model_dir, midi, tmp_path / "x.wav", "--peak", "-1", "--loudness", "-20")
+    assert exit_.value.code == 2

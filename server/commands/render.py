@@ -16,6 +16,12 @@ from pathlib import Path
 
 from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
 from drumgrid.server.errors import UserError
+from drumgrid.server.levels import (
+    DEFAULT_PEAK_DBFS,
+    PEAK_CEILING_DBFS,
+    LevelTarget,
+    apply_level,
+)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +84,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
     parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
     add_midi_arguments(parser)
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument(
+        "--peak", type=float, metavar="DBFS",
+        help=f"set the sample peak to DBFS (default {DEFAULT_PEAK_DBFS:g})",
+    )  # fmt: skip
+    level.add_argument(
+        "--loudness", type=float, metavar="LUFS",
+        help="set the integrated loudness (BS.1770) instead, the peak kept under "
+        f"{PEAK_CEILING_DBFS:g} dBFS (drumgrid does not limit)",
+    )  # fmt: skip
+    level.add_argument(
+        "--no-normalize", action="store_true", help="write the model's own level"
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true")
+
+
+def level_target(args: argparse.Namespace) -> LevelTarget:
+    if args.no_normalize:
+        return LevelTarget("off")
+    if args.loudness is not None:
+        return LevelTarget("loudness", args.loudness)
+    return LevelTarget("peak", DEFAULT_PEAK_DBFS if args.peak is None else args.peak)
 
 
 def parse_steps(text: str | None) -> int | tuple[int, ...] | None:
@@ -104,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.server.audio_io import check_output_path, take_paths, write_audio
     from drumgrid.server.engine import Engine, RenderOptions
 
+    target = level_target(args)
     takes = take_paths(args.output, max(1, args.variations))
     paths = [check_output_path(p, fmt=args.format) for p in takes]
     if not (math.isfinite(args.max_length) and args.max_length > 0):
@@ -141,9 +169,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    levels = []
     for result, path in zip(results, paths, strict=True):
-        write_audio(path, result.audio, result.sample_rate, args.format)
-    print_report(report)
+        audio, level_report = apply_level(result.audio, result.sample_rate, target)
+        write_audio(path, audio, result.sample_rate, args.format)
+        levels.append(level_report.describe())
+    print_report([*report, *levels])
     taken = time.perf_counter() - start
     r = results[0]
     written = str(paths[0]) if len(paths) == 1 else f"{paths[0]} .. {paths[-1].name}"

@@ -44,6 +44,7 @@ from drumgrid.server.daemon.renders import (
 from drumgrid.server.daemon.transport import POLL_S, Route, Transport, limited
 from drumgrid.server.drum_select import AUTO, ChannelSpec, parse_channels
 from drumgrid.server.errors import Cancelled, UnknownKit, UserError
+from drumgrid.server.levels import DEFAULT_LEVEL, LevelTarget, apply_level
 from drumgrid.server.note_maps import GM_NOTE_MAP, NoteMap, parse_note_map
 
 log = logging.getLogger("drumgrid.serve")
@@ -109,11 +110,13 @@ def check_config(config: DaemonConfig) -> None:
 
 
 @dataclass(frozen=True)
-class InputReading:
-    """How a job's notes are read: which MIDI channels are drums, which pitch plays what."""
+class IOSettings:
+    """How a job's notes are read (which MIDI channels are drums, which pitch plays what) and
+    the level its audio is written at."""
 
     channel: ChannelSpec = AUTO
     note_map: NoteMap = GM_NOTE_MAP
+    level: LevelTarget = DEFAULT_LEVEL
 
 
 @dataclass(eq=False)
@@ -126,7 +129,7 @@ class Job:
     performance: Any = None  # a Performance for clips
     midi_path: Path | None = None  # for files: the name, for messages ...
     midi_data: bytes = b""  # ... and the bytes, read when the request arrived
-    reading: InputReading = field(default_factory=InputReading)
+    io: IOSettings = field(default_factory=IOSettings)
     label: str = "render"  # names the files: the MIDI file's stem or the clip's name
     received: float = field(default_factory=time.monotonic)
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -353,13 +356,13 @@ class Daemon:
             with self._lock:  # before any file is opened for it
                 self._check_free(route.host, request.job)
             options, out = self._options(request.options, request.job)
-            reading = self._reading(request.options, request.job)
+            io = self._io_settings(request.options, request.job)
             path = resolve_midi_path(request.midi_path, self.input_dir)
             data = read_midi_file(path, self.input_dir)  # opened and checked once, here
             route = route.replying_to(request.options.get("reply_port"))
             job = Job(
                 route.host, request.job, route, options, out, midi_path=path, midi_data=data,
-                reading=reading, label=request.options.get("name", path.stem),
+                io=io, label=request.options.get("name", path.stem),
             )  # fmt: skip
             self._enqueue(job)
         elif isinstance(request, p.ClipBegin):
@@ -375,7 +378,7 @@ class Daemon:
         from drumgrid.server.engine.options import RenderOptions
 
         out = given.get("out")
-        skip = (*p.ROUTING_OPTIONS, *p.INPUT_OPTIONS)
+        skip = (*p.ROUTING_OPTIONS, *p.INPUT_OPTIONS, *p.LEVEL_OPTIONS)
         given = {k: v for k, v in given.items() if k not in skip}
         try:
             options = RenderOptions(**given)
@@ -394,7 +397,7 @@ class Daemon:
     def _label(given: dict[str, Any]) -> str:
         return str(given.get("name", "clip"))
 
-    def _reading(self, given: dict[str, Any], job: str, clip: bool = False) -> InputReading:
+    def _io_settings(self, given: dict[str, Any], job: str, clip: bool = False) -> IOSettings:
         """The channel spec and note map of a request, refused as bad_request when unknown.
         Clip notes carry no MIDI channel, so a clip's `channel` option is refused too."""
         if clip and "channel" in given:
@@ -406,9 +409,14 @@ class Daemon:
         try:
             channel = parse_channels(given.get("channel", AUTO))
             note_map = parse_note_map(given.get("note_map"), allow_files=False)
+            level = DEFAULT_LEVEL
+            if "loudness" in given:
+                level = LevelTarget("loudness", given["loudness"])
+            elif "peak" in given:
+                level = LevelTarget("peak", given["peak"])
         except UserError as exc:
             raise p.ProtocolError(str(exc), job) from None
-        return InputReading(channel, note_map)
+        return IOSettings(channel, note_map, level)
 
     def _in_use(self, key: tuple[str, str]) -> bool:
         running = self._running
@@ -447,7 +455,7 @@ class Daemon:
 
     def _clip_begin(self, request: p.ClipBegin, route: Route) -> None:
         self._options(request.options, request.job)  # refuse bad options before the notes
-        self._reading(request.options, request.job, clip=True)
+        self._io_settings(request.options, request.job, clip=True)
         key = (route.host, request.job)
         with self._lock:
             self._check_free(*key)
@@ -494,11 +502,11 @@ class Daemon:
                 begin.job,
             )
         options, out = self._options(begin.options, begin.job)
-        reading = self._reading(begin.options, begin.job, clip=True)
+        io = self._io_settings(begin.options, begin.job, clip=True)
         notes = [BeatNote(pitch, start, dur, vel) for pitch, start, dur, vel in clip.notes]
         performance = from_beat_notes(
             notes, begin.tempo, begin.length_beats, (begin.sig_num, begin.sig_den),
-            reading.note_map,
+            io.note_map,
         )  # fmt: skip
         check = getattr(self.renderer, "check", None)
         if check is not None:  # the engine's refusals before any work: bad_midi, too_long
@@ -512,7 +520,7 @@ class Daemon:
                 options,
                 out,
                 performance,
-                reading=reading,
+                io=io,
                 label=self._label(begin.options),
             )
         )
@@ -609,7 +617,7 @@ class Daemon:
         """What the job took from its input (drum parts, warnings, folds), before its end."""
         from drumgrid.server.midi_io import input_report
 
-        for line in input_report(performance, job.reading.note_map):
+        for line in input_report(performance, job.io.note_map):
             self._send(job.route, p.NOTICE, [job.job, line[: p.MAX_ERROR_MESSAGE]])
 
     def _run(self, job: Job) -> list[bytes]:
@@ -628,8 +636,8 @@ class Daemon:
 
                 assert job.midi_path is not None
                 performance = read_midi(
-                    job.midi_path, job.reading.channel, data=job.midi_data,
-                    note_map=job.reading.note_map,
+                    job.midi_path, job.io.channel, data=job.midi_data,
+                    note_map=job.io.note_map,
                 )  # fmt: skip
                 check = getattr(self.renderer, "check", None)
                 if check is not None:
@@ -644,7 +652,9 @@ class Daemon:
             paths = output_paths(self.render_dir, job.job, job.out, len(results), job.label)
             check_not_users(self.render_dir, paths)  # again: a user may have put one there since
             for result, path in zip(results, paths, strict=True):
-                write_audio(path, result.audio, result.sample_rate, self.config.wav_format)
+                audio, level = apply_level(result.audio, result.sample_rate, job.io.level)
+                write_audio(path, audio, result.sample_rate, self.config.wav_format)
+                self._send(job.route, p.NOTICE, [job.job, level.describe()])
             record_written(self.render_dir, paths)
             written = time.monotonic()
             replies = [
