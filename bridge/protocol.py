@@ -84,6 +84,7 @@ OPTION_TYPES: dict[str, str] = {
     "name": "s",
     "peak": "f",
     "loudness": "f",
+    "gate": "i",
 }
 # options that say where a job's files and replies go, and how its input is read; the rest
 # are the engine's RenderOptions
@@ -220,6 +221,8 @@ def check_option(key: str, value: Any, job: str = "") -> Any:
         return check_out_name(as_str(value, "out", job, 128), job)
     if key == "reply_port":
         return as_int(value, "reply_port", 1, MAX_PORT, job)
+    if key == "gate":
+        return bool(as_int(value, "gate", 0, 1, job))
     if key == "peak":
         return as_float(value, "peak", -60.0, 0.0, job)
     if key == "loudness":

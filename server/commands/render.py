@@ -84,6 +84,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
     parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
     add_midi_arguments(parser)
+    parser.add_argument(
+        "--no-gate", action="store_true",
+        help="keep what the model plays where no hit rings (default: silence there)",
+    )  # fmt: skip
     level = parser.add_mutually_exclusive_group()
     level.add_argument(
         "--peak", type=float, metavar="DBFS",
@@ -142,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         sample_rate=args.sample_rate, channels=2 if args.stereo else 1,
-        variations=args.variations, tail_s=args.tail,
+        variations=args.variations, tail_s=args.tail, gate=not args.no_gate,
     )  # fmt: skip
     set_threads(args.threads)
     engine = Engine.load(

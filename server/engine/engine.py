@@ -41,6 +41,7 @@ from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, Us
 from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.performance import Performance
+from drumgrid.server.silence import ring_mask
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
 GENERIC_CODEC_MARGIN = 64  # frames of context each side for codecs of unknown reach
@@ -352,10 +353,13 @@ class Engine:
         n_out = max(1, round(duration * rate))
         results = []
         waves = wave.float().cpu().numpy()  # [B, n_codec]
+        mask = ring_mask(performance, n_out, rate) if options.gate else None
         for b in range(options.variations):
             y = resample(waves[b], self.sample_rate, rate)[:n_out]  # [N]
             if y.shape[0] < n_out:
                 y = np.pad(y, (0, n_out - y.shape[0]))
+            if mask is not None:
+                y = y * mask
             audio = np.ascontiguousarray(np.repeat(y[:, None], options.channels, axis=1))
             results.append(
                 RenderResult(

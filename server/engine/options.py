@@ -35,6 +35,7 @@ class RenderOptions:
     channels: int = 1  # 1 mono, 2 the same signal on both channels
     variations: int = 1  # takes rendered together as one batch
     tail_s: float | None = None  # None: the engine's tail
+    gate: bool = True  # silence where no hit rings (server/silence.py)
 
     def __post_init__(self) -> None:
         if self.decoding is None:
