@@ -129,3 +129,27 @@ def test_levels_peak_by_default_or_loudness(model_dir, midi, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:  # argparse: one level option at a time
         _render(model_dir, midi, tmp_path / "x.wav", "--peak", "-1", "--loudness", "-20")
     assert exit_.value.code == 2
+
+
+def test_stems_sum_to_the_render_and_stereo_places_them(model_dir, midi, tmp_path, capsys):
+    from drumgrid.server.stems import STEM_SUM_TOLERANCE_DB
+
+    out, stems = tmp_path / "mix.wav", tmp_path / "stems"
+    assert _render(model_dir, midi, out, "--stems", str(stems), "--format", "float") == 0
+    mix, _ = sf.read(str(out))
+    hits = {h.drum_class.label for h in read_midi(midi).hits}
+    files = sorted(stems.glob("mix-*.wav"))
+    assert [f.stem.removeprefix("mix-") for f in files] == sorted(hits)
+    total = sum(sf.read(str(f))[0] for f in files)
+    error_db = 10 * np.log10(np.mean((total - mix) ** 2) / np.mean(mix**2))
+    assert error_db < STEM_SUM_TOLERANCE_DB
+    assert "stems: " in capsys.readouterr().err
+
+    wide = tmp_path / "wide.wav"
+    assert _render(model_dir, midi, wide, "--stereo", "--format", "float") == 0
+    both, _ = sf.read(str(wide))
+    assert both.shape[1] == 2 and not np.allclose(both[:, 0], both[:, 1])
+    hat, _ = sf.read(str(stems / "mix-hihat_closed.wav"))  # the hi-hat sits left (audience)
+    left = np.dot(both[:, 0], hat) / np.dot(hat, hat)
+    right = np.dot(both[:, 1], hat) / np.dot(hat, hat)
+    assert left > right > 0

@@ -22,6 +22,7 @@ from drumgrid.server.levels import (
     LevelTarget,
     apply_level,
 )
+from drumgrid.server.stems import Stems, render_stems, stereo
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-k", type=int, help="iterative; default 5, 0: off")
     parser.add_argument("--top-p", type=float, help="iterative; 1: off (default)")
     parser.add_argument("--sample-rate", type=int, help="e.g. 44100 or 48000; default: the codec's")
-    parser.add_argument("--stereo", action="store_true", help="write two identical channels")
+    parser.add_argument(
+        "--stereo", action="store_true",
+        help="place each drum in the stereo field (kick and snare centred, hi-hat and crash "
+        "left, ride and floor tom right); renders each class alone to split the kit",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stems", type=Path, metavar="DIR",
+        help="also write one file per drum class into DIR (NAME-kick.wav, ...); they sum to "
+        "the render",
+    )  # fmt: skip
     parser.add_argument(
         "--format", default="pcm24", choices=["pcm16", "pcm24", "float"], help="sample format"
     )
@@ -138,6 +148,10 @@ def run(args: argparse.Namespace) -> int:
     target = level_target(args)
     takes = take_paths(args.output, max(1, args.variations))
     paths = [check_output_path(p, fmt=args.format) for p in takes]
+    if args.stems is not None:
+        if not args.stems.parent.is_dir():
+            raise UserError(f"--stems {args.stems}: folder {args.stems.parent} does not exist")
+        args.stems.mkdir(exist_ok=True)
     if not (math.isfinite(args.max_length) and args.max_length > 0):
         raise UserError(f"--max-length {args.max_length}: expected a number of seconds > 0")
     # The length limit applies while reading, before the model loads.
@@ -145,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     options = RenderOptions(
         kit=args.kit, seed=args.seed, decoding=args.decoding, steps=parse_steps(args.steps),
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        sample_rate=args.sample_rate, channels=2 if args.stereo else 1,
+        sample_rate=args.sample_rate,
         variations=args.variations, tail_s=args.tail, gate=not args.no_gate,
     )  # fmt: skip
     set_threads(args.threads)
@@ -168,23 +182,38 @@ def run(args: argparse.Namespace) -> int:
             bar.update(round(fraction * 100) - bar.n)
 
     start = time.perf_counter()
+    stems: list[Stems] = []
     try:
-        results = engine.render(performance, options, progress)
+        if args.stereo or args.stems is not None:
+            stems = render_stems(engine, performance, options, progress)
+            rate = stems[0].sample_rate
+            outputs = [stereo(s) if args.stereo else s.mix[:, None] for s in stems]
+        else:
+            results = engine.render(performance, options, progress)
+            rate = results[0].sample_rate
+            outputs = [r.audio for r in results]
     finally:
         if bar is not None:
             bar.close()
     levels = []
-    for result, path in zip(results, paths, strict=True):
-        audio, level_report = apply_level(result.audio, result.sample_rate, target)
-        write_audio(path, audio, result.sample_rate, args.format)
+    for b, (audio, path) in enumerate(zip(outputs, paths, strict=True)):
+        audio, level_report = apply_level(audio, rate, target)
+        write_audio(path, audio, rate, args.format)
         levels.append(level_report.describe())
+        if args.stems is not None:  # at the mix's gain, so they still sum to it
+            gain = 10 ** (level_report.gain_db / 20)
+            for cls, stem in stems[b].stems.items():
+                stem_path = args.stems / f"{path.stem}-{cls.label}{path.suffix}"
+                write_audio(stem_path, stem * gain, rate, args.format)
+    if args.stems is not None:
+        levels.append(f"stems: {len(stems[0].stems)} per take in {args.stems}")
     print_report([*report, *levels])
     taken = time.perf_counter() - start
-    r = results[0]
+    duration = outputs[0].shape[0] / rate
     written = str(paths[0]) if len(paths) == 1 else f"{paths[0]} .. {paths[-1].name}"
-    takes = f" x {len(results)} takes" if len(results) > 1 else ""
+    takes = f" x {len(outputs)} takes" if len(outputs) > 1 else ""
     print(
-        f"rendered {r.duration_s:.2f} s{takes} in {taken:.2f} s ({r.duration_s / taken:.1f}x "
+        f"rendered {duration:.2f} s{takes} in {taken:.2f} s ({duration / taken:.1f}x "
         f"realtime), backend {engine.backend}, device {engine.device}, {engine.precision}, "
         f"{options.decoding} -> {written}"
     )
