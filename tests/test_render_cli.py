@@ -153,3 +153,25 @@ def test_stems_sum_to_the_render_and_stereo_places_them(model_dir, midi, tmp_pat
     left = np.dot(both[:, 0], hat) / np.dot(hat, hat)
     right = np.dot(both[:, 1], hat) / np.dot(hat, hat)
     assert left > right > 0
+
+
+def test_threads_default_to_half_the_cores(monkeypatch):
+    import os
+
+    from drumgrid.server.commands.render import default_threads
+
+    for cores, threads in ((1, 1), (2, 1), (8, 4), (16, 8)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _, n=cores: set(range(n)))
+        assert default_threads() == threads
+
+
+def test_bench_render_under_a_competing_load(model_dir, capsys):
+    import subprocess
+
+    args = ["bench", "render", "--model", str(model_dir), "--clips", "1", "--decoding",
+            "parallel", "--repeats", "1", "--warmup", "0", "--busy", "1"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 competing busy processes" in out and "1 bars" in out
+    left = subprocess.run(["pgrep", "-f", "while True: pass"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""  # the load is gone with the bench

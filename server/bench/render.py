@@ -4,7 +4,11 @@ conditioning, Transformer, sampling and codec decode."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
 
 from drumgrid.server.errors import UserError
 
@@ -72,8 +76,7 @@ def _peak_memory_mb(device) -> float:
 def bench_render(args: argparse.Namespace) -> int:
     import torch
 
-    from drumgrid.server.commands.render import parse_steps, set_threads
-    from drumgrid.server.engine import RenderOptions
+    from drumgrid.server.commands.render import set_threads
 
     set_threads(args.threads)
     engine, what = _render_engine(args)
@@ -83,11 +86,36 @@ def bench_render(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--clips {args.clips!r}: expected a comma list of bar counts") from None
     note = f" ({engine.backend_note})" if engine.backend_note else ""
+    busy = f", {args.busy} competing busy processes" if args.busy else ""
     print(
         f"drumgrid bench render: {what}; device {engine.device}, backend {engine.backend}{note}, "
         f"{engine.precision}, {torch.get_num_threads()} threads, window {engine.window} frames "
-        f"(overlap {engine.overlap}), torch {torch.__version__}"
+        f"(overlap {engine.overlap}), torch {torch.__version__}{busy}"
     )
+    with competing_load(args.busy):
+        _time_renders(engine, args, decodings, bars)
+    print("ms are medians per render (load excluded, warm); calls = model calls per window")
+    return 0
+
+
+@contextlib.contextmanager
+def competing_load(n: int) -> Iterator[None]:
+    """n processes spinning on a core each while the block runs (killed after)."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(0, n))]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+def _time_renders(engine, args: argparse.Namespace, decodings: list[str], bars: list[int]) -> None:
+    import torch
+
+    from drumgrid.server.commands.render import parse_steps
+    from drumgrid.server.engine import RenderOptions
+
     print(
         f"{'clip':<16}{'decoding':<11}{'calls':>6}{'total ms':>10}{'x rt':>8}{'cond':>8}"
         f"{'transf':>9}{'sample':>9}{'codec':>8}{'peak MB':>9}"
@@ -116,5 +144,3 @@ def bench_render(args: argparse.Namespace) -> int:
                 f"{med['codec']:>8.1f}{_peak_memory_mb(engine.device):>9.0f}",
                 flush=True,
             )
-    print("ms are medians per render (load excluded, warm); calls = model calls per window")
-    return 0

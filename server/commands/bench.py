@@ -35,12 +35,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", default="auto", choices=["auto", "eager", "compile", "tensorrt"]
     )
     render.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
-    render.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    render.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (0: half the cores, as render)"
+    )
     render.add_argument(
         "--decoding", default="parallel,iterative", help="comma list of parallel, iterative"
     )
     render.add_argument("--steps", default=None, help="iterative steps (see drumgrid render)")
     render.add_argument("--clips", default="4,64", help="clip lengths in bars at 120 bpm")
+    render.add_argument(
+        "--busy", type=int, default=0, metavar="N",
+        help="run N competing busy processes while timing (a DAW or a build beside drumgrid)",
+    )  # fmt: skip
     codec = parser.add_argument_group("codec")
     codec.add_argument(
         "--codecs",
