@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -86,6 +87,24 @@ def codec_margin(codec: Codec) -> int:
         istft = math.ceil(config.n_fft / config.hop_length)
         return config.decoder_blocks * (config.kernel_size // 2) + istft + 1
     return GENERIC_CODEC_MARGIN
+
+
+class Stopwatch:
+    """Seconds spent inside the functions it wraps (synchronised with the device first), so
+    a decoding loop's model time is told from its own."""
+
+    def __init__(self, sync: Callable[[], None]) -> None:
+        self.seconds, self._sync = 0.0, sync
+
+    def wrap(self, fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+        def timed(*args: Any) -> torch.Tensor:
+            start = time.perf_counter()
+            out = fn(*args)
+            self._sync()
+            self.seconds += time.perf_counter() - start
+            return out
+
+        return timed
 
 
 def decode_chunked(
@@ -262,27 +281,13 @@ class Engine:
                 raise Cancelled("render cancelled")
             t0 = time.perf_counter()
             feats = features[win.start : win.stop].expand(B, -1, -1)  # [B, W, F]
-            inner = self.model.logits_fn(feats, kit, None, self._body)
+            stopwatch = Stopwatch(self._sync)
+            logits_fn = stopwatch.wrap(self.model.logits_fn(feats, kit, None, self._body))
             propose = latent_proposal(self.model, feats, kit, None, self.codec.quantize)
+            if propose is not None:  # the latent head's codes [B, K, W]
+                propose = stopwatch.wrap(propose)
             self._sync()
             timings.conditioning += time.perf_counter() - t0
-            spent = [0.0]
-
-            def logits_fn(
-                tok: torch.Tensor, level: int | None = None, inner=inner, spent=spent
-            ) -> torch.Tensor:
-                s = time.perf_counter()
-                out = inner(tok, level)  # [B, K, W, V], or [B, W, V] for one level
-                self._sync()
-                spent[0] += time.perf_counter() - s
-                return out
-
-            def timed_propose(tok: torch.Tensor, propose=propose, spent=spent) -> torch.Tensor:
-                s = time.perf_counter()
-                out = propose(tok)  # [B, K, W] the latent head's codes
-                self._sync()
-                spent[0] += time.perf_counter() - s
-                return out
 
             def on_step(done: int, _: int, w: int = w) -> None:
                 if progress is not None:
@@ -293,11 +298,11 @@ class Engine:
             out = decode_tokens(
                 logits_fn, (B, K, win.n_frames), V, decode_options,
                 known=tokens[:, :, win.start : win.stop], seeds=seeds, device=self.device,
-                on_step=on_step, propose=timed_propose if propose is not None else None,
+                on_step=on_step, propose=propose,
             )  # fmt: skip
             self._sync()
-            timings.transformer += spent[0]
-            timings.sampling += time.perf_counter() - t0 - spent[0]
+            timings.transformer += stopwatch.seconds
+            timings.sampling += time.perf_counter() - t0 - stopwatch.seconds
             tokens[:, :, win.start : win.stop] = out
         return tokens
 
