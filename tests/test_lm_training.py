@@ -98,14 +98,23 @@ def test_tiny_model_learns_and_exports_a_model_folder(cache, tmp_path):
     assert info.card["steps"] in (20, 40) and info.config.max_frames == trainer.sampler.max_frames
 
 
-def test_resume_is_exact(cache, tmp_path):
-    """Stop after step 13, resume from the step-10 checkpoint: same log, same weights."""
+@pytest.mark.parametrize("latent", [False, True])
+def test_resume_is_exact(cache, codec_cache, tmp_path, latent):
+    """Stop after step 13, resume from the step-10 checkpoint: same log, same weights (with a
+    latent head too)."""
     cfg = replace(CFG, steps=20, validate_every=10)
-    whole = LMTrainer(cache, tmp_path / "whole", cfg, "tiny", model_overrides=SMALL)
+    tokens, extra = cache, {}
+    if latent:
+        tokens, extra = codec_cache[0], {"latent_head": True, "codec_path": codec_cache[1]}
+
+    def trainer(out: str) -> LMTrainer:
+        return LMTrainer(tokens, tmp_path / out, cfg, "tiny", model_overrides=SMALL, **extra)
+
+    whole = trainer("whole")
     whole.run(progress=False)
-    first = LMTrainer(cache, tmp_path / "parts", cfg, "tiny", model_overrides=SMALL)
+    first = trainer("parts")
     first.run(progress=False, until=13)  # killed 3 steps after the checkpoint at step 10
-    second = LMTrainer(cache, tmp_path / "parts", cfg, "tiny", model_overrides=SMALL)
+    second = trainer("parts")
     assert second.resume() and second.step == 10
     second.run(progress=False)
     assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
