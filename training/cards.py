@@ -132,6 +132,8 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
     for stage in stages:
         train: dict[str, Any] = stage.get("train", {})
         start = ", continuing from the weights above" if stage.get("init") else ""
+        if "latent_nmse" in stage.get("validation", {}):
+            start += f", with the latent head (loss weight {train.get('latent_weight', 1.0):g})"
         steps, planned = stage.get("steps", "?"), train.get("steps")
         of = f" (stopped early; {planned} planned)" if planned not in (None, steps) else ""
         lines.append(
@@ -140,7 +142,7 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
-    return [*lines, _total_line(stages, ["lm", "lm-more", "lm-more2"])]
+    return [*lines, _total_line(stages, ["lm", "lm-more", "lm-more2", "lm-latent"])]
 
 
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
@@ -217,7 +219,15 @@ def model_card(
         f"{arch['n_layers']} layers, {arch['n_heads']} heads) that predicts the "
         f"{codec['n_codebooks']} x {codec['codebook_size']} tokens of the {codec['id']} codec "
         f"({codec['frame_rate']:.2f} frames/s) from an expressive drum grid; the codec's "
-        "decoder turns them into 44.1 kHz audio. Kits: "
+        "decoder turns them into 44.1 kHz audio. "
+        + (
+            f"A latent head regresses the codec's {arch['latent_dim']}-d latent; one-pass "
+            "(parallel) decoding quantises its prediction to the codes, iterative decoding and "
+            "takes sample the token heads. "
+            if arch.get("latent_dim")
+            else ""
+        )
+        + "Kits: "
         + ", ".join(f"`{k}`" for k in config.get("kits", []))
         + ".",
         "",
