@@ -55,11 +55,12 @@ def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding
     fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
     mel = mel_mae_db(reference[:n], audio[:n], 44100)
     print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
-    # Measured when the model shipped (lm-more2; decoder fine-tuned codec): parallel F1
-    # 0.974 / mel 2.81 dB, iterative (4 coarse steps, temperature 1, top-k 5, seed 0) F1
-    # 0.974 / mel 3.12 dB, FluidSynth itself F1 0.974. These bounds keep what ships; the
-    # card's validation table is the model's measure.
-    least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.90, 4.0)}[decoding]
+    # Measured when the model shipped (lm-latent: parallel through the latent head): parallel
+    # F1 0.974 / mel 2.75 dB, iterative (4 coarse steps, temperature 1, top-k 5, seed 0) F1
+    # 0.974 / mel 3.15 dB, FluidSynth itself F1 0.974 (the model before: 0.974 / 2.81 and
+    # 0.974 / 3.12). These bounds keep what ships; the card's validation table is the
+    # model's measure.
+    least_f1, most_mel = {"parallel": (0.93, 3.3), "iterative": (0.90, 4.0)}[decoding]
     assert fluid_f1 >= 0.95, fluid_f1
     assert model_f1 >= least_f1, (model_f1, fluid_f1)
     assert mel <= most_mel, mel

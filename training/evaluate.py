@@ -61,11 +61,10 @@ from drumgrid.training.tokens import TokenCache, TokenEntry, read_audio
 
 ROWS = ("reference", "ceiling", "parallel", "iterative")
 # Tempo bands the report pools windows by (fast, busy grooves are where timbre suffers most)
-TEMPO_BANDS = (
+TEMPO_BANDS = (  # [low, high): slow, mid (90-130 inclusive), fast
     ("< 90 bpm", 0.0, 90.0),
-    ("90-119 bpm", 90.0, 120.0),
-    ("120-149 bpm", 120.0, 150.0),
-    (">= 150 bpm", 150.0, math.inf),
+    ("90-130 bpm", 90.0, math.nextafter(130.0, math.inf)),
+    ("> 130 bpm", math.nextafter(130.0, math.inf), math.inf),
 )
 AUDIO_METRICS = (
     "mel_mae_db",
@@ -400,20 +399,9 @@ def evaluate(
     _keep_audio(model, other, codec, tracks, [windows[i] for i in worst], cfg, rows)
 
     kits = sorted({r["kit"] for r in per_window})
-
-    def pooled(windows: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            row: _aggregate([r["rows"][row] for r in windows], [r["kit"] for r in windows])
-            for row in rows
-        }
-
-    summary = pooled(per_window)
-    by_kit = {kit: pooled([r for r in per_window if r["kit"] == kit]) for kit in kits}
-    by_tempo = {
-        label: pooled(chosen)
-        for label, low, high in TEMPO_BANDS
-        if (chosen := [r for r in per_window if low <= r["bpm"] < high])
-    }
+    summary = pooled(per_window, rows)
+    by_kit = {kit: pooled([r for r in per_window if r["kit"] == kit], rows) for kit in kits}
+    by_tempo = tempo_bands(per_window, rows)
     result = {
         "model": str(model_dir),
         "tokens": str(tokens_dir),
@@ -545,6 +533,23 @@ def _keep_audio(
             assert audio is not None
             w.audio[row] = np.asarray(audio)
             w.onsets[row] = M.detect_onsets(w.audio[row], sr, refine=True)
+
+
+def pooled(windows: list[dict[str, Any]], rows: Sequence[str]) -> dict[str, Any]:
+    """Each row's window records pooled (see _aggregate)."""
+    return {
+        row: _aggregate([r["rows"][row] for r in windows], [r["kit"] for r in windows])
+        for row in rows
+    }
+
+
+def tempo_bands(per_window: list[dict[str, Any]], rows: Sequence[str]) -> dict[str, Any]:
+    """The windows pooled per TEMPO_BANDS band (bands without a window left out)."""
+    return {
+        label: pooled(chosen, rows)
+        for label, low, high in TEMPO_BANDS
+        if (chosen := [r for r in per_window if low <= r["bpm"] < high])
+    }
 
 
 def _token_scores(
