@@ -12,7 +12,7 @@ from pathlib import Path
 
 from drumgrid.server.errors import UserError
 
-PRESETS = ("tiny", "small", "base")
+PRESETS = ("tiny", "medium", "small", "base")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
