@@ -19,6 +19,7 @@ from mido.midifiles.meta import KeySignatureError
 from drumgrid.server.drum_select import (
     ALL,
     AUTO,
+    GM_DRUM_CHANNEL,
     ChannelSpec,
     DrumSelection,
     Part,
@@ -36,8 +37,6 @@ from drumgrid.server.performance import (
     TimeSignature,
     classify_notes,
 )
-
-DEFAULT_DRUM_CHANNEL = 10  # 1-based, as musicians count; mido counts from 0 (written files)
 
 # Limits on what a file may ask of the reader, checked before the work they bound. mido parses
 # about 0.5 MB/s in pure Python, so the size limit bounds the parse to a few seconds; the
@@ -240,7 +239,7 @@ def _select(
 def write_midi(
     performance: Performance,
     path: str | Path,
-    channel: int = DEFAULT_DRUM_CHANNEL,
+    channel: int = GM_DRUM_CHANNEL,  # 1-based, as musicians count; mido counts from 0
     ppq: int | None = None,
 ) -> Path:
     """Write a format-1 file (conductor track + drum track). Onsets are rounded to the tick,

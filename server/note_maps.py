@@ -78,10 +78,6 @@ class NoteMap:
     def drum_class(self, pitch: int) -> DrumClass | None:
         return self.classes.get(pitch)
 
-    @property
-    def is_default(self) -> bool:
-        return self.spec == DEFAULT_NOTE_MAP
-
     def inline(self) -> str:
         """The map as text that needs no file (what travels over OSC): its own spec when that
         names no file, else every pitch listed."""

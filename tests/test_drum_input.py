@@ -16,7 +16,7 @@ from drumgrid.server.drum_select import ALL, AUTO, parse_channels
 from drumgrid.server.drums import DrumClass
 from drumgrid.server.errors import MidiError, UserError
 from drumgrid.server.midi_io import input_report, read_midi
-from drumgrid.server.note_maps import parse_note_map
+from drumgrid.server.note_maps import GM_NOTE_MAP, parse_note_map
 
 PPQ = 480
 Note = tuple[float, int, int, float]  # (start beats, pitch, velocity, length beats)
@@ -175,7 +175,7 @@ def test_percussion_beyond_the_nine_classes_is_folded_and_reported(tmp_path):
 
 
 def test_note_map_text_and_files(tmp_path):
-    assert parse_note_map("gm").is_default and parse_note_map(None).is_default
+    assert parse_note_map("gm") is GM_NOTE_MAP and parse_note_map(None) is GM_NOTE_MAP
     assert parse_note_map("gmd").drum_class(39) is None  # only the TD-11 pitches
     assert parse_note_map("egmd").drum_class(39) is DrumClass.SNARE
     assert parse_note_map("44=kick").drum_class(36) is DrumClass.KICK  # on top of gm
