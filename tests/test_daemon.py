@@ -643,6 +643,23 @@ def test_serve_and_send_commands_and_sigterm(engine, tmp_path, midi_file):
         )  # fmt: skip
         assert sent.returncode == 0, sent.stderr
         assert wav_frames(sent.stdout.strip()) > 0
+        # a file render with a channel and a note map file: the map travels inline, and the
+        # daemon's notices come back on stderr
+        note_map = tmp_path / "map.txt"
+        note_map.write_text("36 snare\n")
+        mapped = subprocess.run(
+            [*cli, "send", "--port", str(tcp), "render", str(midi_file), "--decoding",
+             "parallel", "--channel", "10", "--note-map", str(note_map)],
+            capture_output=True, text=True, cwd=REPO, timeout=120,
+        )  # fmt: skip
+        assert mapped.returncode == 0, mapped.stderr
+        assert "channel 10 (as asked)" in mapped.stderr
+        assert ": 36 Bass Drum 1 x" in mapped.stderr and "-> snare" in mapped.stderr
+        bad = subprocess.run(
+            [*cli, "send", "--port", str(tcp), "render", str(midi_file), "--channel", "0"],
+            capture_output=True, text=True, cwd=REPO, timeout=60,
+        )  # fmt: skip
+        assert bad.returncode == 2 and "expected auto, all, or MIDI channels" in bad.stderr
         with Client(HOST, tcp, timeout=60) as c:
             long_job = c.submit_clip([(36, 0.0, 0.25, 100.0)], 120.0, 64.0)
             queued = [c.submit_clip([(36, 0.0, 0.25, 100.0)], 120.0, 4.0) for _ in range(2)]
