@@ -88,27 +88,28 @@ def apply_level(
     """(audio at the target level, what was done). Gains only scale: no limiting, no
     clipping (the ceiling caps loudness targets)."""
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if target.mode == "off" or peak == 0.0:
-        note = "silent" if peak == 0.0 and target.mode != "off" else ""
-        return audio, LevelReport(0.0, _db(peak), integrated_loudness(audio, sample_rate), note)
+    if peak == 0.0:
+        return audio, LevelReport(0.0, -math.inf, None, "" if target.mode == "off" else "silent")
+    # Loudness is read once, at the ceiling's level (it scales with gain, but BS.1770's -70
+    # LUFS absolute gate would read a very quiet render as silence), and follows the gain.
+    headroom = PEAK_CEILING_DBFS - _db(peak)
+    at_ceiling = integrated_loudness(audio * 10 ** (headroom / 20), sample_rate)
     note = ""
-    if target.mode == "peak":
+    if target.mode == "off":
+        gain_db = 0.0
+    elif target.mode == "peak":
         gain_db = target.value - _db(peak)
-    else:
-        # Measured at the ceiling's level: loudness scales with gain, but BS.1770's -70 LUFS
-        # absolute gate would read a very quiet render as silence.
-        headroom = PEAK_CEILING_DBFS - _db(peak)
-        loudness = integrated_loudness(audio * 10 ** (headroom / 20), sample_rate)
+    elif at_ceiling is None:
         gain_db = headroom
-        if loudness is None:
-            note = f"no loudness reading (too short): peak set to {PEAK_CEILING_DBFS:g} dBFS"
-        elif target.value > loudness:
-            note = (
-                f"{target.value - loudness:.1f} dB short of {target.value:g} LUFS: the peak "
-                f"stays at {PEAK_CEILING_DBFS:g} dBFS (drumgrid does not limit)"
-            )
-        else:
-            gain_db = headroom + target.value - loudness
-    out = (audio * 10 ** (gain_db / 20)).astype(audio.dtype, copy=False)
-    report = LevelReport(gain_db, _db(peak) + gain_db, integrated_loudness(out, sample_rate), note)
-    return out, report
+        note = f"no loudness reading (too short): peak set to {PEAK_CEILING_DBFS:g} dBFS"
+    elif target.value > at_ceiling:
+        gain_db = headroom
+        note = (
+            f"{target.value - at_ceiling:.1f} dB short of {target.value:g} LUFS: the peak "
+            f"stays at {PEAK_CEILING_DBFS:g} dBFS (drumgrid does not limit)"
+        )
+    else:
+        gain_db = headroom + target.value - at_ceiling
+    out = audio if gain_db == 0.0 else (audio * 10 ** (gain_db / 20)).astype(audio.dtype)
+    loudness = None if at_ceiling is None else at_ceiling + gain_db - headroom
+    return out, LevelReport(gain_db, _db(peak) + gain_db, loudness, note)

@@ -27,6 +27,30 @@ def gmd_files(gmd_root: Path) -> list[Path]:
     return files[::34]
 
 
+def note_events(
+    notes: list[tuple[int, int, int, int]], channel: int
+) -> list[tuple[int, int, mido.Message]]:
+    """(on_tick, pitch, velocity, off_tick) notes -> (tick, order, message) events; at one
+    tick a note-off (order 1) comes before a note-on (order 2)."""
+    events = []
+    for on, pitch, velocity, off in notes:
+        events.append(
+            (on, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
+        )
+        events.append((off, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+    return events
+
+
+def midi_track(events: list[tuple[int, int, mido.Message | mido.MetaMessage]]) -> mido.MidiTrack:
+    """(tick, order, message) events -> a track of delta times, in (tick, order) order."""
+    track = mido.MidiTrack()
+    tick = 0
+    for t, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=t - tick))
+        tick = t
+    return track
+
+
 def make_midi(
     path: Path,
     notes: list[tuple[int, int, int, int]],
@@ -43,19 +67,9 @@ def make_midi(
         events.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
     for tick, num, den in signatures or []:
         events.append((tick, 0, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
-    for on, pitch, velocity, off in notes:
-        events.append(
-            (on, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
-        )
-        events.append((off, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
-    events.sort(key=lambda e: (e[0], e[1]))
+    events += note_events(notes, channel)
     midi = mido.MidiFile(type=midi_type, ticks_per_beat=ppq)
-    track = mido.MidiTrack()
-    tick = 0
-    for t, _, msg in events:
-        track.append(msg.copy(time=t - tick))
-        tick = t
-    midi.tracks.append(track)
+    midi.tracks.append(midi_track(events))
     midi.save(str(path))
     return path
 

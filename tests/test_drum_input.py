@@ -11,6 +11,7 @@ from pathlib import Path
 
 import mido
 import pytest
+from conftest import midi_track, note_events
 
 from drumgrid.server.drum_select import ALL, AUTO, parse_channels
 from drumgrid.server.drums import DrumClass
@@ -51,20 +52,10 @@ def write(path: Path, tracks: list[tuple[str, int, list[Note]]]) -> Path:
     """A format 1 file: one track per (name, channel 1-16, notes)."""
     midi = mido.MidiFile(type=1, ticks_per_beat=PPQ)
     for name, channel, notes in tracks:
-        events = []
-        for start, pitch, velocity, length in notes:
-            on, off = round(start * PPQ), round((start + length) * PPQ)
-            events.append((on, 1, mido.Message("note_on", channel=channel - 1, note=pitch,
-                                               velocity=velocity)))  # fmt: skip
-            events.append((off, 0, mido.Message("note_off", channel=channel - 1, note=pitch)))
-        events.sort(key=lambda e: (e[0], e[1]))
-        track = mido.MidiTrack()
+        ticks = [(round(s * PPQ), p, v, round((s + n) * PPQ)) for s, p, v, n in notes]
+        track = midi_track(note_events(ticks, channel - 1))
         if name:
-            track.append(mido.MetaMessage("track_name", name=name))
-        tick = 0
-        for t, _, msg in events:
-            track.append(msg.copy(time=t - tick))
-            tick = t
+            track.insert(0, mido.MetaMessage("track_name", name=name))
         midi.tracks.append(track)
     midi.save(str(path))
     return path

@@ -4,6 +4,7 @@ and the one-screen summary the command prints."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,36 @@ def _overall_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+# (header, how a pooled row shows it) for the per-kit and per-tempo tables
+Column = tuple[str, Callable[[dict[str, Any]], str]]
+KIT_COLUMNS: list[Column] = [
+    ("onset F1", lambda r: fmt(r["onset_f1"])),
+    ("timing ms", lambda r: fmt(r["timing_error_ms_median"], 2)),
+    ("vel rho", lambda r: fmt(r["velocity_rank_corr"])),
+    ("ViSQOL", lambda r: fmt(r.get("visqol"), 2)),
+    ("mel MAE dB", lambda r: fmt(r["mel_mae_db"], 2)),
+    ("SC", lambda r: fmt(r["spectral_convergence"])),
+    ("env corr", lambda r: fmt(r["envelope_correlation"])),
+    ("token acc", lambda r: fmt(r.get("token_acc"))),
+    ("windows", lambda r: str(r["n_windows"])),
+]
+TEMPO_COLUMNS: list[Column] = [KIT_COLUMNS[i] for i in (3, 4, 0, 1, 8)]
+
+
+def _grouped_table(
+    group: str, groups: dict[str, dict[str, dict[str, Any]]], columns: list[Column]
+) -> list[str]:
+    """One line per (group, row): the per-kit and per-tempo tables."""
+    lines = [
+        f"| {group} | row | " + " | ".join(h for h, _ in columns) + " |",
+        "|" + "---|" * (2 + len(columns)),
+    ]
+    for name, by_row in groups.items():
+        for row, r in by_row.items():
+            lines.append(f"| {name} | {row} | " + " | ".join(f(r) for _, f in columns) + " |")
+    return lines
+
+
 def _steps_text(steps: int | list[int]) -> str:
     if isinstance(steps, int):
         return f"{steps} on the coarsest level, 1 on each finer one"
@@ -149,35 +180,10 @@ def render_report(result: dict[str, Any]) -> str:
         + f"; evaluation took {result['seconds']:.1f} s"
     )
     lines += ["", "## All windows", "", *_overall_table(rows), "", "## Per kit", ""]
-    lines += [
-        "| kit | row | onset F1 | timing ms | vel rho | ViSQOL | mel MAE dB | SC | env corr | "
-        "token acc | windows |",
-        "|" + "---|" * 11,
-    ]
-    for kit, by_row in result["per_kit"].items():
-        for name, r in by_row.items():
-            lines.append(
-                f"| {kit} | {name} | {fmt(r['onset_f1'])} | {fmt(r['timing_error_ms_median'], 2)} "
-                f"| {fmt(r['velocity_rank_corr'])} | {fmt(r.get('visqol'), 2)} | "
-                f"{fmt(r['mel_mae_db'], 2)} | "
-                f"{fmt(r['spectral_convergence'])} | {fmt(r['envelope_correlation'])} | "
-                f"{fmt(r.get('token_acc'))} | {r['n_windows']} |"
-            )
+    lines += _grouped_table("kit", result["per_kit"], KIT_COLUMNS)
     if result.get("per_tempo"):
-        lines += [
-            "",
-            "## Per tempo",
-            "",
-            "| tempo | row | ViSQOL | mel MAE dB | onset F1 | timing ms | windows |",
-            "|" + "---|" * 7,
-        ]
-        for band, by_row in result["per_tempo"].items():
-            for name, r in by_row.items():
-                lines.append(
-                    f"| {band} | {name} | {fmt(r.get('visqol'), 2)} | {fmt(r['mel_mae_db'], 2)} | "
-                    f"{fmt(r['onset_f1'])} | {fmt(r['timing_error_ms_median'], 2)} | "
-                    f"{r['n_windows']} |"
-                )
+        tempo = _grouped_table("tempo", result["per_tempo"], TEMPO_COLUMNS)
+        lines += ["", "## Per tempo", "", *tempo]
     first = next(iter(rows.values()))
     lines += ["", "## Per-class onset recall (velocity > 0.3, +-50 ms)", ""]
     lines += ["| class | grid onsets | " + " | ".join(rows) + " |", "|" + "---|" * (2 + len(rows))]
