@@ -72,3 +72,27 @@ def test_tempo_map_and_beat_phase() -> None:
     assert fc.column("log2_tempo")[0] == 0.0 and fc.column("log2_tempo")[150] == -1.0
     assert fc.tempo_bpm[150] == 60.0
     assert int(DrumClass.KICK) == 0 and fc.column("kick.onset")[0] == 1.0
+
+
+def test_ring_remembers_a_crash_for_seconds_where_decay_forgets() -> None:
+    perf = from_note_list([(0.5, 49, 127)], length_s=5.0)
+    fc = frame_conditioning(perf, 50.0)
+    at = {s: round((0.5 + s) * 50) - 1 for s in (1.0, 3.0)}  # frames ending s after the hit
+    assert fc.column("crash.decay")[at[1.0]] < 0.01
+    assert 0.1 < fc.column("crash.ring")[at[3.0]] < fc.column("crash.ring")[at[1.0]] < 0.6
+    assert fc.column("crash.ring")[:25].max() == 0.0 and fc.column("kick.ring").max() == 0.0
+
+
+def test_a_model_gets_its_own_columns_in_its_order() -> None:
+    """A model from before a feature existed reads exactly the columns it was trained on."""
+    perf = read_midi(EXAMPLES / "rock_100_beat.mid")
+    whole = frame_conditioning(perf, 75.0)
+    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith(".ring"))
+    for names in (legacy, ("log2_tempo", "kick.ring")):
+        part = frame_conditioning(perf, 75.0, features=names)
+        assert part.names == names and part.features.shape[1] == len(names)
+        for n in names:
+            np.testing.assert_array_equal(part.column(n), whole.column(n))
+    assert len(legacy) == 41
+    with pytest.raises(ValueError, match="unknown conditioning features"):
+        frame_conditioning(perf, 75.0, features=("kick.wobble",))

@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lm_helpers import make_token_cache, random_inputs
 
+from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.decoding import DecodeOptions, decode
 from drumgrid.server.errors import UserError
-from drumgrid.server.model import load_model
+from drumgrid.server.model import build_model, load_model, save_model
 from drumgrid.training.cli import main
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
@@ -151,6 +152,39 @@ def test_init_continues_a_trained_model(cache, tmp_path):
                   init=tmp_path / "first" / "model")  # fmt: skip
 
 
+def test_init_grows_a_model_trained_before_a_feature(cache, tmp_path):
+    """A model that reads fewer conditioning columns (trained before `ring` existed) loads;
+    --init continues it on its own columns, and with --grow-features adds the new ones at
+    zero weight: the same function."""
+    cfg = replace(CFG, steps=10, validate_every=10)
+    LMTrainer(cache, tmp_path / "full", cfg, "tiny", model_overrides=SMALL).run(progress=False)
+    full, info = load_model(tmp_path / "full" / "model")
+    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith(".ring"))
+    old_config = info.config.with_(n_features=len(legacy))
+    old = build_model(old_config).eval()
+    state = full.state_dict()
+    state["cond_proj.weight"] = state["cond_proj.weight"][
+        :, [FEATURE_NAMES.index(n) for n in legacy]
+    ]
+    old.load_state_dict(state)
+    save_model(tmp_path / "old", old, replace(info, config=old_config, features=legacy))
+    old, old_info = load_model(tmp_path / "old")
+    assert old_info.features == legacy
+    kept = LMTrainer(cache, tmp_path / "kept", cfg, "tiny", model_overrides=SMALL,
+                     init=tmp_path / "old")  # fmt: skip
+    assert kept.model.n_features == len(legacy) and kept.train_tracks[0].features.shape[1] == 41
+    kept.run(progress=False)
+    assert load_model(tmp_path / "kept" / "model")[1].features == legacy
+    grown = LMTrainer(cache, tmp_path / "grown", cfg, "tiny", model_overrides=SMALL,
+                      init=tmp_path / "old", grow_features=True).model.eval()  # fmt: skip
+    assert grown.n_features == len(FEATURE_NAMES)
+    features, kit = random_inputs(B=2, T=12, config=info.config)
+    tokens = torch.full((2, info.config.n_codebooks, 12), old.mask_id)
+    columns = [FEATURE_NAMES.index(n) for n in legacy]
+    expected = old(tokens, features[..., columns], kit)
+    torch.testing.assert_close(grown(tokens, features, kit), expected)
+
+
 def test_train_command(cache, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--tokens", str(cache), "--out", str(out), "--steps", "4",
@@ -169,6 +203,8 @@ def test_train_command(cache, tmp_path, capsys):
     assert main([*more[:4], str(tmp_path / "other"), *more[5:], "--preset", "small"]) == 2
     assert "pass --preset tiny" in capsys.readouterr().err
     assert main(["train", "--tokens", str(tmp_path), "--out", str(out)]) == 2
+    assert main([*args[:4], str(tmp_path / "g"), "--grow-features"]) == 2
+    assert "pass --init MODEL" in capsys.readouterr().err
 
 
 def _train_cli(cache: Path, out: Path, nproc: int) -> tuple[list[float], list[float]]:

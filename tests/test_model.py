@@ -160,7 +160,7 @@ def test_model_folder_round_trip(tmp_path):
     torch.testing.assert_close(loaded(tokens, features, kit), model(tokens, features, kit))
     meta = json.loads((tmp_path / "m" / "config.json").read_text())
     assert meta["codec"]["id"] == "encodec-24k" and meta["kits"] == ["kit0", "kit1"]
-    assert meta["model"]["dim"] == 32 and len(meta["features"]) == 41
+    assert meta["model"]["dim"] == 32 and len(meta["features"]) == 50
     assert meta["classes"][0] == "kick" and meta["card"] == {"note": "random debug model"}
     assert info2.kit_index("kit1") == 1
     with pytest.raises(UserError, match="unknown kit 'jazz'; this model knows kit0, kit1"):
@@ -173,7 +173,13 @@ def test_model_folder_errors(tmp_path):
     save_model(tmp_path / "m", debug_model(), debug_info())
     path = tmp_path / "m" / "config.json"
     meta = json.loads(path.read_text())
-    meta["features"] = meta["features"][:-1]
-    path.write_text(json.dumps(meta))
-    with pytest.raises(UserError, match="retrain the model"):
+    features = meta["features"]
+    path.write_text(json.dumps({**meta, "features": features[:-1]}))
+    with pytest.raises(UserError, match=r"lists 49 conditioning features .* reads 50"):
+        load_model(tmp_path / "m")
+    path.write_text(json.dumps({**meta, "features": [*features[:-1], features[0]]}))
+    with pytest.raises(UserError, match=r"distinct: 49\) for a model that reads 50"):
+        load_model(tmp_path / "m")
+    path.write_text(json.dumps({**meta, "features": [*features[:-1], "kick.shimmer"]}))
+    with pytest.raises(UserError, match=r"does not compute \(kick.shimmer\); update drumgrid"):
         load_model(tmp_path / "m")

@@ -267,7 +267,9 @@ class Engine:
         kit_id = self.kit_index(options.kit)
         decode_options = options.decode_options(K)
         t0 = time.perf_counter()
-        cond = frame_conditioning(performance, self.info.frame_rate, 0, n_frames, kit=kit_id)
+        cond = frame_conditioning(
+            performance, self.info.frame_rate, 0, n_frames, kit=kit_id, features=self.info.features
+        )
         features = torch.from_numpy(cond.features).to(self.device)  # [T, F]
         kit = torch.full((B,), kit_id, dtype=torch.long, device=self.device)  # [B]
         timings.conditioning += time.perf_counter() - t0

@@ -6,11 +6,13 @@
                         features: [...], window_beats, card: {...}, weights_sha256}
 
 Loading rebuilds the module through `build_model` and checks that the folder still fits the
-code: the conditioning's feature names and the class list must match what this drumgrid
-computes, or the model would read columns it was not trained on. A damaged folder is one
-UserError naming the file: config.json is checked key by key, the weights file against the
-sha256 that `save_model` records in config.json (folders written before it was recorded
-skip this), then against the shapes the config implies, and every weight must be finite.
+code: the conditioning's feature names must be ones this drumgrid computes (the model gets
+exactly those columns, so a model from before a feature was added still renders) and the
+class list must match, or the model would read columns it was not trained on. A damaged
+folder is one UserError naming the file: config.json is checked key by key, the weights
+file against the sha256 that `save_model` records in config.json (folders written before it
+was recorded skip this), then against the shapes the config implies, and every weight must
+be finite.
 """
 
 from __future__ import annotations
@@ -180,11 +182,19 @@ def read_info(folder: str | Path) -> ModelInfo:
     """config.json alone (e.g. `drumgrid kits` lists kits without loading weights)."""
     path = Path(folder) / CONFIG
     info = ModelInfo.from_dict(read_config(folder), str(path))
-    if info.features != FEATURE_NAMES:
+    unknown = [n for n in info.features if n not in FEATURE_NAMES]
+    if unknown:
         raise UserError(
-            f"{path}: trained on conditioning features {len(info.features)} "
-            f"({', '.join(info.features[:3])}, ...), this drumgrid computes {len(FEATURE_NAMES)} "
-            f"({', '.join(FEATURE_NAMES[:3])}, ...); retrain the model"
+            f"{path}: trained on conditioning features this drumgrid does not compute "
+            f"({', '.join(unknown[:3])}); update drumgrid or retrain the model"
+        )
+    if len(set(info.features)) != len(info.features) or (
+        len(info.features) != info.config.n_features
+    ):
+        raise UserError(
+            f"{path}: lists {len(info.features)} conditioning features (distinct: "
+            f"{len(set(info.features))}) for a model that reads {info.config.n_features} "
+            f"(model.n_features); {DAMAGED}"
         )
     if info.classes != CLASS_LABELS:
         raise UserError(f"{path}: drum classes {info.classes}, expected {CLASS_LABELS}")

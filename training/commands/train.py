@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with a fresh optimizer and schedule; its card stays in the new model's",
     )  # fmt: skip
     parser.add_argument(
+        "--grow-features", action="store_true",
+        help="with --init: add the conditioning features this drumgrid computes that the model "
+        "lacks (zero weights at first, so it starts as the same model)",
+    )  # fmt: skip
+    parser.add_argument(
         "--latent-head", action="store_true",
         help="add a head that regresses the codec's continuous latent; parallel decoding then "
         "quantises its prediction (a codec that exposes its quantiser: drumgrid-drums)",
@@ -79,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
                         f"{args.batch_size}")  # fmt: skip
     if args.lr <= 0:
         raise UserError(f"--lr must be positive, got {args.lr}")
+    if args.grow_features and args.init is None:
+        raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
     if not args.latent_weight >= 0:
         raise UserError(f"--latent-weight must be >= 0, got {args.latent_weight}")
     sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
@@ -108,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
-            args.latent_head, args.codec_path,
+            args.latent_head, args.codec_path, args.grow_features,
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.conditioning import FEATURE_NAMES, frame_conditioning
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.performance import TempoMap
@@ -85,18 +85,22 @@ def corpus_root(cache: TokenCache, corpus: str | Path | None = None) -> Path:
 
 
 def load_tracks(
-    cache: TokenCache, entries: list[TokenEntry], kits: list[str], root: Path
+    cache: TokenCache,
+    entries: list[TokenEntry],
+    kits: list[str],
+    root: Path,
+    features: tuple[str, ...] = FEATURE_NAMES,
 ) -> list[Track]:
-    """Read each entry's tokens and MIDI; frame conditioning for the tokens' frames."""
+    """Read each entry's tokens and MIDI; conditioning columns `features` for the tokens'
+    frames."""
     tracks = []
     fr = cache.frame_rate
     for e in entries:
         perf = read_midi(root / e.midi_filename)
         tokens = np.asarray(cache.tokens(e))
-        cond = frame_conditioning(perf, fr, 0, tokens.shape[1], kit=kits.index(e.kit))
-        tracks.append(
-            Track(e.audio_filename, tokens, cond.features, kits.index(e.kit), perf.tempo_map, fr)
-        )
+        kit = kits.index(e.kit)
+        cond = frame_conditioning(perf, fr, 0, tokens.shape[1], kit=kit, features=features)
+        tracks.append(Track(e.audio_filename, tokens, cond.features, kit, perf.tempo_map, fr))
     return tracks
 
 

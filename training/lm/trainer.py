@@ -26,6 +26,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import (
     DrumLM,
@@ -119,6 +120,17 @@ def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
     ]
 
 
+def widen_columns(
+    weight: torch.Tensor, names: tuple[str, ...], new_names: tuple[str, ...]
+) -> torch.Tensor:
+    """An input projection [D, len(names)] laid out for `new_names`: each old column moved to
+    its name's place, new columns zero (so the new inputs start with no effect)."""
+    out = weight.new_zeros(weight.shape[0], len(new_names))
+    for i, name in enumerate(names):
+        out[:, new_names.index(name)] = weight[:, i]
+    return out
+
+
 class LMTrainer:
     def __init__(
         self,
@@ -132,12 +144,15 @@ class LMTrainer:
         init: str | Path | None = None,
         latent_head: bool = False,
         codec_path: str | Path | None = None,
+        grow_features: bool = False,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
         model's card as the stage before this one. `latent_head`: add a head that regresses
         the codec's latent (the codec, from the registry or `codec_path`, gives the targets);
-        an `init` model without one gets a new one."""
+        an `init` model without one gets a new one. The conditioning: every feature this
+        drumgrid computes for a new model, the `init` model's own unless `grow_features` (the
+        ones it lacks are added at zero weight)."""
         self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
         self.rank, self.world = _world()
         if cfg.batch_size % self.world:
@@ -150,17 +165,21 @@ class LMTrainer:
         train_entries = self.cache.select(split="train")
         if not train_entries:
             raise UserError(f"{tokens}: no entries with split 'train'")
-        self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root)
+        init_info = read_info(init) if init is not None else None
+        self.features = (
+            init_info.features if init_info is not None and not grow_features else FEATURE_NAMES
+        )
+        self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root, self.features)
         self.val_tracks = load_tracks(
-            self.cache, self.cache.select(split="validation"), self.kits, root
+            self.cache, self.cache.select(split="validation"), self.kits, root, self.features
         )
         max_frames = cfg.max_frames or max_window_frames(self.train_tracks, cfg.window_beats)
         self.sampler = WindowSampler(self.train_tracks, cfg.window_beats, max_frames, cfg.seed)
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
-        overrides = dict(model_overrides or {})
+        overrides = {**(model_overrides or {}), "n_features": len(self.features)}
         self.codec = None
-        if latent_head or (init is not None and read_info(init).config.latent_dim):
+        if latent_head or (init_info is not None and init_info.config.latent_dim):
             self.codec = self.cache.load_codec(codec_path)
             if self.codec.latent_dim is None:
                 raise UserError(
@@ -201,9 +220,14 @@ class LMTrainer:
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
         what = f"--init {folder}"
-        # A model without a latent head may gain one: everything else must match.
+        # A model without a latent head may gain one, and one trained before a conditioning
+        # feature existed gains its columns (zero weights: it starts as the same function).
+        # Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
-        if info.config.with_(latent_dim=self.model_config.latent_dim) != self.model_config or (
+        grown = info.config.with_(
+            latent_dim=self.model_config.latent_dim, n_features=self.model_config.n_features
+        )
+        if grown != self.model_config or (
             info.config.latent_dim and not self.model_config.latent_dim
         ):
             raise UserError(
@@ -223,7 +247,11 @@ class LMTrainer:
                 f"{self.cache.root} holds {self.cache.codec_id} ({hash_here}); use a cache "
                 "made with the model's codec"
             )
-        missing, _ = self.model.load_state_dict(trained.state_dict(), strict=not gains_head)
+        state = trained.state_dict()
+        state["cond_proj.weight"] = widen_columns(
+            state["cond_proj.weight"], info.features, self.features
+        )
+        missing, _ = self.model.load_state_dict(state, strict=not gains_head)
         if any(not k.startswith("body.latent_head.") for k in missing):
             raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
         return {**info.card, "path": str(folder)}
@@ -318,6 +346,7 @@ class LMTrainer:
             frame_rate=self.cache.frame_rate,
             kits=tuple(self.kits),
             window_beats=self.cfg.window_beats,
+            features=self.features,
             card=card,
         )
 
