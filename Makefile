@@ -38,7 +38,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml CMakeLists.txt $(NATIVE_SOURCES)
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==$(TORCH_VERSION)
 	$(PIP) install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.26" ninja
-	$(PIP) install -q --no-build-isolation -e ".[test]"
+	$(PIP) install -q --no-build-isolation -e ".[train,test]"
 	@touch $@
 
 DEMO_MIDI := examples/rock_100_beat.mid

@@ -44,6 +44,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Import name -> distribution of the `train` extra (pyproject.toml): rendering and serving
+# run without them, and a command that needs one says how to install it.
+TRAIN_EXTRA: dict[str, str] = {
+    "librosa": "librosa",
+    "mir_eval": "mir_eval",
+    "matplotlib": "matplotlib",
+    "fluidsynth": "pyfluidsynth",
+    "visqol": "visqol-python",
+}
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The `train` extra's distribution whose absence raised `exc`, if it is one."""
+    return TRAIN_EXTRA.get((exc.name or "").split(".")[0])
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -79,12 +95,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         top.error(f"unknown command {name!r}; choose from {', '.join(sorted(COMMANDS))}")
     module_name, help_ = COMMANDS[name]
-    command = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"drumgrid {name}", description=help_)
-    command.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
     try:
+        command = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(prog=f"drumgrid {name}", description=help_)
+        command.add_arguments(parser)
+        args = parser.parse_args(argv[1:])
         return int(command.run(args) or 0)
+    except ModuleNotFoundError as exc:
+        dist = _missing_extra(exc)
+        if dist is None:
+            raise
+        print(
+            f"drumgrid {name}: error: needs {dist}, one of drumgrid's training extras; "
+            "install them with `pip install --no-build-isolation 'drumgrid[train]'` "
+            "(or `make setup` in a checkout)",
+            file=sys.stderr,
+        )
+        return 2
     except UserError as exc:
         print(f"drumgrid {name}: error: {exc}", file=sys.stderr)
         return exc.exit_code
