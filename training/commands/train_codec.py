@@ -134,7 +134,9 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and trainer.resume():
         print(f"resuming at step {trainer.step} of {cfg.steps}")
     result = trainer.run(progress=not args.no_progress)
-    print(f"codec written to {args.out / 'codec'} after {trainer.step} steps")
-    if result:
-        print("validation: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+    print(f"codec written to {args.out / 'codec'} after {result['step']} steps"
+          + (" (stopped early)" if result["stopped_early"] else ""))  # fmt: skip
+    val = result["validation"]
+    if val:
+        print("validation: " + ", ".join(f"{k} {v}" for k, v in val.items()))
     return 0
