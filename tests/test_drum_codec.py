@@ -250,9 +250,10 @@ def test_phase_features_and_complex_loss_train_from_the_cli(tmp_path: Path, caps
     run = tmp_path / "run"
     args = ["train-codec", "--corpus", str(corpus), "--out", str(run), "--preset", "tiny"]
     args += ["--steps", "6", "--batch-size", "2", "--segment", "0.5", "--no-progress"]
-    assert main([*args, "--phase-features", "--complex-weight", "1"]) == 0
+    assert main([*args, "--phase-features", "--complex-weight", "1", "--patience", "2"]) == 0
     model, meta = load_codec(run / "codec")
     assert meta["config"]["phase_features"] is True and meta["train"]["complex_weight"] == 1.0
+    assert meta["train"]["patience"] == 2
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert all(r["complex"] > 0 for r in log)
     wave = torch.randn(1, 8 * TINY.hop_length) * 0.1
