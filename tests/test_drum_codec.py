@@ -158,6 +158,55 @@ def test_resume_is_exact(tmp_path: Path) -> None:
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+def _log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_stop_and_resume_equals_one_run(tmp_path: Path, legacy: bool) -> None:
+    """Stop after step 8, resume from the step-5 checkpoint: the same log (validations
+    included) and the same weights as one uninterrupted run, across the restarts at 8 and 12
+    and the discriminator's start at 8. `legacy`: a checkpoint written before the codec had
+    early stopping (no best_val, bad_validations or patience) resumes the same way."""
+    corpus = make_corpus(tmp_path / "corpus")
+    cfg = replace(FAST, steps=12, checkpoint_every=5, validate_every=6, restart_every=4,
+                  adversarial_after=8)  # fmt: skip
+    whole = CodecTrainer(corpus, tmp_path / "whole", TINY, cfg)
+    whole.run(progress=False)
+    CodecTrainer(corpus, tmp_path / "parts", TINY, cfg).run(progress=False, until=8)
+    assert len(_log(tmp_path / "parts")) == 8
+    if legacy:
+        state = tmp_path / "parts" / "checkpoint" / "state.json"
+        meta = json.loads(state.read_text())
+        del meta["best_val"], meta["bad_validations"], meta["train"]["patience"]
+        state.write_text(json.dumps(meta))
+    resumed = CodecTrainer(corpus, tmp_path / "parts", TINY, cfg)
+    assert resumed.resume() and resumed.step == 5
+    resumed.run(progress=False)
+    log = _log(tmp_path / "whole")
+    assert [r["step"] for r in log if "validation" in r] == [6, 12]
+    assert _log(tmp_path / "parts") == log
+    for (name, a), b in zip(
+        whole.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_early_stopping_on_validation_mel(tmp_path: Path) -> None:
+    """With a zero learning rate (and no restarts) the validation mel MAE never improves:
+    patience 1 stops at the second validation; the checkpoint holds the count to resume."""
+    corpus = make_corpus(tmp_path / "corpus")
+    cfg = replace(FAST, steps=40, lr=0.0, validate_every=2, restart_every=1000, patience=1)
+    result = CodecTrainer(corpus, tmp_path / "run", TINY, cfg).run(progress=False)
+    assert result["stopped_early"] and result["step"] == 4
+    vals = [r["validation"]["mel_mae_db"] for r in _log(tmp_path / "run") if "validation" in r]
+    assert len(vals) == 2 and vals[1] == vals[0]
+    assert load_codec(tmp_path / "run" / "codec")[1]["steps"] == 4
+    again = CodecTrainer(corpus, tmp_path / "run", TINY, cfg)
+    assert again.resume() and again.step == 4
+    assert (again.best_val, again.bad_validations) == (vals[0], 1)
+
+
 def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     base_dir, tuned_dir = tmp_path / "base", tmp_path / "tuned"
@@ -201,9 +250,10 @@ def test_phase_features_and_complex_loss_train_from_the_cli(tmp_path: Path, caps
     run = tmp_path / "run"
     args = ["train-codec", "--corpus", str(corpus), "--out", str(run), "--preset", "tiny"]
     args += ["--steps", "6", "--batch-size", "2", "--segment", "0.5", "--no-progress"]
-    assert main([*args, "--phase-features", "--complex-weight", "1"]) == 0
+    assert main([*args, "--phase-features", "--complex-weight", "1", "--patience", "2"]) == 0
     model, meta = load_codec(run / "codec")
     assert meta["config"]["phase_features"] is True and meta["train"]["complex_weight"] == 1.0
+    assert meta["train"]["patience"] == 2
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert all(r["complex"] > 0 for r in log)
     wave = torch.randn(1, 8 * TINY.hop_length) * 0.1

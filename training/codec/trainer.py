@@ -1,16 +1,15 @@
-"""The drum codec's training loop: reconstruction + VQ losses, dead-code restarts, an optional
-adversarial stage, validation with the shared metrics, exact resume, safetensors output."""
+"""The drum codec's trainer: reconstruction + VQ losses, dead-code restarts, an optional
+adversarial stage, validation with the shared metrics, safetensors output. The step loop, its
+log, checkpoints, resume and early stopping (on validation mel MAE) are training/loop.py's.
+"""
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
 from drumgrid.server.drum_codec.export import load_codec, save_codec
@@ -21,8 +20,6 @@ from drumgrid.training.checkpoint import (
     load_checkpoint,
     prefixed,
     restore_optimizer,
-    save_checkpoint,
-    truncate_log,
     unprefixed,
 )
 from drumgrid.training.codec.data import SegmentSampler, corpus_audio, validation_clips
@@ -33,6 +30,7 @@ from drumgrid.training.codec.discriminator import (
 )
 from drumgrid.training.codec.evaluation import evaluate_codec
 from drumgrid.training.codec.losses import reconstruction_losses
+from drumgrid.training.loop import TrainingLoop
 from drumgrid.training.schedule import warmup_cosine
 
 
@@ -61,10 +59,16 @@ class CodecTrainConfig:
     checkpoint_every: int = 250
     validation_clips: int = 24
     validation_s: float = 4.0
+    patience: int = 0  # validations without a lower mel MAE before stopping; 0: never stop
     seed: int = 0
 
 
-class CodecTrainer:
+class CodecTrainer(TrainingLoop[CodecTrainConfig]):
+    desc = "train-codec"
+    shown = ("loss", "mel")
+    objective = "mel_mae_db"
+    keeps_rng = True  # quantiser dropout draws from torch's global generator
+
     def __init__(
         self,
         corpus: Path,
@@ -76,7 +80,8 @@ class CodecTrainer:
     ) -> None:
         """`init`: a trained codec folder to start from (a fine-tune) instead of random weights;
         its card is kept in the new codec's config.json as the stage before this one."""
-        self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
+        super().__init__(out, cfg)
+        self.device = torch.device(device)
         self.model_config = model_config
         torch.manual_seed(cfg.seed)
         self.model = DrumCodecModel(model_config).to(self.device)
@@ -104,8 +109,6 @@ class CodecTrainer:
         self.val_clips = validation_clips(
             val_files, cfg.validation_clips, round(cfg.validation_s * sr)
         )
-        self.step = 0
-        self.elapsed_s = 0.0
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, meta = load_codec(folder)
@@ -123,11 +126,7 @@ class CodecTrainer:
 
     # -- checkpoints ---------------------------------------------------------------------------
 
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.out / "checkpoint"
-
-    def save(self) -> None:
+    def checkpoint_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {
             **prefixed("model", self.model.state_dict()),
             **prefixed("disc", self.disc.state_dict()),
@@ -136,22 +135,14 @@ class CodecTrainer:
         disc_t, disc_meta = flatten_optimizer("disc", self.disc_optimizer)
         tensors.update(opt_t)
         tensors.update(disc_t)
-        tensors["rng.torch"] = torch.get_rng_state()
         meta = {
-            "step": self.step,
-            "elapsed_s": self.elapsed_s,
-            "train": asdict(self.cfg),
             "model": self.model_config.to_dict(),
             "optim_gen": opt_meta,
             "optim_disc": disc_meta,
-            "init": self.init_card,
         }
-        save_checkpoint(self.checkpoint_dir, tensors, meta)
+        return tensors, meta
 
-    def resume(self) -> bool:
-        if not self.checkpoint_dir.exists():
-            return False
-        tensors, meta = load_checkpoint(self.checkpoint_dir)
+    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         theirs = asdict(DrumCodecConfig.from_dict(meta["model"]))
         ours = asdict(self.model_config)
         if theirs != ours:
@@ -174,11 +165,6 @@ class CodecTrainer:
         self.disc.load_state_dict(unprefixed("disc", tensors))
         restore_optimizer("gen", self.optimizer, tensors, meta["optim_gen"])
         restore_optimizer("disc", self.disc_optimizer, tensors, meta["optim_disc"])
-        torch.set_rng_state(tensors["rng.torch"])
-        self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
-        self.init_card = meta.get("init")
-        truncate_log(self.out / "log.jsonl", self.step)
-        return True
 
     # -- training --------------------------------------------------------------------------------
 
@@ -218,8 +204,8 @@ class CodecTrainer:
         total.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
-        self.step += 1
-        if self.step % cfg.restart_every == 0 and not cfg.freeze_encoder:
+        done = self.step + 1  # steps trained, this one included
+        if done % cfg.restart_every == 0 and not cfg.freeze_encoder:
             logs["restarted"] = self.model.quantizer.restart_dead_codes(cfg.restart_threshold)
         logs.update(loss=float(total.detach()), commit=float(q.commitment_loss.detach()))
         return logs
@@ -229,47 +215,26 @@ class CodecTrainer:
             return {}
         return evaluate_codec(self.model, self.val_clips)
 
-    def run(self, progress: bool = True) -> dict[str, Any]:
-        cfg = self.cfg
-        self.out.mkdir(parents=True, exist_ok=True)
-        log = (self.out / "log.jsonl").open("a")
-        bar = tqdm(
-            total=cfg.steps,
-            initial=self.step,
-            disable=not progress,
-            desc="train-codec",
-            unit="step",
-        )
-        last_val: dict[str, Any] = {}
-        try:
-            while self.step < cfg.steps:
-                t0 = time.perf_counter()
-                logs = self.train_step()
-                self.elapsed_s += time.perf_counter() - t0
-                bar.update(1)
-                bar.set_postfix(loss=f"{logs['loss']:.3f}", mel=f"{logs['mel']:.3f}")
-                record: dict[str, Any] = {"step": self.step, **logs}
-                if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
-                    last_val = self.validate()
-                    if last_val:
-                        record["validation"] = last_val
-                        bar.write(f"step {self.step}: " + json.dumps(last_val))
-                log.write(json.dumps(record) + "\n")
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                    log.flush()
-                    self.save()
-        finally:
-            bar.close()
-            log.close()
-        card = {
-            "steps": self.step,
-            "train_seconds": round(self.elapsed_s),
-            "train": asdict(cfg),
-            "validation": last_val,
-            "init": self.init_card,
-        }
+    def finish(self, validation: dict[str, Any]) -> None:
+        card = _codec_card(self.step, self.elapsed_s, asdict(self.cfg), validation, self.init_card)
         save_codec(self.model, self.out / "codec", extra=card)
-        return last_val
+
+
+def _codec_card(
+    steps: int,
+    elapsed_s: float,
+    train: dict[str, Any],
+    validation: dict[str, Any],
+    init: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What a trained codec's config.json says of its training (the model card reads it)."""
+    return {
+        "steps": steps,
+        "train_seconds": round(elapsed_s),
+        "train": train,
+        "validation": validation,
+        "init": init,
+    }
 
 
 def export_checkpoint(run: Path) -> tuple[Path, int]:
@@ -277,11 +242,5 @@ def export_checkpoint(run: Path) -> tuple[Path, int]:
     tensors, meta = load_checkpoint(Path(run) / "checkpoint")
     model = DrumCodecModel(DrumCodecConfig.from_dict(meta["model"]))
     model.load_state_dict(unprefixed("model", tensors))
-    card = {
-        "steps": meta["step"],
-        "train_seconds": round(meta["elapsed_s"]),
-        "train": meta["train"],
-        "validation": {},
-        "init": meta.get("init"),
-    }
+    card = _codec_card(meta["step"], meta["elapsed_s"], meta["train"], {}, meta.get("init"))
     return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])

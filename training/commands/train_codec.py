@@ -67,6 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--validate-every", type=int, default=1000, metavar="N")
     parser.add_argument("--checkpoint-every", type=int, default=250, metavar="N")
+    parser.add_argument(
+        "--patience", type=int, default=0, metavar="N",
+        help="stop after N validations without a lower mel MAE (0: never)",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
@@ -115,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         freeze_encoder=args.freeze_encoder,
         validate_every=args.validate_every,
         checkpoint_every=args.checkpoint_every,
+        patience=args.patience,
         seed=args.seed,
     )
     if args.export:
@@ -134,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and trainer.resume():
         print(f"resuming at step {trainer.step} of {cfg.steps}")
     result = trainer.run(progress=not args.no_progress)
-    print(f"codec written to {args.out / 'codec'} after {trainer.step} steps")
-    if result:
-        print("validation: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+    print(f"codec written to {args.out / 'codec'} after {result['step']} steps"
+          + (" (stopped early)" if result["stopped_early"] else ""))  # fmt: skip
+    val = result["validation"]
+    if val:
+        print("validation: " + ", ".join(f"{k} {v}" for k, v in val.items()))
     return 0

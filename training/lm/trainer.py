@@ -1,6 +1,7 @@
-"""The Transformer's training loop: SoundStorm masking, cross-entropy on masked tokens, AdamW
-with warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA, DDP under torchrun,
-validation with early stopping, exact resume, a progress bar and a JSONL log.
+"""The Transformer's trainer: SoundStorm masking, cross-entropy on masked tokens, AdamW with
+warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA, DDP under torchrun, and
+validation by masked loss and the seed paper's token accuracy. The step loop, its log,
+checkpoints, resume and early stopping are training/loop.py's.
 
 DDP: every process builds the same global batch and masks from (seed, step) and trains on
 its contiguous share. The loss is each process's sum of token losses divided by the global
@@ -13,9 +14,6 @@ the best by validation loss, or the last without a validation split), log.jsonl.
 
 from __future__ import annotations
 
-import json
-import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,6 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.errors import UserError
@@ -41,11 +38,8 @@ from drumgrid.server.model.folder import DAMAGED
 from drumgrid.server.model.modules import level_major
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
-    load_checkpoint,
     prefixed,
     restore_optimizer,
-    save_checkpoint,
-    truncate_log,
     unprefixed,
 )
 from drumgrid.training.lm.data import (
@@ -58,6 +52,7 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.loop import TrainingLoop, rank_and_world
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
 
@@ -85,15 +80,9 @@ class LMTrainConfig:
     latent_weight: float = 1.0
 
 
-def _world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
-    if _world()[1] > 1:
+    if rank_and_world()[1] > 1:
         dist.all_reduce(t)
     return t.tolist()
 
@@ -131,7 +120,10 @@ def widen_columns(
     return out
 
 
-class LMTrainer:
+class LMTrainer(TrainingLoop[LMTrainConfig]):
+    desc = "train"
+    shown = ("loss", "acc")
+
     def __init__(
         self,
         tokens: str | Path,
@@ -153,8 +145,8 @@ class LMTrainer:
         an `init` model without one gets a new one. The conditioning: every feature this
         drumgrid computes for a new model, the `init` model's own unless `grow_features` (the
         ones it lacks are added at zero weight)."""
-        self.out, self.cfg, self.device = Path(out), cfg, torch.device(device)
-        self.rank, self.world = _world()
+        super().__init__(out, cfg)
+        self.device = torch.device(device)
         if cfg.batch_size % self.world:
             raise UserError(
                 f"--batch-size {cfg.batch_size} must divide among {self.world} processes"
@@ -210,10 +202,6 @@ class LMTrainer:
         self.optimizer = torch.optim.AdamW(
             decay_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas
         )
-        self.step = 0
-        self.elapsed_s = 0.0
-        self.best_val = math.inf
-        self.bad_validations = 0
         self.baseline_acc = self._frequency_baseline()
         self.latent_var = self._latent_variance() if self.codec is not None else None
 
@@ -294,35 +282,16 @@ class LMTrainer:
     # -- checkpoints -------------------------------------------------------------------------
 
     @property
-    def checkpoint_dir(self) -> Path:
-        return self.out / "checkpoint"
-
-    @property
     def model_dir(self) -> Path:
         return self.out / "model"
 
-    def save(self) -> None:
-        if self.rank != 0:
-            return
+    def checkpoint_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = prefixed("model", self.model.state_dict())
         opt_t, opt_meta = flatten_optimizer("adamw", self.optimizer)
         tensors.update(opt_t)
-        meta = {
-            "step": self.step,
-            "elapsed_s": self.elapsed_s,
-            "best_val": self.best_val if math.isfinite(self.best_val) else None,
-            "bad_validations": self.bad_validations,
-            "train": asdict(self.cfg),
-            "model": self.model_config.to_dict(),
-            "optim": opt_meta,
-            "init": self.init_card,
-        }
-        save_checkpoint(self.checkpoint_dir, tensors, meta)
+        return tensors, {"model": self.model_config.to_dict(), "optim": opt_meta}
 
-    def resume(self) -> bool:
-        if not self.checkpoint_dir.exists():
-            return False
-        tensors, meta = load_checkpoint(self.checkpoint_dir)
+    def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         if meta["model"] != self.model_config.to_dict():
             raise UserError(
                 f"{self.checkpoint_dir}: the checkpoint's model config differs from this run's "
@@ -330,13 +299,6 @@ class LMTrainer:
             )
         self.model.load_state_dict(unprefixed("model", tensors))
         restore_optimizer("adamw", self.optimizer, tensors, meta["optim"])
-        self.step, self.elapsed_s = int(meta["step"]), float(meta["elapsed_s"])
-        self.best_val = math.inf if meta["best_val"] is None else float(meta["best_val"])
-        self.bad_validations = int(meta["bad_validations"])
-        self.init_card = meta.get("init")
-        if self.rank == 0:
-            truncate_log(self.out / "log.jsonl", self.step)
-        return True
 
     def model_info(self, card: dict[str, Any]) -> ModelInfo:
         return ModelInfo(
@@ -368,8 +330,14 @@ class LMTrainer:
         }
 
     def export_model(self, validation: dict[str, Any]) -> None:
-        if self.rank == 0:
-            save_model(self.model_dir, self.model, self.model_info(self.data_card(validation)))
+        save_model(self.model_dir, self.model, self.model_info(self.data_card(validation)))
+
+    def improved(self, validation: dict[str, Any]) -> None:
+        self.export_model(validation)  # model/ holds the best model by validation loss
+
+    def finish(self, validation: dict[str, Any]) -> None:
+        if not self.val_windows:
+            self.export_model({})  # nothing to choose by: the last model
 
     # -- training ----------------------------------------------------------------------------
 
@@ -383,8 +351,9 @@ class LMTrainer:
         local = self._local(batch)
         b = batch.select(local).to(self.device)
         inputs, loss_mask = m.inputs[local].to(self.device), m.loss_mask[local].to(self.device)
+        lr = warmup_cosine(self.step, cfg.lr, cfg.warmup_steps, cfg.steps)
         for group in self.optimizer.param_groups:
-            group["lr"] = warmup_cosine(self.step, cfg.lr, cfg.warmup_steps, cfg.steps)
+            group["lr"] = lr
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         latent = self.codec is not None
@@ -403,7 +372,6 @@ class LMTrainer:
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
-        self.step += 1
         total_loss, total_correct, total_latent = _all_sum(
             [float(loss_sum.detach()), float(correct), float(latent_sum.detach())], self.device
         )
@@ -414,7 +382,7 @@ class LMTrainer:
             **logs,
             "loss": total_loss / max(1, n_global),
             "acc": total_correct / max(1, n_global),
-            "lr": warmup_cosine(self.step - 1, cfg.lr, cfg.warmup_steps, cfg.steps),
+            "lr": lr,
             "grad_norm": float(grad_norm),
         }
 
@@ -504,63 +472,15 @@ class LMTrainer:
             "baseline_acc": self.baseline_acc,
         }
 
-    def run(self, progress: bool = True, until: int | None = None) -> dict[str, Any]:
-        """Train to cfg.steps (or stop after step `until`, as a killed run would, for tests
-        of resume) with validation, early stopping, checkpoints and the log."""
-        cfg = self.cfg
-        last_step = cfg.steps if until is None else min(until, cfg.steps)
-        if self.rank == 0:
-            self.out.mkdir(parents=True, exist_ok=True)
-        log = (self.out / "log.jsonl").open("a") if self.rank == 0 else None
-        bar = tqdm(
-            total=cfg.steps, initial=self.step, disable=not progress or self.rank != 0,
-            desc="train", unit="step",
-        )  # fmt: skip
-        last_val: dict[str, Any] = {}
-        stopped = False
-        self.model.train()
-        try:
-            while self.step < last_step and not stopped:
-                t0 = time.perf_counter()
-                logs = self.train_step()
-                self.elapsed_s += time.perf_counter() - t0
-                bar.update(1)
-                bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs['acc']:.3f}")
-                record: dict[str, Any] = {"step": self.step, **logs}
-                if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
-                    val = self.validate()
-                    if val:
-                        last_val = val
-                        record["validation"] = val
-                        if val["loss"] < self.best_val:
-                            self.best_val, self.bad_validations = val["loss"], 0
-                            self.export_model(val)
-                        else:
-                            self.bad_validations += 1
-                            stopped = 0 < cfg.patience <= self.bad_validations
-                        bar.write(
-                            f"step {self.step}: val loss {val['loss']:.3f}, token acc "
-                            f"{val['token_acc']:.3f} (baseline {val['baseline_acc']:.3f})"
-                            + (
-                                f", latent nmse {val['latent_nmse']:.3f}, quantised token acc "
-                                f"{val['latent_token_acc']:.3f}"
-                                if "latent_nmse" in val
-                                else ""
-                            )
-                            + (" - stopping early" if stopped else "")
-                        )
-                if log is not None:
-                    log.write(json.dumps(record) + "\n")
-                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps or stopped:
-                    if log is not None:
-                        log.flush()
-                    self.save()
-        finally:
-            bar.close()
-            if log is not None:
-                log.close()
-        if not self.val_windows:
-            self.export_model({})
-        if self.world > 1:
-            dist.barrier()
-        return {"step": self.step, "stopped_early": stopped, "validation": last_val}
+    def describe(self, validation: dict[str, Any]) -> str:
+        val = validation
+        line = (
+            f"val loss {val['loss']:.3f}, token acc {val['token_acc']:.3f} "
+            f"(baseline {val['baseline_acc']:.3f})"
+        )
+        if "latent_nmse" in val:
+            line += (
+                f", latent nmse {val['latent_nmse']:.3f}, quantised token acc "
+                f"{val['latent_token_acc']:.3f}"
+            )
+        return line
