@@ -1,6 +1,7 @@
 """The OSC protocol between drumgrid's daemon and its clients (addresses, schemas and
-validation in protocol.py, TCP/UDP framing in framing.py) and a Python client. The bottom
-layer: it imports nothing from drumgrid.server or drumgrid.training."""
+validation in protocol.py and messages/, TCP/UDP framing in framing.py), the render contract
+every layer shares (contract.py: options, limits, ports, take names) and a Python client. The
+bottom layer: it imports nothing from drumgrid.server or drumgrid.training."""
 
 from drumgrid.bridge.client import Client, DaemonStatus, Done, RenderError, new_job_id
 from drumgrid.bridge.framing import Deframer, FramingError, frame

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from drumgrid.bridge import protocol as p
+from drumgrid.bridge.contract import DEFAULT_HOST, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 from drumgrid.bridge.framing import Deframer, check_datagram, frame
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_UDP_PORT = 9000
-DEFAULT_TCP_PORT = 9001
 DEFAULT_TIMEOUT_S = 120.0
 
 

@@ -17,6 +17,11 @@
 // Max finds an embedded file by its bare name, so [js drumgrid.js] loads the embedded copy.
 // Checked against 109 devices frozen by Max 8.1-9.1 (Ableton/maxdevtools' reader, devices on
 // GitHub): this writer reproduces such files byte for byte. docs: max_for_live/README.md.
+//
+// Before building, the sources get the render contract (contract.json, which
+// `python -m drumgrid.bridge.device_contract` writes from drumgrid.bridge.contract): the
+// marked block at the top of drumgrid.js, and in the patcher the [udpsend] and [udpreceive]
+// ports, the Takes range and the Decoding items. The tests fail when a source is stale.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -119,6 +124,69 @@ function readAmxd(data) {
   return { deviceType: chunks.ampf.toString("latin1"), meta: chunks.meta.readUInt32LE(0), entries };
 }
 
+// -- the render contract in the sources ------------------------------------------------------
+
+const BLOCK_START = "// -- the render contract: written by build.js from contract.json (drumgrid.bridge.contract) --\n";
+const BLOCK_END = "// -- end of the render contract --\n";
+
+function readContract(here) {
+  return JSON.parse(fs.readFileSync(path.join(here, "contract.json"), "utf8"));
+}
+
+// The block of drumgrid.js that holds the contract (ES5, as the rest of the script).
+function contractBlock(c) {
+  const span = c.reply_port_last - c.reply_port_first + 1;
+  return BLOCK_START + [
+    `var DAEMON = ${JSON.stringify(`${c.daemon_host}:${c.daemon_udp_port}`)}; // where [udpsend] sends; the patcher's udpsend box says the same`,
+    `var REPLY_PORT_BASE = ${c.reply_port_first}; // reply ports ${c.reply_port_first}..${c.reply_port_last}, one per device instance`,
+    `var REPLY_PORT_SPAN = ${span};`,
+    `var MAX_DATAGRAM = ${c.max_datagram};`,
+    `var DECODINGS = ${JSON.stringify(c.decoding).replace(/,/g, ", ")};`,
+    `var MAX_NAME = ${c.max_name}; // characters of the name option, which names the daemon's files`,
+    `var P = ${JSON.stringify(c.prefix + "/")};`,
+  ].join("\n") + "\n" + BLOCK_END;
+}
+
+function scriptWithContract(scriptText, c) {
+  const start = scriptText.indexOf(BLOCK_START);
+  const end = scriptText.indexOf(BLOCK_END);
+  if (start < 0 || end < start) throw new Error("drumgrid.js: no render contract block (its markers are gone)");
+  return scriptText.slice(0, start) + contractBlock(c) + scriptText.slice(end + BLOCK_END.length);
+}
+
+function replaceOnce(text, re, to, what) {
+  const hits = text.match(new RegExp(re.source, "g")) || [];
+  if (hits.length !== 1) throw new Error(`drumgrid.maxpat: expected one ${what}, found ${hits.length}`);
+  return text.replace(re, to);
+}
+
+// The patcher with the contract's values, edited in place so the rest of the file stays as saved.
+function patchWithContract(patchText, c) {
+  let text = replaceOnce(patchText, /"text": "udpsend [^"]*"/, `"text": "udpsend ${c.daemon_host} ${c.daemon_udp_port}"`, "udpsend box");
+  text = replaceOnce(text, /"text": "udpreceive \d+"/, `"text": "udpreceive ${c.reply_port_first}"`, "udpreceive box");
+  text = replaceOnce(text, /("parameter_longname": "drumgrid Takes",[^}]*?"parameter_mmax": )[\d.]+/, `$1${c.max_takes}`, "Takes range");
+  const items = ["auto", ...c.decoding];
+  return replaceOnce(text, /("parameter_longname": "drumgrid Decoding",[^}]*?)\n(\s*)"parameter_enum": \[[^\]]*\],(\s*)"parameter_mmax": \d+/,
+    (_, head, indent, gap) => `${head}\n${indent}"parameter_enum": [\n${items.map((i) => `${indent}\t${JSON.stringify(i)}`).join(",\n")}\n${indent}],${gap}"parameter_mmax": ${items.length - 1}`,
+    "Decoding items");
+}
+
+// Writes the contract into drumgrid.js and drumgrid.maxpat where they differ; returns the names changed.
+function syncContract(here) {
+  const c = readContract(here);
+  const changed = [];
+  for (const [name, apply] of [["drumgrid.js", scriptWithContract], ["drumgrid.maxpat", patchWithContract]]) {
+    const file = path.join(here, name);
+    const before = fs.readFileSync(file, "utf8");
+    const after = apply(before, c);
+    if (after !== before) {
+      fs.writeFileSync(file, after);
+      changed.push(name);
+    }
+  }
+  return changed;
+}
+
 function buildFromSources(here) {
   const scripts = SCRIPTS.map((name) => ({ name, data: fs.readFileSync(path.join(here, name), "utf8") }));
   return buildAmxd(fs.readFileSync(path.join(here, "drumgrid.maxpat"), "utf8"), scripts, "mmmm");
@@ -127,9 +195,14 @@ function buildFromSources(here) {
 if (require.main === module) {
   const here = __dirname;
   const out = process.argv[2] || path.join(here, DEVICE_NAME);
+  const synced = syncContract(here);
+  if (synced.length) console.log(`wrote the render contract into ${synced.join(", ")}`);
   const data = buildFromSources(here);
   fs.writeFileSync(out, data);
   console.log(`wrote ${out} (${data.length} bytes; frozen, with ${SCRIPTS.join(", ")} inside)`);
 }
 
-module.exports = { buildAmxd, readAmxd, buildFromSources, DEVICE_NAME, SCRIPTS };
+module.exports = {
+  buildAmxd, readAmxd, buildFromSources, readContract, scriptWithContract, patchWithContract, syncContract,
+  DEVICE_NAME, SCRIPTS,
+};

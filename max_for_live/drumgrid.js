@@ -19,17 +19,22 @@ autowatch = 1;
 inlets = 1;
 outlets = 4;
 
+// -- the render contract: written by build.js from contract.json (drumgrid.bridge.contract) --
 var DAEMON = "127.0.0.1:9000"; // where [udpsend] sends; the patcher's udpsend box says the same
-var SERVE_HINT = "start it in a terminal: drumgrid serve";
 var REPLY_PORT_BASE = 9010; // reply ports 9010..9999, one per device instance
 var REPLY_PORT_SPAN = 990;
+var MAX_DATAGRAM = 8192;
+var DECODINGS = ["parallel", "iterative"];
+var MAX_NAME = 100; // characters of the name option, which names the daemon's files
+var P = "/drumgrid/";
+// -- end of the render contract --
+
+var SERVE_HINT = "start it in a terminal: drumgrid serve";
 var PING_EVERY_TICKS = 5; // the patch ticks once a second; ping this often while connected
 var MISSES_OFFLINE = 2; // unanswered pings before the daemon counts as gone
-var MAX_DATAGRAM = 8192;
 var MAX_NOTES_PER_MESSAGE = 128; // Max lists stay short; far under 8 KB either way
 var MIN_LIVE_FOR_PLACE = [12, 0, 5]; // ClipSlot.create_audio_clip
-var DECODING_MENU = ["auto", "parallel", "iterative"]; // the Decoding tab's items, in order
-var P = "/drumgrid/";
+var DECODING_MENU = ["auto"].concat(DECODINGS); // the Decoding tab's items, in order
 
 // -- sizes of OSC messages, to keep every datagram under 8 KB ----------------------------
 
@@ -76,7 +81,7 @@ function optionArgs(options, replyPort) {
         args.push("reply_port", replyPort);
     }
     if (options.name) {
-        args.push("name", String(options.name).slice(0, 100)); // names the daemon's files
+        args.push("name", String(options.name).slice(0, MAX_NAME)); // names the daemon's files
     }
     return args;
 }

@@ -53,14 +53,6 @@ def check_output_path(
     return path
 
 
-def take_paths(first: Path, takes: int) -> list[Path]:
-    """Where a render's takes go, the CLI and the daemon alike: take 1 at `first`, takes
-    2.. beside it as NAME-v2.wav, NAME-v3.wav, ..."""
-    return [first] + [
-        first.with_name(f"{first.stem}-v{i}{first.suffix}") for i in range(2, takes + 1)
-    ]
-
-
 def write_audio(
     path: str | Path,
     audio: np.ndarray,  # [N, C] or [N] float in [-1, 1]

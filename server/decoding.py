@@ -23,15 +23,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from drumgrid.bridge.contract import (
+    DECODING_METHODS,
+    DEFAULT_COARSE_STEPS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_K,
+    DEFAULT_TOP_P,
+)
 from drumgrid.server.conditioning import FrameConditioning
 from drumgrid.server.model.lm import DrumLM, LogitsFn
 from drumgrid.server.ops import sample_tokens
 
-METHODS = ("parallel", "iterative")
-# Iterative defaults, measured on the shipped model's predecessor (docs/architecture.md,
-# "Decoding defaults"): fewer coarse steps and a top-k cut both keep renders closer to the grid.
-DEFAULT_COARSE_STEPS = 4
-DEFAULT_TOP_K = 5
+# The methods and the iterative defaults (DEFAULT_COARSE_STEPS, DEFAULT_TOP_K, ...) are the
+# render contract's (bridge/contract.py), measured on the shipped model's predecessor
+# (docs/architecture.md, "Decoding defaults").
 FINE_STEPS = 1  # steps of each level after the first (SoundStorm's schedule)
 
 
@@ -48,24 +53,29 @@ def coarse_to_fine_steps(steps: int | tuple[int, ...] | None, n_codebooks: int) 
 @dataclass(frozen=True)
 class DecodeOptions:
     method: str = "iterative"  # "parallel": one pass, argmax; "iterative": see decode_tokens
-    steps: int | tuple[int, ...] = 8  # iterative: steps per level (one number, or one per level)
-    temperature: float = 1.0  # 0 = argmax
+    # iterative: steps per level (one number for every level, or one per level); None: what
+    # a render uses, coarse_to_fine_steps' DEFAULT_COARSE_STEPS then FINE_STEPS per level
+    steps: int | tuple[int, ...] | None = None
+    temperature: float = DEFAULT_TEMPERATURE  # 0 = argmax
     top_k: int = DEFAULT_TOP_K  # <= 0: off
-    top_p: float = 1.0  # >= 1: off
+    top_p: float = DEFAULT_TOP_P  # >= 1: off
     seed: int = 0  # for every item unless decode_tokens gets per-item seeds
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"expected method in {METHODS}, got {self.method!r}")
-        steps = (self.steps,) if isinstance(self.steps, int) else tuple(self.steps)
-        if not steps or min(steps) < 1:
-            raise ValueError(f"expected steps >= 1 per level, got {self.steps}")
+        if self.method not in DECODING_METHODS:
+            raise ValueError(f"expected method in {DECODING_METHODS}, got {self.method!r}")
+        if self.steps is not None:
+            steps = (self.steps,) if isinstance(self.steps, int) else tuple(self.steps)
+            if not steps or min(steps) < 1:
+                raise ValueError(f"expected steps >= 1 per level, got {self.steps}")
         if not (self.temperature >= 0 and math.isfinite(self.temperature)):
             raise ValueError(f"expected temperature >= 0, got {self.temperature}")
         if not self.top_p > 0:
             raise ValueError(f"expected top_p in (0, 1], got {self.top_p}")
 
     def steps_per_level(self, n_codebooks: int) -> tuple[int, ...]:
+        if self.steps is None:
+            return coarse_to_fine_steps(None, n_codebooks)
         if isinstance(self.steps, int):
             return (self.steps,) * n_codebooks
         if len(self.steps) != n_codebooks:

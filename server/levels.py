@@ -22,12 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drumgrid.bridge.contract import (
+    DEFAULT_PEAK_DBFS,
+    LOUDNESS_RANGE,
+    PEAK_CEILING_DBFS,
+    PEAK_RANGE,
+)
 from drumgrid.server.errors import UserError
 
-PEAK_CEILING_DBFS = -1.0
-DEFAULT_PEAK_DBFS = PEAK_CEILING_DBFS
-LOUDNESS_RANGE = (-70.0, -5.0)
-PEAK_RANGE = (-60.0, 0.0)
+# The targets' defaults and ranges are the render contract's (bridge/contract.py).
 MIN_LOUDNESS_S = 0.4  # one BS.1770 gating block
 
 

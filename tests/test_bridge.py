@@ -297,6 +297,7 @@ def test_the_max_device_sends_to_the_daemons_default_port():
     from conftest import REPO
 
     from drumgrid.bridge.client import DEFAULT_UDP_PORT
+    from drumgrid.bridge.contract import DEFAULT_HOST
     from drumgrid.server.daemon import DaemonConfig
 
     patch = json.loads((REPO / "max_for_live" / "drumgrid.maxpat").read_text())
@@ -304,6 +305,27 @@ def test_the_max_device_sends_to_the_daemons_default_port():
     udpsend = [t for t in texts if t.startswith("udpsend ")]
     assert udpsend == [f"udpsend 127.0.0.1 {DaemonConfig().udp_port}"]
     assert DaemonConfig().udp_port == DEFAULT_UDP_PORT
+    assert (DaemonConfig().host, DEFAULT_HOST) == ("127.0.0.1", "127.0.0.1")
+
+
+def test_the_devices_contract_json_is_the_render_contracts():
+    """max_for_live/contract.json is what build.js writes into the device (the device's node
+    tests check that it did); here it must equal what drumgrid.bridge.contract says now."""
+    import json
+
+    from conftest import REPO
+
+    from drumgrid.bridge.device_contract import device_contract, device_contract_json
+
+    written = (REPO / "max_for_live" / "contract.json").read_text()
+    assert written == device_contract_json(), (
+        "run `python -m drumgrid.bridge.device_contract > max_for_live/contract.json` and "
+        "`node max_for_live/build.js`"
+    )
+    contract = json.loads(written)
+    assert contract == device_contract()
+    assert contract["daemon_udp_port"] == 9000 and contract["max_datagram"] == p.MAX_DATAGRAM
+    assert contract["prefix"] + "/ping" == p.PING
 
 
 # -- the wire: what python-osc skipped or recursed on ---------------------------------------

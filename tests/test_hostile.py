@@ -197,7 +197,7 @@ def test_one_datagram_draws_a_bounded_answer_and_log(daemon, caplog):
 
 
 def p_refusals() -> int:
-    from drumgrid.server.daemon.daemon import MAX_REFUSALS_PER_PACKET
+    from drumgrid.server.daemon.ratelimit import MAX_REFUSALS_PER_PACKET
 
     return MAX_REFUSALS_PER_PACKET
 

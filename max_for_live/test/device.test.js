@@ -8,7 +8,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const dev = require("../drumgrid.js");
 const osc = require("./osc.js");
-const { buildFromSources, readAmxd, DEVICE_NAME } = require("../build.js");
+const { buildFromSources, readAmxd, readContract, scriptWithContract, patchWithContract, DEVICE_NAME } = require("../build.js");
 const { makeFakeLive, liveSet } = require("./fake_live.js");
 const { lintPatcher } = require("./patchlint.js");
 const s = require("./scenario.js");
@@ -175,6 +175,30 @@ test("the udpsend box and the script name the daemon's default port", () => {
   const patch = JSON.parse(s.PATCH_TEXT);
   const udpsend = patch.patcher.boxes.map((b) => b.box).find((b) => (b.text || "").startsWith("udpsend"));
   assert.strictEqual(udpsend.text, `udpsend ${dev.DAEMON.replace(":", " ")}`);
+  const c = readContract(HERE);
+  assert.strictEqual(dev.DAEMON, `${c.daemon_host}:${c.daemon_udp_port}`);
+});
+
+// contract.json is the render contract's copy for the device (tests/test_bridge.py checks it
+// against drumgrid.bridge.contract); build.js writes it into the script and the patcher.
+test("the script and the patcher carry the render contract of contract.json", () => {
+  const c = readContract(HERE);
+  const hint = "run `node max_for_live/build.js` after changing contract.json";
+  assert.strictEqual(scriptWithContract(s.SCRIPT_TEXT, c), s.SCRIPT_TEXT, hint);
+  assert.strictEqual(patchWithContract(s.PATCH_TEXT, c), s.PATCH_TEXT, hint);
+  const boxes = JSON.parse(s.PATCH_TEXT).patcher.boxes.map((b) => b.box);
+  const param = (name) => boxes.find((b) => b.varname === name).saved_attribute_attributes.valueof;
+  assert.deepStrictEqual([param("takes").parameter_mmin, param("takes").parameter_mmax], [1, c.max_takes]);
+  assert.deepStrictEqual(param("decoding").parameter_enum, ["auto", ...c.decoding]);
+  assert.ok(boxes.some((b) => b.text === `udpreceive ${c.reply_port_first}`));
+  assert.deepStrictEqual([dev.REPLY_PORT_BASE, dev.MAX_DATAGRAM], [c.reply_port_first, c.max_datagram]);
+  for (let i = 0; i < 3000; i++) {
+    const port = dev.firstPort(i);
+    assert.ok(port >= c.reply_port_first && port <= c.reply_port_last, `port ${port}`);
+  }
+  assert.deepStrictEqual([0, 1, 2].map(dev.decodingName), ["", ...c.decoding]);
+  const named = dev.optionArgs({ name: "x".repeat(c.max_name + 20) }, 0);
+  assert.strictEqual(named[named.indexOf("name") + 1].length, c.max_name);
 });
 
 // A UDP peer standing in for the daemon's front door: it answers ping and kits, and records.

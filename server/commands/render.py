@@ -3,7 +3,8 @@
 Everything a user can get wrong (paths, kit, lengths, options, a missing codec) is checked
 before the model runs and reported as one line with exit code 2. `--variations N` renders N
 takes with seeds S, S+1, ... as one batch and writes OUT.wav, OUT-v2.wav ... OUT-vN.wav
-(named as the daemon names its takes).
+(the render contract's take names, drumgrid.bridge.contract.take_paths, which the daemon
+uses too); the options' defaults and limits are the contract's as well.
 """
 
 from __future__ import annotations
@@ -15,14 +16,21 @@ import sys
 import time
 from pathlib import Path
 
+from drumgrid.bridge.contract import (
+    DECODING_METHODS,
+    DEFAULT_COARSE_STEPS,
+    DEFAULT_MAX_LENGTH_S,
+    DEFAULT_PEAK_DBFS,
+    DEFAULT_TAIL_S,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_K,
+    DEFAULT_TOP_P,
+    PEAK_CEILING_DBFS,
+    take_paths,
+)
 from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
 from drumgrid.server.errors import UserError
-from drumgrid.server.levels import (
-    DEFAULT_PEAK_DBFS,
-    PEAK_CEILING_DBFS,
-    LevelTarget,
-    apply_level,
-)
+from drumgrid.server.levels import LevelTarget, apply_level
 from drumgrid.server.stems import Stems, render_stems, stereo
 
 
@@ -65,18 +73,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "so the seed changes nothing there)",
     )  # fmt: skip
     parser.add_argument(
-        "--decoding", choices=["parallel", "iterative"],
+        "--decoding", choices=list(DECODING_METHODS),
         help="default: iterative when --variations > 1 or an iterative option is given, "
         "else parallel",
     )  # fmt: skip
     parser.add_argument(
         "--steps", default=None,
         help="iterative: steps of the coarsest level (finer levels take 1), or one per level "
-        "as a comma list (e.g. 8,2,1,1,1,1,1,1); default 4",
+        f"as a comma list (e.g. 8,2,1,1,1,1,1,1); default {DEFAULT_COARSE_STEPS}",
     )  # fmt: skip
-    parser.add_argument("--temperature", type=float, help="iterative; default 1")
-    parser.add_argument("--top-k", type=int, help="iterative; default 5, 0: off")
-    parser.add_argument("--top-p", type=float, help="iterative; 1: off (default)")
+    parser.add_argument(
+        "--temperature", type=float, help=f"iterative; default {DEFAULT_TEMPERATURE:g}"
+    )
+    parser.add_argument("--top-k", type=int, help=f"iterative; default {DEFAULT_TOP_K}, 0: off")
+    parser.add_argument("--top-p", type=float, help=f"iterative; {DEFAULT_TOP_P:g}: off (default)")
     parser.add_argument("--sample-rate", type=int, help="e.g. 44100 or 48000; default: the codec's")
     parser.add_argument(
         "--stereo", action="store_true",
@@ -91,8 +101,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", default="pcm24", choices=["pcm16", "pcm24", "float"], help="sample format"
     )
-    parser.add_argument("--tail", type=float, help="seconds rendered past the clip's end (1)")
-    parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
+    parser.add_argument(
+        "--tail", type=float, help=f"seconds rendered past the clip's end ({DEFAULT_TAIL_S:g})"
+    )
+    add_max_length_argument(parser)
     parser.add_argument("--variations", type=int, default=1, help="takes with seeds S, S+1, ...")
     add_midi_arguments(parser)
     parser.add_argument(
@@ -113,6 +125,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-normalize", action="store_true", help="write the model's own level"
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true")
+
+
+def add_max_length_argument(parser: argparse.ArgumentParser) -> None:
+    """--max-length, shared with serve: the engine's limit, the contract's by default."""
+    parser.add_argument(
+        "--max-length", type=float, default=DEFAULT_MAX_LENGTH_S, help="longest clip, seconds"
+    )
 
 
 def level_target(args: argparse.Namespace) -> LevelTarget:
@@ -154,7 +173,7 @@ def set_threads(threads: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drumgrid.server.audio_io import check_output_path, take_paths, write_audio
+    from drumgrid.server.audio_io import check_output_path, write_audio
     from drumgrid.server.engine import Engine, RenderOptions
 
     target = level_target(args)

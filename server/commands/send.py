@@ -14,6 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from drumgrid.bridge.contract import (
+    DECODING_METHODS,
+    DEFAULT_HOST,
+    DEFAULT_TCP_PORT,
+    DEFAULT_UDP_PORT,
+)
 from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
 from drumgrid.server.drum_select import AUTO
 from drumgrid.server.errors import UserError
@@ -21,8 +27,11 @@ from drumgrid.server.note_maps import DEFAULT_NOTE_MAP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, help="daemon port (default 9001 TCP, 9000 UDP)")
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument(
+        "--port", type=int,
+        help=f"daemon port (default {DEFAULT_TCP_PORT} TCP, {DEFAULT_UDP_PORT} UDP)",
+    )  # fmt: skip
     parser.add_argument("--udp", action="store_true", help="send over UDP instead of TCP")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for replies")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -40,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render.add_argument("--job", help="job id (default: a random one)")
     render.add_argument("--kit")
     render.add_argument("--seed", type=int)
-    render.add_argument("--decoding", choices=["parallel", "iterative"])
+    render.add_argument("--decoding", choices=list(DECODING_METHODS))
     render.add_argument("--steps", type=int)
     render.add_argument("--temperature", type=float)
     render.add_argument("--top-k", type=int)

@@ -12,19 +12,34 @@ import threading
 import time
 from pathlib import Path
 
-from drumgrid.server.commands.render import add_model_arguments, set_threads
+from drumgrid.bridge.contract import (
+    DECODING_METHODS,
+    DEFAULT_HOST,
+    DEFAULT_TCP_PORT,
+    DEFAULT_UDP_PORT,
+    MAX_PORT,
+)
+from drumgrid.server.commands.render import (
+    add_max_length_argument,
+    add_model_arguments,
+    set_threads,
+)
+from drumgrid.server.daemon.config import DaemonConfig
 from drumgrid.server.errors import UserError
+
+MB = 1 << 20
+HOUR_S = 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)"
+        "--host", default=DEFAULT_HOST, help="address to bind (loopback unless --allow-remote)"
     )
-    parser.add_argument("--port", type=int, default=9000, help="UDP port")
+    parser.add_argument("--port", type=int, default=DEFAULT_UDP_PORT, help="UDP port")
     parser.add_argument(
         "--tcp-port",
         type=int,
-        default=9001,
+        default=DEFAULT_TCP_PORT,
         help="TCP port (OSC 1.0 framing); 0 picks one, -1 turns TCP off",
     )
     parser.add_argument(
@@ -32,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_arguments(parser)
     parser.add_argument(
-        "--max-queue", type=int, default=16, help="queued jobs before requests are answered busy"
-    )
+        "--max-queue", type=int, default=DaemonConfig.max_queue,
+        help="queued jobs before requests are answered busy",
+    )  # fmt: skip
     parser.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     parser.add_argument(
         "--input-dir",
@@ -41,15 +57,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read MIDI files only from here (required with --allow-remote)",
     )
     parser.add_argument(
-        "--keep-mb", type=float, default=1024.0, help="remove the oldest renders above this many MB"
-    )
+        "--keep-mb", type=float, default=DaemonConfig.keep_bytes / MB,
+        help="remove the oldest renders above this many MB",
+    )  # fmt: skip
     parser.add_argument(
-        "--keep-hours", type=float, default=24.0, help="remove renders older than this"
-    )
+        "--keep-hours", type=float, default=DaemonConfig.keep_age_s / HOUR_S,
+        help="remove renders older than this",
+    )  # fmt: skip
     parser.add_argument(
-        "--format", default="pcm24", choices=["pcm16", "pcm24", "float"], help="WAV sample format"
-    )
-    parser.add_argument("--max-length", type=float, default=600.0, help="longest clip, seconds")
+        "--format", default=DaemonConfig.wav_format, choices=["pcm16", "pcm24", "float"],
+        help="WAV sample format",
+    )  # fmt: skip
+    add_max_length_argument(parser)
     parser.add_argument("--no-warmup", action="store_true", help="skip the warm-up render at start")
     parser.add_argument(
         "--bench", action="store_true", help="measure clip/end -> done latency and exit"
@@ -57,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bench-repeats", type=int, default=10, help="--bench: timed renders (median)"
     )
-    parser.add_argument("--bench-decoding", default="parallel", choices=["parallel", "iterative"])
+    parser.add_argument("--bench-decoding", default="parallel", choices=list(DECODING_METHODS))
 
 
 def _setup_logging() -> None:
@@ -71,22 +90,20 @@ def _setup_logging() -> None:
     logger.propagate = False
 
 
-def config_from_args(args: argparse.Namespace, model_name: str):  # -> DaemonConfig
-    from drumgrid.server.daemon import DaemonConfig
-
+def config_from_args(args: argparse.Namespace, model_name: str) -> DaemonConfig:
     if args.keep_mb <= 0 or args.keep_hours <= 0:
         raise UserError(
             f"--keep-mb and --keep-hours: expected > 0, got {args.keep_mb}, {args.keep_hours}"
         )
     for name, port in (("--port", args.port), ("--tcp-port", args.tcp_port)):
-        if not -1 <= port <= 65535:
-            raise UserError(f"{name} {port}: expected 0..65535")
+        if not -1 <= port <= MAX_PORT:
+            raise UserError(f"{name} {port}: expected 0..{MAX_PORT}")
     return DaemonConfig(
         host=args.host, udp_port=args.port,
         tcp_port=None if args.tcp_port < 0 else args.tcp_port,
         render_dir=args.render_dir, max_queue=args.max_queue,
         allow_remote=args.allow_remote, input_dir=args.input_dir,
-        keep_bytes=int(args.keep_mb * (1 << 20)), keep_age_s=args.keep_hours * 3600.0,
+        keep_bytes=int(args.keep_mb * MB), keep_age_s=args.keep_hours * HOUR_S,
         wav_format=args.format, model_name=model_name,
     )  # fmt: skip
 

@@ -9,13 +9,13 @@ import fcntl
 import json
 import logging
 import os
-import re
 import secrets
 import stat
 import time
 from pathlib import Path
 
-from drumgrid.server.audio_io import TEMP_NAME, take_paths
+from drumgrid.bridge.contract import default_take_name, take_paths
+from drumgrid.server.audio_io import TEMP_NAME
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import MAX_MIDI_BYTES
 
@@ -41,17 +41,13 @@ def prepare_render_dir(folder: str | Path) -> Path:
     return folder.resolve()
 
 
-def _safe(text: str, limit: int = 40) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:limit].strip("_") or "job"
-
-
 def output_paths(
     render_dir: Path, job: str, out: str | None, takes: int, label: str = "render"
 ) -> list[Path]:
-    """Where a job's takes are written: `out` (validated as a bare name by the bridge) or
-    LABEL-JOB.wav, the label being the MIDI file's name or the clip's (its `name` option), so
-    a producer finds a render by what it is; takes 2.. as audio_io.take_paths names them."""
-    name = out if out is not None else f"{_safe(label)}-{_safe(job)}.wav"
+    """Where a job's takes are written: `out` (validated as a bare name by the bridge) or the
+    contract's default name, LABEL-JOB.wav; takes 2.. as the contract's take_paths names
+    them."""
+    name = out if out is not None else default_take_name(label, job)
     paths = take_paths(render_dir / name, takes)
     for path in paths:
         # The bridge allows bare names only; check again here, where the file is written.

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from drumgrid.bridge.framing import Deframer, FramingError, frame
 from drumgrid.bridge.protocol import MAX_DATAGRAM
+from drumgrid.server.daemon.ratelimit import limited
 
 log = logging.getLogger("drumgrid.serve")
 
@@ -49,38 +50,6 @@ MAX_PENDING_BYTES = 1 << 20  # ... as is one with this much unread
 SUBSCRIPTION_S = 600.0  # a subscription lasts this long unless renewed
 OUTBOX_LIMIT = 10_000  # replies waiting to be written; beyond it progress replies are dropped
 _CLOSE = b""  # an outbox marker: close the connection once what is queued before it is sent
-
-
-class LimitedLog:
-    """A logger for lines a peer can cause: each message template gets at most `per_window`
-    lines per `window_s`, then one line counting the rest, so no client can flood the log."""
-
-    def __init__(self, logger: logging.Logger, per_window: int = 20, window_s: float = 10.0):
-        self.logger, self.per_window, self.window_s = logger, per_window, window_s
-        self._windows: dict[str, list[float]] = {}  # template -> [start, logged, suppressed]
-        self._lock = threading.Lock()
-
-    def log(self, level: int, template: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            window = self._windows.setdefault(template, [now, 0, 0])
-            if now - window[0] > self.window_s:
-                if window[2]:
-                    self.logger.log(level, "... %d more like: %s", window[2], template)
-                window[:] = [now, 0, 0]
-            allowed = window[1] < self.per_window
-            window[1 if allowed else 2] += 1
-        if allowed:
-            self.logger.log(level, template, *args)
-
-    def info(self, template: str, *args: object) -> None:
-        self.log(logging.INFO, template, *args)
-
-    def warning(self, template: str, *args: object) -> None:
-        self.log(logging.WARNING, template, *args)
-
-
-limited = LimitedLog(log)
 
 
 @dataclass(eq=False)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from drumgrid.bridge.contract import DEFAULT_MAX_LENGTH_S, DEFAULT_TAIL_S
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.conditioning import frame_conditioning
@@ -30,13 +31,7 @@ from drumgrid.server.decoding import decode_tokens, latent_proposal
 from drumgrid.server.devices import resolve_device
 from drumgrid.server.engine.backends import SelectedBackend, select_backend
 from drumgrid.server.engine.models import checkpoint_hash, load_model_codec, resolve_model_dir
-from drumgrid.server.engine.options import (
-    DEFAULT_MAX_LENGTH_S,
-    DEFAULT_TAIL_S,
-    RenderOptions,
-    RenderResult,
-    RenderTimings,
-)
+from drumgrid.server.engine.options import RenderOptions, RenderResult, RenderTimings
 from drumgrid.server.engine.windows import plan_windows, window_seed
 from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
 from drumgrid.server.model.folder import ModelInfo, load_model

@@ -1,4 +1,6 @@
-"""What a render asks for (RenderOptions) and what it gives back (RenderResult)."""
+"""What a render asks for (RenderOptions) and what it gives back (RenderResult). The names,
+defaults and ranges are the render contract's (drumgrid.bridge.contract), which the OSC
+protocol and the CLI read too."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from drumgrid.server.decoding import METHODS, DecodeOptions, coarse_to_fine_steps
+from drumgrid.bridge.contract import (
+    DECODING_METHODS,
+    MAX_SEED,
+    MAX_TAIL_S,
+    MAX_VARIATIONS,
+    SAMPLE_RATES,
+)
+from drumgrid.server.decoding import DecodeOptions, coarse_to_fine_steps
 from drumgrid.server.errors import UserError
-
-DEFAULT_TAIL_S = 1.0  # the corpus renders 1 s past the MIDI's end, so models learnt decays there
-DEFAULT_MAX_LENGTH_S = 600.0  # 10 minutes: bounds memory and a runaway daemon job
-MAX_VARIATIONS = 16
 
 
 @dataclass(frozen=True)
@@ -25,8 +30,8 @@ class RenderOptions:
     # option (steps, temperature, top_k, top_p) ask for sampling, else parallel, the shipped
     # model's best (its MODEL_CARD.md).
     decoding: str | None = None
-    # Iterative only; None: 4 coarse steps (finer levels 1), temperature 1, top-k 5, top-p
-    # off (server/decoding.py's defaults).
+    # Iterative only; None: the render contract's defaults (4 coarse steps, finer levels 1,
+    # temperature 1, top-k 5, top-p off).
     steps: int | tuple[int, ...] | None = None  # int: steps of the coarsest level
     temperature: float | None = None
     top_k: int | None = None
@@ -41,17 +46,19 @@ class RenderOptions:
         if self.decoding is None:
             wants = self.variations > 1 or self.steps is not None or bool(self._sampling())
             object.__setattr__(self, "decoding", "iterative" if wants else "parallel")
-        if self.decoding not in METHODS:
-            raise UserError(f"decoding {self.decoding!r}: expected one of {', '.join(METHODS)}")
+        if self.decoding not in DECODING_METHODS:
+            methods = ", ".join(DECODING_METHODS)
+            raise UserError(f"decoding {self.decoding!r}: expected one of {methods}")
         if self.channels not in (1, 2):
             raise UserError(f"channels {self.channels}: expected 1 (mono) or 2 (stereo)")
         if not 1 <= self.variations <= MAX_VARIATIONS:
             raise UserError(f"variations {self.variations}: expected 1..{MAX_VARIATIONS}")
-        if self.sample_rate is not None and not 8000 <= self.sample_rate <= 192000:
-            raise UserError(f"sample rate {self.sample_rate}: expected 8000..192000 Hz")
-        if self.tail_s is not None and not 0 <= self.tail_s <= 10:
-            raise UserError(f"tail {self.tail_s} s: expected 0..10 s")
-        if not 0 <= self.seed < 2**62:
+        low, high = SAMPLE_RATES
+        if self.sample_rate is not None and not low <= self.sample_rate <= high:
+            raise UserError(f"sample rate {self.sample_rate}: expected {low}..{high} Hz")
+        if self.tail_s is not None and not 0 <= self.tail_s <= MAX_TAIL_S:
+            raise UserError(f"tail {self.tail_s} s: expected 0..{MAX_TAIL_S:g} s")
+        if not 0 <= self.seed <= MAX_SEED:
             raise UserError(f"seed {self.seed}: expected 0..2^62-1")
         if self.variations > 1 and (self.decoding == "parallel" or self.temperature == 0.0):
             raise UserError(
