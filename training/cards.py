@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from drumgrid.server.devices import cpu_model
 from drumgrid.training.egmd import EGMDIndex
 
 # SoundFont file -> (Debian package, licence as that package's copyright file states it).
@@ -31,14 +32,7 @@ GMD_ATTRIBUTION = (
 
 def hardware() -> str:
     """The CPU model and core count this process sees (the card's 'trained on')."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model() or platform.processor() or platform.machine()
     return f"{model}, {os.cpu_count()} cores"
 
 
