@@ -13,12 +13,11 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.registry import CodecSpec, register
 from drumgrid.server.drum_codec.config import DrumCodecConfig
-from drumgrid.server.drum_codec.export import load_codec
+from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS, load_drum_codec
 from drumgrid.server.drum_codec.model import DrumCodecModel
 from drumgrid.server.errors import UserError
 
 CODEC_ID = "drumgrid-drums"
-SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights"
 QUANTIZE_SWEEPS = 3  # coordinate-descent passes at most (stopping early when no code changes)
 
 
@@ -36,7 +35,7 @@ class DrumgridCodec(Codec):
 
     @classmethod
     def from_folder(cls, folder: Path, codec_id: str = CODEC_ID) -> DrumgridCodec:
-        model, _ = load_codec(folder)
+        model, _ = load_drum_codec(folder)
         # Only the token-deciding weights: a decoder fine-tune keeps caches and models valid.
         return cls(model, codec_id, weights_tag=model.token_space_digest())
 

@@ -13,7 +13,7 @@ import torch
 from tqdm import tqdm
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
-from drumgrid.server.drum_codec.export import load_codec, save_codec
+from drumgrid.server.drum_codec.folder import load_drum_codec, save_drum_codec
 from drumgrid.server.drum_codec.model import TOKEN_PARTS
 from drumgrid.server.errors import UserError
 from drumgrid.training.checkpoint import (
@@ -108,8 +108,8 @@ class CodecTrainer:
         self.elapsed_s = 0.0
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
-        trained, meta = load_codec(folder)
-        if meta["config"] != self.model_config.to_dict():
+        trained, info = load_drum_codec(folder)
+        if info.config != self.model_config:
             raise UserError(
                 f"--init {folder}: its config.json describes another architecture than the one "
                 "being trained; train with the config it was made with"
@@ -117,9 +117,7 @@ class CodecTrainer:
         self.model.load_state_dict(trained.state_dict(), strict=False)
         # Usage is not shipped: start every code in its grace period, not as dead.
         self.model.quantizer.usage.fill_(2 * self.cfg.restart_threshold)
-        return {k: v for k, v in meta.items() if k not in ("family", "config")} | {
-            "path": str(folder)
-        }
+        return {**info.card, "path": str(folder)}
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -268,7 +266,7 @@ class CodecTrainer:
             "validation": last_val,
             "init": self.init_card,
         }
-        save_codec(self.model, self.out / "codec", extra=card)
+        save_drum_codec(self.out / "codec", self.model, card)
         return last_val
 
 
@@ -284,4 +282,4 @@ def export_checkpoint(run: Path) -> tuple[Path, int]:
         "validation": {},
         "init": meta.get("init"),
     }
-    return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])
+    return save_drum_codec(Path(run) / "codec", model, card), int(meta["step"])
