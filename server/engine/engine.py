@@ -15,7 +15,6 @@ Axes: B takes, K codebooks, T frames, V codebook size, F conditioning features.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,8 +45,6 @@ from drumgrid.server.performance import Performance
 from drumgrid.server.silence import ring_mask
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
-GENERIC_CODEC_MARGIN = 64  # frames of context each side for codecs of unknown reach
-
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -62,19 +59,6 @@ def resolve_precision(precision: str, device: torch.device, backend: str) -> tor
     if precision == "bf16":
         return torch.bfloat16
     return native_precision(device)
-
-
-def codec_margin(codec: Codec) -> int:
-    """Frames of context each side of a decode chunk that make chunked decoding exact: the
-    drum codec's decoder sees (kernel // 2) frames per ConvNeXt block plus the iSTFT's
-    overlap-add; other codecs get a generous fixed margin (EnCodec's LSTM reaches further,
-    so there chunk boundaries are close to, not bit-exact with, one decode)."""
-    model = getattr(codec, "model", None)
-    config = getattr(model, "config", None)
-    if config is not None and hasattr(config, "decoder_blocks"):
-        istft = math.ceil(config.n_fft / config.hop_length)
-        return config.decoder_blocks * (config.kernel_size // 2) + istft + 1
-    return GENERIC_CODEC_MARGIN
 
 
 class Stopwatch:
@@ -100,7 +84,7 @@ def decode_chunked(
     tokens: torch.Tensor,  # [B, K, T]
     n_samples: int,
     chunk_frames: int = CODEC_CHUNK_FRAMES,
-    margin: int | None = None,
+    margin: int | None = None,  # frames each side; default: what the codec says it needs
     check: Callable[[], None] | None = None,  # called between chunks (cancellation)
 ) -> torch.Tensor:  # [B, n_samples] float32
     """Decode a long token sequence chunk by chunk, each chunk with `margin` frames of real
@@ -111,7 +95,7 @@ def decode_chunked(
         if check:
             check()
         return codec.decode_batch(tokens, n_samples)
-    margin = codec_margin(codec) if margin is None else margin
+    margin = codec.decode_margin if margin is None else margin
     out = torch.empty(B, n_frames * hop)
     for c0 in range(0, n_frames, chunk_frames):
         if check:
