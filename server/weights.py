@@ -1,5 +1,7 @@
-"""Loading a safetensors file into a module that a folder's config.json describes, with every
-way the file can be damaged or not fit answered as one UserError naming the file.
+"""Weights folders (model.safetensors + config.json, the shape of both the model folder and
+the drum codec folder): written atomically with the weights' sha256 recorded, and loaded into
+a module that config.json describes, with every way the file can be damaged or not fit
+answered as one UserError naming the file.
 
 The order bounds the work: the header is read first (safetensors reads only its JSON), its
 tensor shapes are compared with the ones the config implies (the module is built on the meta
@@ -11,18 +13,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from drumgrid.server.errors import UserError
 
 Shapes = dict[str, tuple[int, ...]]
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+WEIGHTS_SHA256 = "weights_sha256"  # config.json key: sha256 of model.safetensors
+
+
+def write_folder(
+    folder: str | Path, state: dict[str, torch.Tensor], config: dict[str, Any], fmt: str
+) -> Path:
+    """Write `state` as WEIGHTS and `config` (plus the weights' sha256) as CONFIG. Both go to
+    temp names first and are renamed into place one after the other, so a crash leaves the
+    old files, or a pair whose sha256 disagrees (refused on load), never a half-written one."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights_tmp, config_tmp = folder / (WEIGHTS + ".tmp"), folder / (CONFIG + ".tmp")
+    try:
+        save_file(state, str(weights_tmp), metadata={"format": fmt})
+        digest = file_sha256(weights_tmp)
+        config_tmp.write_text(json.dumps({**config, WEIGHTS_SHA256: digest}, indent=1))
+        os.replace(weights_tmp, folder / WEIGHTS)
+        os.replace(config_tmp, folder / CONFIG)
+    finally:
+        weights_tmp.unlink(missing_ok=True)
+        config_tmp.unlink(missing_ok=True)
+    return folder
 
 
 def read_json_object(path: Path, fix: str) -> dict[str, Any]:
@@ -49,6 +77,16 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def check_sha256(path: Path, recorded: str, fix: str) -> None:
+    """UserError unless the file's sha256 is the one config.json records."""
+    actual = file_sha256(path)
+    if actual != recorded:
+        raise UserError(
+            f"{path}: its sha256 is {actual[:16]}..., {CONFIG} records {recorded[:16]}...: "
+            f"the file is corrupted or was replaced; {fix}"
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from lm_helpers import debug_config
 
 from drumgrid.server.drum_codec.codec import CODEC_ID, DrumgridCodec
 from drumgrid.server.drum_codec.config import DrumCodecConfig
-from drumgrid.server.drum_codec.export import save_codec
+from drumgrid.server.drum_codec.folder import save_drum_codec
 from drumgrid.server.engine.models import attach_codec
 from drumgrid.server.model import ModelInfo, build_model, save_model
 from drumgrid.server.performance import from_note_list
@@ -25,7 +25,7 @@ WINDOW_FRAMES = 64  # 0.74 s at 86.13 frames/s
 def make_codec_dir(folder: Path, seed: int = 0) -> Path:
     """The tiny drum codec (random weights) saved as a codec folder."""
     codec = DrumgridCodec.from_config(CODEC_ID, DrumCodecConfig.tiny(), seed=seed)
-    return save_codec(codec.model, folder)
+    return save_drum_codec(folder, codec.model)
 
 
 def make_model_dir(

@@ -262,6 +262,13 @@ def _poke(path: Path, offset: int, data: bytes) -> None:
     path.write_bytes(bytes(raw))
 
 
+def _rehash(folder: Path) -> None:
+    """Record the weights' present sha256, so that the checks after the hash see the damage
+    (a codec folder must record one)."""
+    path = folder / "model.safetensors"
+    _edit_json(folder / "config.json", lambda d: d.update(weights_sha256=file_sha256(path)))
+
+
 def _flip(folder: Path) -> None:
     """Invert 64 bytes of weights; the header still parses and every value stays finite."""
     path = folder / "model.safetensors"
@@ -276,6 +283,8 @@ def _nan(name: str, pattern: bytes, keep_hash: bool = False) -> Callable[[Path],
             _no_hash(folder)
         path = folder / name
         _poke(path, _data_start(path) + 16, pattern)
+        if name.startswith("codec/"):
+            _rehash(path.parent)
 
     return change
 
@@ -305,6 +314,8 @@ def _garbage(name: str, data: bytes) -> Callable[[Path], None]:
         if name == "model.safetensors":
             _no_hash(folder)
         (folder / name).write_bytes(data)
+        if name.startswith("codec/"):
+            _rehash((folder / name).parent)
 
     return change
 
@@ -416,6 +427,13 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
     ),
     "codec_dim_text": (
         _codec_config(_set("config", "dim", "x")), "codec/config.json", "dim: expected int",
+    ),
+    "codec_newer_format": (
+        _codec_config(_set(None, "format", "drumgrid-codec/2")), "codec/config.json",
+        "update drumgrid",
+    ),
+    "codec_weights_flipped": (
+        lambda f: _flip(f / "codec"), "codec/model.safetensors", "config.json records",
     ),
     "codec_weights_garbage": (
         _garbage("codec/model.safetensors", b"\x00" * 40), "codec/model.safetensors",

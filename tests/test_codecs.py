@@ -4,6 +4,8 @@ the real transformers classes; weights load from a folder and fail fast when abs
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
 from fractions import Fraction
 
@@ -11,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from drumgrid.server.codecs import CODECS, build_random, codec_spec, load_codec
+from drumgrid.server.codecs import CODECS, Codec, build_random, codec_spec, load_codec
+from drumgrid.server.codecs.base import DEFAULT_DECODE_MARGIN
 from drumgrid.server.codecs.resample import resample, to_mono
 from drumgrid.server.errors import UserError
 
@@ -110,6 +113,50 @@ def test_codecs_command_lists_every_id(capsys):
     # the drum codec's weights ship in the package: on disk, wherever this runs
     shipped = next(line for line in out.splitlines() if line.startswith("drumgrid-drums"))
     assert shipped.split()[-2:] == ["yes", "packaged"], shipped
+
+
+def test_one_table_lists_every_codec_class_without_importing_it():
+    """The registry names each class by dotted path: listing it imports no family (the HF
+    ones import transformers), and every path names a Codec. That no codec module imports
+    the registry back is test_imports.py's."""
+    script = (
+        "import sys\n"
+        "from drumgrid.server.codecs.registry import CODECS\n"
+        "assert CODECS['default'] is CODECS['drumgrid-drums']\n"
+        "loaded = {'drumgrid.server.codecs.hf', 'drumgrid.server.drum_codec.codec', "
+        "'transformers'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    assert list(CODECS) == [*IDS, "default"]
+    for spec in CODECS.values():
+        cls = spec.codec_type()
+        assert issubclass(cls, Codec) and cls.__name__ == spec.codec_class.split(":")[1]
+
+
+def test_codecs_say_how_much_context_their_decoder_needs(codec):
+    """The drum codec knows its decoder's reach exactly (6 blocks of kernel 7 and the iSTFT's
+    overlap-add at the shipped size); the HF families keep the generous default."""
+    if codec.id == "drumgrid-drums":
+        c = codec.model.config
+        assert codec.decode_margin == c.decoder_blocks * (c.kernel_size // 2) + 2 + 1
+        assert build_random(codec.id, debug=False).decode_margin == 21
+    else:
+        assert codec.decode_margin == DEFAULT_DECODE_MARGIN
+
+
+def test_chunked_decode_with_the_margin_matches_one_decode():
+    """DAC's decoder is convolutional (a hit reaches about 5 frames each side): the default
+    margin makes chunked decoding exact, as the drum codec's own margin does (test_engine)."""
+    from drumgrid.server.engine import decode_chunked
+
+    codec = build_random("dac-44k")
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(0, codec.codebook_size, (1, codec.n_codebooks, 150), generator=g)
+    n = 150 * codec.hop_length
+    whole = codec.decode_batch(tokens, n)
+    chunked = decode_chunked(codec, tokens, n, chunk_frames=64)
+    torch.testing.assert_close(chunked, whole, atol=1e-6 * float(whole.abs().max()), rtol=0)
 
 
 def test_resample_keeps_onsets_in_place():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
-from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
+from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
 from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions
 from drumgrid.server.midi_io import read_midi
 from drumgrid.training.metrics import detect_onsets, mel_mae_db, paper_onset_score

@@ -14,7 +14,7 @@ import torch
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
 from drumgrid.server.drum_codec.codec import DrumgridCodec
-from drumgrid.server.drum_codec.export import load_codec, save_codec
+from drumgrid.server.drum_codec.folder import load_drum_codec, save_drum_codec
 from drumgrid.server.drum_codec.modules import FrameISTFT, FrameSTFT
 from drumgrid.server.errors import UserError
 from drumgrid.training.cards import codec_training_lines
@@ -86,15 +86,15 @@ def test_dead_codes_move_to_recent_inputs() -> None:
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     model = DrumCodecModel(TINY).eval()
-    save_codec(model, tmp_path / "codec", extra={"steps": 3})
-    loaded, meta = load_codec(tmp_path / "codec")
-    assert meta["steps"] == 3 and DrumCodecConfig.from_dict(meta["config"]) == TINY
+    save_drum_codec(tmp_path / "codec", model, {"steps": 3})
+    loaded, info = load_drum_codec(tmp_path / "codec")
+    assert info.card == {"steps": 3} and info.config == TINY
     wave = torch.randn(1, 12 * TINY.hop_length) * 0.1
     # Weights are stored in float16: codes may differ only where two codes nearly tie.
     agree = (loaded.encode(wave) == model.encode(wave)).float().mean()
     assert agree > 0.95
     with pytest.raises(UserError, match="no drum codec here"):
-        load_codec(tmp_path / "nowhere")
+        load_drum_codec(tmp_path / "nowhere")
 
 
 def make_corpus(root: Path, seconds: float = 3.0) -> Path:
@@ -201,7 +201,7 @@ def test_early_stopping_on_validation_mel(tmp_path: Path) -> None:
     assert result["stopped_early"] and result["step"] == 4
     vals = [r["validation"]["mel_mae_db"] for r in _log(tmp_path / "run") if "validation" in r]
     assert len(vals) == 2 and vals[1] == vals[0]
-    assert load_codec(tmp_path / "run" / "codec")[1]["steps"] == 4
+    assert load_drum_codec(tmp_path / "run" / "codec")[1].card["steps"] == 4
     again = CodecTrainer(corpus, tmp_path / "run", TINY, cfg)
     assert again.resume() and again.step == 4
     assert (again.best_val, again.bad_validations) == (vals[0], 1)
@@ -212,11 +212,11 @@ def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     base_dir, tuned_dir = tmp_path / "base", tmp_path / "tuned"
     CodecTrainer(corpus, base_dir, TINY, replace(FAST, steps=10)).run(progress=False)
     init = base_dir / "codec"
-    base, _ = load_codec(init)
+    base, _ = load_drum_codec(init)
     cfg = replace(FAST, steps=20, freeze_encoder=True)
     tuned_run = CodecTrainer(corpus, tuned_dir, TINY, cfg, init=init)
     tuned_run.run(progress=False)
-    tuned, meta = load_codec(tuned_dir / "codec")
+    tuned, info = load_drum_codec(tuned_dir / "codec")
 
     wave = torch.from_numpy(np.stack(tuned_run.val_clips))
     assert torch.equal(base.encode(wave), tuned.encode(wave))
@@ -227,9 +227,9 @@ def test_decoder_fine_tune_keeps_the_codes(tmp_path: Path) -> None:
     # Same codes, same token space: caches and Transformers made with the base stay valid.
     hashes = {DrumgridCodec.from_folder(d / "codec").config_hash for d in (base_dir, tuned_dir)}
     assert len(hashes) == 1
-    save_codec(DrumCodecModel(TINY), tmp_path / "other")  # other codes: another token space
+    save_drum_codec(tmp_path / "other", DrumCodecModel(TINY))  # other codes: another token space
     assert DrumgridCodec.from_folder(tmp_path / "other").config_hash not in hashes
-    first, second, total = codec_training_lines(meta)
+    first, second, total = codec_training_lines(info.card)
     assert first.startswith("- 10 steps (the whole codec)") and "dead-code restarts" in first
     assert second.startswith("- 20 steps (decoder and head only") and "restarts" not in second
     assert "in all" in total
@@ -251,17 +251,18 @@ def test_phase_features_and_complex_loss_train_from_the_cli(tmp_path: Path, caps
     args = ["train-codec", "--corpus", str(corpus), "--out", str(run), "--preset", "tiny"]
     args += ["--steps", "6", "--batch-size", "2", "--segment", "0.5", "--no-progress"]
     assert main([*args, "--phase-features", "--complex-weight", "1", "--patience", "2"]) == 0
-    model, meta = load_codec(run / "codec")
-    assert meta["config"]["phase_features"] is True and meta["train"]["complex_weight"] == 1.0
-    assert meta["train"]["patience"] == 2
+    model, info = load_drum_codec(run / "codec")
+    assert info.config.phase_features is True and info.card["train"]["complex_weight"] == 1.0
+    assert info.card["train"]["patience"] == 2
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert all(r["complex"] > 0 for r in log)
     wave = torch.randn(1, 8 * TINY.hop_length) * 0.1
     assert model.decode(model.encode(wave)).shape == wave.shape
-    assert "complex-spectrum L1 (weight 1.0)" in codec_training_lines(meta)[0]
+    assert "complex-spectrum L1 (weight 1.0)" in codec_training_lines(info.card)[0]
     # Another token space than the plain codec's; a resume without the option is refused.
-    save_codec(DrumCodecModel(TINY), tmp_path / "plain")
-    assert "phase_features" not in load_codec(tmp_path / "plain")[1]["config"]
+    save_drum_codec(tmp_path / "plain", DrumCodecModel(TINY))
+    plain_config = json.loads((tmp_path / "plain" / "config.json").read_text())["config"]
+    assert "phase_features" not in plain_config
     hashes = {DrumgridCodec.from_folder(d).config_hash for d in (run / "codec", tmp_path / "plain")}
     assert len(hashes) == 2
     assert main([*args, "--steps", "8", "--resume"]) != 0
@@ -274,7 +275,7 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
     from drumgrid.training.cli import main
 
     corpus = make_corpus(tmp_path / "corpus")
-    save_codec(DrumCodecModel(TINY).eval(), tmp_path / "codec")
+    save_drum_codec(tmp_path / "codec", DrumCodecModel(TINY).eval())
     out = tmp_path / "eval"
     args = ["eval-codec", "--corpus", str(corpus), "--out", str(out), "--codec-path",
             str(tmp_path / "codec"), "--random", "encodec-24k", "--clips", "2", "--seconds", "1",
@@ -306,7 +307,7 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
     assert sorted((out / "results").glob("*.json")) == cached
     assert json.loads((out / "codec_eval.json").read_text())["codecs"] == report["codecs"]
     # ...and new weights are scored anew.
-    save_codec(DrumCodecModel(replace(TINY, dim=16)).eval(), tmp_path / "codec")
+    save_drum_codec(tmp_path / "codec", DrumCodecModel(replace(TINY, dim=16)).eval())
     assert main(args) == 0 and len(list((out / "results").glob("*.json"))) == 3
     assert main(["eval-codec", "--corpus", str(corpus), "--out", str(out), "--codecs", "no"]) == 2
     assert "unknown codec 'no'" in capsys.readouterr().err

@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from drumgrid.server.codecs import build_random, load_codec
-from drumgrid.server.drum_codec.export import save_codec
+from drumgrid.server.drum_codec.folder import save_drum_codec
 from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
 from drumgrid.server.midi_io import write_midi
 from drumgrid.server.performance import Hit, Performance, TempoMap, TimeSignature
@@ -93,7 +93,7 @@ def run(tmp_path_factory) -> dict[str, Path]:
     """corpus -> codec folder -> token cache -> a model trained for a few steps."""
     root = tmp_path_factory.mktemp("eval")
     index = _corpus(root / "corpus")
-    codec_dir = save_codec(build_random("drumgrid-drums").model, root / "codec")  # type: ignore[attr-defined]
+    codec_dir = save_drum_codec(root / "codec", build_random("drumgrid-drums").model)  # type: ignore[attr-defined]
     codec = load_codec("drumgrid-drums", codec_dir)  # the hash a user's --codec-path gives
     tokenize(index, codec, root / "tokens", progress=False)
     cfg = LMTrainConfig(steps=30, batch_size=4, lr=3e-3, warmup_steps=3, validate_every=30,
@@ -226,7 +226,7 @@ def test_eval_with_a_baseline_and_a_latent_head(run, tmp_path, capsys):
 
 
 def test_eval_refuses_a_codec_of_other_weights(run, tmp_path, capsys):
-    other = save_codec(build_random("drumgrid-drums", seed=1).model, tmp_path / "other")  # type: ignore[attr-defined]
+    other = save_drum_codec(tmp_path / "other", build_random("drumgrid-drums", seed=1).model)  # type: ignore[attr-defined]
     args = ["eval", "--model", str(run["model"]), "--tokens", str(run["tokens"]),
             "--out", str(tmp_path / "e"), "--codec-path", str(other)]  # fmt: skip
     assert main(args) == 2

@@ -3,22 +3,24 @@ shipped groove, rendered through a training kit, within the figures its model ca
 
 from __future__ import annotations
 
-import json
-
 import torch
 from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
 
 from drumgrid.server.codecs.registry import load_codec
-from drumgrid.server.drum_codec.codec import SHIPPED_WEIGHTS
+from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS, read_codec_info
+from drumgrid.server.weights import file_sha256
 from drumgrid.training.cards import training_stages
 from drumgrid.training.codec.evaluation import reconstruction_scores
 
 
 def test_shipped_weights_load_by_id_offline() -> None:
     codec = load_codec("default")
-    meta = json.loads((SHIPPED_WEIGHTS / "config.json").read_text())
+    info = read_codec_info(SHIPPED_WEIGHTS)
     assert codec.id == "drumgrid-drums" and codec.weights_tag != "random"
-    stages = training_stages(meta)  # the first training, then the decoder fine-tune
+    # The token space that every token cache and the default model were made with.
+    assert codec.config_hash == "c40c8e3ae5cde875"
+    assert info.weights_sha256 == file_sha256(SHIPPED_WEIGHTS / "model.safetensors")
+    stages = training_stages(info.card)  # the first training, then the decoder fine-tune
     assert stages[0]["steps"] >= 1000
     assert sum(stage["train_seconds"] for stage in stages) <= 4 * 3600
     size = sum(p.stat().st_size for p in SHIPPED_WEIGHTS.rglob("*") if p.is_file())

@@ -11,6 +11,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from drumgrid.server.devices import cpu_model
+from drumgrid.server.drum_codec.folder import read_codec_info
 from drumgrid.training.egmd import EGMDIndex
 
 # SoundFont file -> (Debian package, licence as that package's copyright file states it).
@@ -31,14 +33,7 @@ GMD_ATTRIBUTION = (
 
 def hardware() -> str:
     """The CPU model and core count this process sees (the card's 'trained on')."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model() or platform.processor() or platform.machine()
     return f"{model}, {os.cpu_count()} cores"
 
 
@@ -105,9 +100,9 @@ def _codec_stage_line(stage: dict[str, Any]) -> str:
     )
 
 
-def codec_training_lines(meta: dict[str, Any]) -> list[str]:
-    """One line per training stage behind a codec's config.json, then the total time."""
-    stages = training_stages(meta)
+def codec_training_lines(card: dict[str, Any]) -> list[str]:
+    """One line per training stage behind a codec's card (config.json), then the total time."""
+    stages = training_stages(card)
     return [
         *(_codec_stage_line(stage) for stage in stages),
         _total_line(stages, ["codec", "codec-decoder"]),
@@ -148,19 +143,19 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
 def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
     """MODEL_CARD.md for a trained drum codec, from CODEC/config.json (architecture, steps,
     training settings and seconds) and EVALUATION/codec_eval.* (from `drumgrid eval-codec`)."""
-    meta = json.loads((codec / "config.json").read_text())
-    cfg = meta["config"]
+    info = read_codec_info(codec)
+    cfg = info.config
     report = json.loads((evaluation / "codec_eval.json").read_text())
     table = (evaluation / "codec_eval.md").read_text().strip()
     plots = sorted((evaluation / "plots").glob("*.png"))
     lines = [
         "# drumgrid-drums: drumgrid's drum codec",
         "",
-        f"A neural audio codec for drum audio: {cfg['sample_rate']} Hz mono, "
-        f"{cfg['sample_rate'] / cfg['hop_length']:.2f} frames per second, "
-        f"{cfg['n_codebooks']} x {cfg['codebook_size']} residual codes. STFT analysis, ConvNeXt "
-        f"encoder ({cfg['encoder_blocks']} blocks) and decoder ({cfg['decoder_blocks']} blocks) "
-        f"at dim {cfg['dim']} working at the frame rate, factorised l2-normalised RVQ, a Vocos "
+        f"A neural audio codec for drum audio: {cfg.sample_rate} Hz mono, "
+        f"{cfg.frame_rate:.2f} frames per second, "
+        f"{cfg.n_codebooks} x {cfg.codebook_size} residual codes. STFT analysis, ConvNeXt "
+        f"encoder ({cfg.encoder_blocks} blocks) and decoder ({cfg.decoder_blocks} blocks) "
+        f"at dim {cfg.dim} working at the frame rate, factorised l2-normalised RVQ, a Vocos "
         "magnitude + phase head and an inverse STFT. Weights in float16 safetensors.",
         "",
         "## Data",
@@ -172,7 +167,7 @@ def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
         "",
         "## Training",
         "",
-        *codec_training_lines(meta),
+        *codec_training_lines(info.card),
         "",
         "## Evaluation",
         "",

@@ -13,12 +13,17 @@ import json
 import math
 from abc import ABC, abstractmethod
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 WaveLike = np.ndarray | torch.Tensor
+# Frames of context each side of a decode chunk for a codec that does not state its decoder's
+# reach: generous for convolutional decoders; EnCodec's LSTM reaches further, so its chunk
+# boundaries are close to, not bit-exact with, one decode.
+DEFAULT_DECODE_MARGIN = 64
 
 
 class CodecRates:
@@ -73,6 +78,14 @@ class Codec(CodecRates, ABC):
     def model_config(self) -> dict[str, Any]:
         """The architecture's configuration; weights change tokens too, see `weights_tag`."""
         return {}
+
+    @property
+    def decode_margin(self) -> int:
+        """Frames of real context a decode needs on each side of a window edge so that the
+        window's audio equals that of one whole decode: chunked decoding throws away this
+        many frames' audio at every inner boundary. Codecs that know their decoder's
+        receptive field say so; the default is a generous guess."""
+        return DEFAULT_DECODE_MARGIN
 
     # -- the public calls ----------------------------------------------------------------------
 
@@ -162,6 +175,22 @@ class Codec(CodecRates, ABC):
         raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
 
     # -- what a family implements ------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def from_config(
+        cls, codec_id: str, config: Any, n_codebooks: int | None = None, seed: int = 0
+    ) -> Codec:
+        """The family's model built from `config` with random weights seeded by `seed` (tests,
+        timings); the registry's `build_random` calls this."""
+
+    @classmethod
+    @abstractmethod
+    def from_pretrained(
+        cls, codec_id: str, source: str | Path, n_codebooks: int | None = None
+    ) -> Codec:
+        """Trained weights from local folder `source`, never the network; a UserError names
+        the fix. The registry's `load_codec` calls this."""
 
     @abstractmethod
     def _encode_aligned(self, waves: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,9 @@ from drumgrid.server.errors import UserError
 
 
 class HFCodec(Codec):
-    """Shared plumbing: the wrapped model, its config, device moves, loading."""
+    """Shared plumbing: the wrapped model, its config, device moves, loading. The decode
+    margin is the base's generous default: a DAC code reaches about 5 frames each side of its
+    own, EnCodec's LSTM decoder further (chunk edges there are close, not exact)."""
 
     model_class: ClassVar[type]  # transformers model class
     config_class: ClassVar[type]

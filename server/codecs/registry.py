@@ -1,12 +1,13 @@
-"""Codec ids -> how to build them. The numbers here describe the published checkpoints so
-`drumgrid codecs` can list them without loading anything; loading checks the weights agree.
-
-drumgrid's own drum codec (`drumgrid-drums`, and `default` pointing at it) joins through
-`register()` in its own module.
+"""Codec ids -> how to build them, in one table (CODECS at the bottom). The numbers describe
+the published checkpoints so `drumgrid codecs` can list them without loading anything;
+loading checks the weights agree. Each entry names its Codec class by dotted path, imported
+only when a codec of it is built: listing the table imports no codec family, and no codec
+module imports this one.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from drumgrid.server.codecs.base import Codec, CodecRates
+from drumgrid.server.drum_codec.config import DrumCodecConfig
+from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
 from drumgrid.server.errors import UserError
 
 
 @dataclass(frozen=True)
 class CodecSpec(CodecRates):
-    """A registered codec: its published numbers and the builders for each use."""
+    """A codec id: its published numbers and how to build it. Codecs shipped in the package
+    (no hub id) load from folders that describe themselves, whose sizes may differ."""
 
     id: str
     hub_id: str | None  # Hugging Face repository, None for codecs shipped in the package
-    family: str  # "encodec" | "dac" | "xcodec" | another registered family
+    codec_class: str  # "package.module:Class", a Codec with from_config and from_pretrained
     sample_rate: int
     hop_length: int
     n_codebooks: int
@@ -31,19 +35,13 @@ class CodecSpec(CodecRates):
     description: str = ""
     full_config: Callable[[], Any] | None = None  # the real architecture, random weights
     debug_config: Callable[[], Any] | None = None  # a tiny config of the same class, for tests
-    loader: Callable[[CodecSpec, Path | None], Codec] | None = None  # overrides the HF loader
     aliases: tuple[str, ...] = field(default=())
     packaged: Path | None = None  # weights shipped in the package (codecs without a hub id)
 
-
-CODECS: dict[str, CodecSpec] = {}
-
-
-def register(spec: CodecSpec) -> CodecSpec:
-    """Add a codec id (and its aliases, e.g. `default`) to the registry."""
-    for name in (spec.id, *spec.aliases):
-        CODECS[name] = spec
-    return spec
+    def codec_type(self) -> type[Codec]:
+        """The Codec class, imported now (the HF families import `transformers`)."""
+        module, _, name = self.codec_class.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 def codec_spec(codec_id: str) -> CodecSpec:
@@ -56,14 +54,6 @@ def codec_spec(codec_id: str) -> CodecSpec:
         ) from None
 
 
-def _family(name: str) -> type:
-    from drumgrid.server.codecs import hf
-    from drumgrid.server.drum_codec.codec import DrumgridCodec
-
-    families = {"encodec": hf.EncodecCodec, "dac": hf.DacCodec, "xcodec": hf.XcodecCodec}
-    return {**families, "drumgrid-drums": DrumgridCodec}[name]
-
-
 def build_random(codec_id: str, debug: bool = True, seed: int = 0) -> Codec:
     """The codec's class with random weights: a tiny config (tests) or the real-size one
     (timings: random weights take as long as trained ones)."""
@@ -71,7 +61,7 @@ def build_random(codec_id: str, debug: bool = True, seed: int = 0) -> Codec:
     make = spec.debug_config if debug else spec.full_config
     if make is None:
         raise ValueError(f"codec {codec_id} has no {'debug' if debug else 'full'} config")
-    return _family(spec.family).from_config(spec.id, make(), spec.n_codebooks, seed=seed)
+    return spec.codec_type().from_config(spec.id, make(), spec.n_codebooks, seed=seed)
 
 
 def weights_location(spec: CodecSpec, codec_path: str | Path | None = None) -> Path | None:
@@ -96,15 +86,13 @@ def load_codec(codec_id: str, codec_path: str | Path | None = None, device: str 
     """Build codec `codec_id` from local weights (a folder, or the HF cache). Fails at once,
     naming the fix, when no weights are on disk: it never waits on the network."""
     spec = codec_spec(codec_id)
-    if spec.loader is not None:
-        return spec.loader(spec, Path(codec_path) if codec_path else None).to(device)
     where = weights_location(spec, codec_path)
     if where is None:
         raise UserError(_missing_weights_message(spec, codec_path))
-    codec = _family(spec.family).from_pretrained(spec.id, where, spec.n_codebooks)
+    codec = spec.codec_type().from_pretrained(spec.id, where, spec.n_codebooks)
     got = (codec.sample_rate, codec.hop_length, codec.codebook_size)
     want = (spec.sample_rate, spec.hop_length, spec.codebook_size)
-    if got != want:
+    if spec.hub_id is not None and got != want:
         raise UserError(
             f"codec {spec.id}: weights in {where} are (sample rate, hop, codebook size) {got}, "
             f"expected {want}; point --codec-path at a copy of {spec.hub_id}"
@@ -113,6 +101,12 @@ def load_codec(codec_id: str, codec_path: str | Path | None = None, device: str 
 
 
 def _missing_weights_message(spec: CodecSpec, codec_path: str | Path | None) -> str:
+    if spec.hub_id is None:
+        where = f"--codec-path {codec_path}" if codec_path else f"the package ({spec.packaged})"
+        return (
+            f"codec {spec.id}: no weights in {where}; train them with `drumgrid train-codec` "
+            "and pass --codec-path RUN/codec"
+        )
     if codec_path is not None:
         return (
             f"codec {spec.id}: no config.json in {codec_path}; pass --codec-path a folder "
@@ -206,34 +200,34 @@ def _xcodec(small: bool = False) -> Any:
     )
 
 
-register(
+_DRUMS = DrumCodecConfig()
+_SPECS = (
     CodecSpec(
-        "encodec-32k", "facebook/encodec_32khz", "encodec", 32000, 640, 4, 2048,
-        "EnCodec 32 kHz (MusicGen's), 2.2 kbps",
+        "encodec-32k", "facebook/encodec_32khz", "drumgrid.server.codecs.hf:EncodecCodec",
+        32000, 640, 4, 2048, "EnCodec 32 kHz (MusicGen's), 2.2 kbps",
         lambda: _encodec32k(), lambda: _encodec32k(small=True),
-    )
-)  # fmt: skip
-register(
+    ),
     CodecSpec(
-        "encodec-24k", "facebook/encodec_24khz", "encodec", 24000, 320, 8, 1024,
-        "EnCodec 24 kHz at 6 kbps",
+        "encodec-24k", "facebook/encodec_24khz", "drumgrid.server.codecs.hf:EncodecCodec",
+        24000, 320, 8, 1024, "EnCodec 24 kHz at 6 kbps",
         lambda: _encodec24k(), lambda: _encodec24k(small=True),
-    )
-)  # fmt: skip
-register(
+    ),
     CodecSpec(
-        "dac-44k", "descript/dac_44khz", "dac", 44100, 512, 9, 1024,
-        "Descript Audio Codec 44.1 kHz",
+        "dac-44k", "descript/dac_44khz", "drumgrid.server.codecs.hf:DacCodec",
+        44100, 512, 9, 1024, "Descript Audio Codec 44.1 kHz",
         lambda: _dac44k(), lambda: _dac44k(small=True),
-    )
-)  # fmt: skip
-register(
+    ),
     CodecSpec(
-        "xcodec", "hf-audio/xcodec-hubert-general", "xcodec", 16000, 320, 4, 1024,
-        "X-Codec (HuBERT general audio) at 2 kbps",
+        "xcodec", "hf-audio/xcodec-hubert-general", "drumgrid.server.codecs.hf:XcodecCodec",
+        16000, 320, 4, 1024, "X-Codec (HuBERT general audio) at 2 kbps",
         lambda: _xcodec(), lambda: _xcodec(small=True),
-    )
+    ),
+    CodecSpec(
+        "drumgrid-drums", None, "drumgrid.server.drum_codec.codec:DrumgridCodec",
+        _DRUMS.sample_rate, _DRUMS.hop_length, _DRUMS.n_codebooks, _DRUMS.codebook_size,
+        "drumgrid's own drum codec, shipped in the package",
+        lambda: _DRUMS, DrumCodecConfig.tiny, aliases=("default",), packaged=SHIPPED_WEIGHTS,
+    ),
 )  # fmt: skip
-
-# drumgrid's own codec registers itself (as drumgrid-drums and default) on import.
-from drumgrid.server.drum_codec import codec as _drum_codec  # noqa: E402, F401
+# Every id and alias -> its spec, in the table's order (`drumgrid codecs` lists them so).
+CODECS: dict[str, CodecSpec] = {name: spec for spec in _SPECS for name in (spec.id, *spec.aliases)}

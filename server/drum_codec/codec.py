@@ -1,9 +1,11 @@
-"""drumgrid's drum codec behind the registry's `Codec` interface, as `drumgrid-drums` (alias
-`default`). Its weights ship inside the package (server/drum_codec/weights/), so it loads with
-no network; `--codec-path DIR` loads a codec trained with `drumgrid train-codec` instead."""
+"""drumgrid's drum codec behind the `Codec` interface; the registry lists it as
+`drumgrid-drums` (alias `default`). Its weights ship inside the package (folder.py's
+SHIPPED_WEIGHTS), so it loads with no network; `--codec-path DIR` loads a codec trained with
+`drumgrid train-codec` instead."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,11 @@ from typing import Any
 import torch
 
 from drumgrid.server.codecs.base import Codec
-from drumgrid.server.codecs.registry import CodecSpec, register
 from drumgrid.server.drum_codec.config import DrumCodecConfig
-from drumgrid.server.drum_codec.export import load_codec
+from drumgrid.server.drum_codec.folder import FAMILY, load_drum_codec
 from drumgrid.server.drum_codec.model import DrumCodecModel
-from drumgrid.server.errors import UserError
 
-CODEC_ID = "drumgrid-drums"
-SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights"
+CODEC_ID = FAMILY
 QUANTIZE_SWEEPS = 3  # coordinate-descent passes at most (stopping early when no code changes)
 
 
@@ -36,9 +35,17 @@ class DrumgridCodec(Codec):
 
     @classmethod
     def from_folder(cls, folder: Path, codec_id: str = CODEC_ID) -> DrumgridCodec:
-        model, _ = load_codec(folder)
+        model, _ = load_drum_codec(folder)
         # Only the token-deciding weights: a decoder fine-tune keeps caches and models valid.
         return cls(model, codec_id, weights_tag=model.token_space_digest())
+
+    @classmethod
+    def from_pretrained(
+        cls, codec_id: str, source: str | Path, n_codebooks: int | None = None
+    ) -> DrumgridCodec:
+        """The registry's loader: a codec folder describes itself, so its config.json, not
+        the registry's numbers for the shipped codec (`n_codebooks`), decides the sizes."""
+        return cls.from_folder(Path(source), codec_id)
 
     @classmethod
     def from_config(
@@ -52,6 +59,13 @@ class DrumgridCodec(Codec):
 
     def model_config(self) -> dict[str, Any]:
         return {**self.model.config.to_dict(), "weights": self.weights_tag}
+
+    @property
+    def decode_margin(self) -> int:
+        """Exact: each ConvNeXt block of the decoder sees kernel // 2 frames each side, and
+        the inverse STFT's overlap-add spreads a frame over ceil(n_fft / hop) hops."""
+        c = self.model.config
+        return c.decoder_blocks * (c.kernel_size // 2) + math.ceil(c.n_fft / c.hop_length) + 1
 
     @property
     def device(self) -> torch.device:
@@ -127,34 +141,3 @@ class DrumgridCodec(Codec):
         trained with dropout so that fewer levels still decode."""
         wave = self.model.decode(tokens.to(self.device).long())
         return wave[:, : n_samples or wave.shape[-1]].float()
-
-
-def _load(spec: CodecSpec, codec_path: Path | None) -> Codec:
-    folder = codec_path or SHIPPED_WEIGHTS
-    if not (folder / "model.safetensors").is_file():
-        where = f"--codec-path {codec_path}" if codec_path else f"the package ({SHIPPED_WEIGHTS})"
-        raise UserError(
-            f"codec {spec.id}: no weights in {where}; train them with `drumgrid train-codec` "
-            "and pass --codec-path RUN/codec"
-        )
-    return DrumgridCodec.from_folder(folder, spec.id)
-
-
-_DEFAULT = DrumCodecConfig()
-register(
-    CodecSpec(
-        id=CODEC_ID,
-        hub_id=None,
-        family="drumgrid-drums",
-        sample_rate=_DEFAULT.sample_rate,
-        hop_length=_DEFAULT.hop_length,
-        n_codebooks=_DEFAULT.n_codebooks,
-        codebook_size=_DEFAULT.codebook_size,
-        description="drumgrid's own drum codec, shipped in the package",
-        full_config=lambda: _DEFAULT,
-        debug_config=DrumCodecConfig.tiny,
-        loader=_load,
-        aliases=("default",),
-        packaged=SHIPPED_WEIGHTS,
-    )
-)

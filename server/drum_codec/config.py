@@ -1,4 +1,4 @@
-"""The drum codec's hyper-parameters, saved beside its weights as config.json."""
+"""The drum codec's hyper-parameters, saved in its folder's config.json (folder.py)."""
 
 from __future__ import annotations
 
@@ -51,14 +51,21 @@ class DrumCodecConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DrumCodecConfig:
-        """From a codec folder's `config` section: known keys, the types the fields declare
-        (ValueError otherwise); missing keys keep their defaults."""
+        """From a codec folder's `config` section: every key known, every key but the later
+        options (which `to_dict` leaves out at their defaults) there, the types the fields
+        declare (ValueError otherwise)."""
         if not isinstance(data, dict):
             raise ValueError(f"expected an object of codec settings, got {type(data).__name__}")
         known = {f.name: f.type for f in fields(cls)}  # strings: annotations are postponed
         unknown = set(data) - set(known)
         if unknown:
-            raise ValueError(f"unknown drum codec config keys {sorted(unknown)}")
+            raise ValueError(
+                f"unknown drum codec config keys {sorted(unknown)}; expected some of "
+                f"{sorted(known)}"
+            )
+        missing = [name for name in known if name not in data and name not in LATER_OPTIONS]
+        if missing:
+            raise ValueError(f"missing drum codec config keys {missing}")
         for name, value in data.items():
             kind = known[name]
             ok = {

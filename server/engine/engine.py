@@ -14,7 +14,7 @@ Axes: B takes, K codebooks, T frames, V codebook size, F conditioning features.
 
 from __future__ import annotations
 
-import math
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +28,7 @@ from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.decoding import decode_tokens, latent_proposal
-from drumgrid.server.devices import resolve_device
+from drumgrid.server.devices import native_precision, resolve_device
 from drumgrid.server.engine.backends import SelectedBackend, select_backend
 from drumgrid.server.engine.models import checkpoint_hash, load_model_codec, resolve_model_dir
 from drumgrid.server.engine.options import RenderOptions, RenderResult, RenderTimings
@@ -40,48 +40,20 @@ from drumgrid.server.performance import Performance
 from drumgrid.server.silence import ring_mask
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
-GENERIC_CODEC_MARGIN = 64  # frames of context each side for codecs of unknown reach
-
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
-def native_bf16(device: torch.device) -> bool:
-    """Whether bf16 matmuls run natively here (CUDA, or a CPU with AVX512-BF16 / AMX), where
-    they are several times faster than fp32 (4x for the small preset on this project's
-    Zen 4 CPU); on other CPUs bf16 is emulated and slower."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
 def resolve_precision(precision: str, device: torch.device, backend: str) -> torch.dtype:
-    """auto: bf16 where it is native (not for TensorRT, which picks its own fp16 kernels
-    from the fp32 export), else fp32."""
+    """auto: bf16 where the device runs it natively (`native_precision`; not for TensorRT,
+    which picks its own fp16 kernels from the fp32 export), else fp32."""
     if precision not in PRECISIONS:
         raise UserError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
     if precision == "fp32" or backend == "tensorrt":
         return torch.float32
-    if precision == "bf16" or native_bf16(device):
+    if precision == "bf16":
         return torch.bfloat16
-    return torch.float32
-
-
-def codec_margin(codec: Codec) -> int:
-    """Frames of context each side of a decode chunk that make chunked decoding exact: the
-    drum codec's decoder sees (kernel // 2) frames per ConvNeXt block plus the iSTFT's
-    overlap-add; other codecs get a generous fixed margin (EnCodec's LSTM reaches further,
-    so there chunk boundaries are close to, not bit-exact with, one decode)."""
-    model = getattr(codec, "model", None)
-    config = getattr(model, "config", None)
-    if config is not None and hasattr(config, "decoder_blocks"):
-        istft = math.ceil(config.n_fft / config.hop_length)
-        return config.decoder_blocks * (config.kernel_size // 2) + istft + 1
-    return GENERIC_CODEC_MARGIN
+    return native_precision(device)
 
 
 class Stopwatch:
@@ -107,7 +79,7 @@ def decode_chunked(
     tokens: torch.Tensor,  # [B, K, T]
     n_samples: int,
     chunk_frames: int = CODEC_CHUNK_FRAMES,
-    margin: int | None = None,
+    margin: int | None = None,  # frames each side; default: what the codec says it needs
     check: Callable[[], None] | None = None,  # called between chunks (cancellation)
 ) -> torch.Tensor:  # [B, n_samples] float32
     """Decode a long token sequence chunk by chunk, each chunk with `margin` frames of real
@@ -118,7 +90,7 @@ def decode_chunked(
         if check:
             check()
         return codec.decode_batch(tokens, n_samples)
-    margin = codec_margin(codec) if margin is None else margin
+    margin = codec.decode_margin if margin is None else margin
     out = torch.empty(B, n_frames * hop)
     for c0 in range(0, n_frames, chunk_frames):
         if check:
@@ -334,13 +306,12 @@ class Engine:
             windows_units = len(plan_windows(n_frames, self.window, self.overlap)) * (
                 options.decode_options(self.model.n_codebooks).n_calls(self.model.n_codebooks)
             )
-            chunk = [0]
+            chunks_done = itertools.count()
 
             def check() -> None:  # between codec chunks: progress, then cancellation
                 if cancelled is not None and cancelled():
                     raise Cancelled("render cancelled")
-                report(windows_units + chunk[0], windows_units + n_chunks)
-                chunk[0] += 1
+                report(windows_units + next(chunks_done), windows_units + n_chunks)
 
             t0 = time.perf_counter()
             wave = decode_chunked(

@@ -17,27 +17,29 @@ be finite.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
 from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.drums import CLASS_LABELS
 from drumgrid.server.errors import UserError
 from drumgrid.server.model.config import LMConfig
 from drumgrid.server.model.lm import DrumLM, build_model
-from drumgrid.server.weights import file_sha256, load_weights, read_json_object
+from drumgrid.server.weights import (
+    CONFIG,
+    WEIGHTS,
+    WEIGHTS_SHA256,
+    check_sha256,
+    load_weights,
+    read_json_object,
+    write_folder,
+)
 
 FORMAT = "drumgrid-lm/1"
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
-WEIGHTS_SHA256 = "weights_sha256"  # config.json key: sha256 of model.safetensors
 # How to mend a damaged folder, the end of each message about one.
 DAMAGED = "the model folder is damaged: copy it again, or retrain with `drumgrid train`"
 
@@ -153,17 +155,8 @@ def save_model(folder: str | Path, model: DrumLM, info: ModelInfo) -> Path:
     config.json records the weights' sha256, which loading checks."""
     if len(info.kits) != info.config.n_kits:
         raise ValueError(f"expected {info.config.n_kits} kit names, got {len(info.kits)}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().float().contiguous() for k, v in model.state_dict().items()}
-    tmp = folder / (WEIGHTS + ".tmp")
-    save_file(state, str(tmp), metadata={"format": FORMAT})
-    digest = file_sha256(tmp)
-    os.replace(tmp, folder / WEIGHTS)
-    tmp = folder / (CONFIG + ".tmp")
-    tmp.write_text(json.dumps({**info.to_dict(), WEIGHTS_SHA256: digest}, indent=1))
-    os.replace(tmp, folder / CONFIG)
-    return folder
+    return write_folder(folder, state, info.to_dict(), FORMAT)
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
@@ -209,12 +202,7 @@ def load_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[
     weights = folder / WEIGHTS
     recorded = read_config(folder).get(WEIGHTS_SHA256)
     if recorded is not None:
-        actual = file_sha256(weights)
-        if actual != recorded:
-            raise UserError(
-                f"{weights}: its sha256 is {actual[:16]}..., config.json records "
-                f"{str(recorded)[:16]}...: the file is corrupted or was replaced; {DAMAGED}"
-            )
+        check_sha256(weights, str(recorded), DAMAGED)
     state = load_weights(
         weights, lambda: build_model(info.config), folder / CONFIG, DAMAGED,
         n_modules=info.config.n_layers,

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
-from drumgrid.server.drum_codec.export import load_codec, save_codec
+from drumgrid.server.drum_codec.folder import load_drum_codec, save_drum_codec
 from drumgrid.server.drum_codec.model import TOKEN_PARTS
 from drumgrid.server.errors import UserError
 from drumgrid.training.checkpoint import (
@@ -111,8 +111,8 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
         )
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
-        trained, meta = load_codec(folder)
-        if meta["config"] != self.model_config.to_dict():
+        trained, info = load_drum_codec(folder)
+        if info.config != self.model_config:
             raise UserError(
                 f"--init {folder}: its config.json describes another architecture than the one "
                 "being trained; train with the config it was made with"
@@ -120,9 +120,7 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
         self.model.load_state_dict(trained.state_dict(), strict=False)
         # Usage is not shipped: start every code in its grace period, not as dead.
         self.model.quantizer.usage.fill_(2 * self.cfg.restart_threshold)
-        return {k: v for k, v in meta.items() if k not in ("family", "config")} | {
-            "path": str(folder)
-        }
+        return {**info.card, "path": str(folder)}
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -217,7 +215,7 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
 
     def finish(self, validation: dict[str, Any]) -> None:
         card = _codec_card(self.step, self.elapsed_s, asdict(self.cfg), validation, self.init_card)
-        save_codec(self.model, self.out / "codec", extra=card)
+        save_drum_codec(self.out / "codec", self.model, card)
 
 
 def _codec_card(
@@ -243,4 +241,4 @@ def export_checkpoint(run: Path) -> tuple[Path, int]:
     model = DrumCodecModel(DrumCodecConfig.from_dict(meta["model"]))
     model.load_state_dict(unprefixed("model", tensors))
     card = _codec_card(meta["step"], meta["elapsed_s"], meta["train"], {}, meta.get("init"))
-    return save_codec(model, Path(run) / "codec", extra=card), int(meta["step"])
+    return save_drum_codec(Path(run) / "codec", model, card), int(meta["step"])

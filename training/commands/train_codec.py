@@ -77,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--export",
         action="store_true",
-        help="only write OUT/codec from the run's latest checkpoint (e.g. while it trains)",
+        help="only write the codec folder OUT/codec from the run's latest checkpoint (e.g. "
+        "while it trains); `drumgrid export` is the Transformer body's torch.export",
     )
     parser.add_argument("--no-progress", action="store_true")  # fmt: skip
 
@@ -102,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.complex_weight >= 0:
         raise UserError(f"--complex-weight must be >= 0, got {args.complex_weight}")
     if args.init is not None:
-        from drumgrid.server.drum_codec.export import read_codec_meta
+        from drumgrid.server.drum_codec.folder import read_codec_info
 
-        model_config = DrumCodecConfig.from_dict(read_codec_meta(args.init)["config"])
+        model_config = read_codec_info(args.init).config
     else:
         model_config = DrumCodecConfig() if args.preset == "default" else DrumCodecConfig.tiny()
         model_config = replace(model_config, phase_features=args.phase_features)
