@@ -127,6 +127,15 @@ class Client:
                 raise TimeoutError("no matching reply from the daemon in time")
             self._inbox += self._read(left)
 
+    def drain(self, timeout: float) -> list[p.Reply]:
+        """Every reply buffered or arriving within `timeout` seconds, in order of arrival
+        (for a script that tracks many jobs at once); the buffer is left empty."""
+        replies, self._inbox = self._inbox, []
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            replies += self._read(left)
+        return replies
+
     # -- requests ----------------------------------------------------------------------------
 
     def _query_args(self) -> list[int]:

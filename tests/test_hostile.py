@@ -28,7 +28,9 @@ from drumgrid.server.daemon import transport as t
 
 HOST = "127.0.0.1"
 NOTES = [(36, 0.0, 0.25, 110.0), (42, 0.5, 0.25, 80.0), (38, 1.0, 0.25, 100.0)]
-SERVED_WITHIN_S = 3.0  # a well-behaved client's ping, whatever the others do
+# A well-behaved client's ping is answered within this, whatever the others do: a stall shows
+# as the client's TimeoutError (a deadline on the property itself, not a speed assertion).
+SERVED_WITHIN_S = 3.0
 TERMINAL = (p.DONE, p.ERROR)
 
 
@@ -62,7 +64,8 @@ def unsubscribe(daemon, sock: socket.socket) -> None:
 
 
 def well_behaved(daemon, render: bool = True) -> float:
-    """A new client pings over UDP and TCP, and renders a clip: the longest wait, in s."""
+    """A new client pings over UDP and TCP (each answered within SERVED_WITHIN_S, or the
+    client raises TimeoutError), and renders a clip: the longest wait, in s, for the log."""
     waits = []
     for transport, port in (("udp", daemon.udp_port), ("tcp", daemon.tcp_port)):
         start = time.monotonic()
@@ -87,8 +90,8 @@ def test_a_client_that_stops_reading_stalls_nobody(daemon, caplog):
     try:
         for _ in range(160):  # 163,840 pongs (4.6 MB) it will never read
             hostile.sendall(frame(pings))
-        waits = [well_behaved(daemon, render=i == 0) for i in range(12)]
-        assert max(waits) < SERVED_WITHIN_S, waits
+        for i in range(12):
+            well_behaved(daemon, render=i == 0)
         # Loopback buffers can grow to hold megabytes, so the hostile keeps asking until its
         # unread replies outgrow any kernel buffer (or it has been stalled STALL_S).
         deadline = time.monotonic() + t.STALL_S + 20
@@ -116,7 +119,7 @@ def test_a_dead_subscription_swallows_nothing(daemon):
     sender = udp_socket()
     sender.sendto(p.encode(p.SUBSCRIBE, [dead_port]), (HOST, daemon.udp_port))
     try:
-        assert well_behaved(daemon) < SERVED_WITHIN_S  # the client names its own reply port
+        well_behaved(daemon)  # the client names its own reply port
         # a plain OSC client (no reply port, as oscsend) retries: answered once the host's
         # "port unreachable" has ended the subscription
         start = time.monotonic()
@@ -158,7 +161,7 @@ def test_64_idle_connections_do_not_lock_out_a_new_client(daemon):
     held = [socket.create_connection((HOST, daemon.tcp_port)) for _ in range(t.MAX_CONNECTIONS)]
     try:
         time.sleep(0.3)
-        assert well_behaved(daemon) < SERVED_WITHIN_S
+        well_behaved(daemon)
         assert len(daemon.transport.connections) <= t.MAX_CONNECTIONS
     finally:
         for sock in held:
@@ -450,7 +453,6 @@ def test_soak(engine, tmp_path, capsys):
     assert figures["lost"] == 0 and figures["duplicated"] == 0, figures
     assert not errors, errors
     assert figures["jobs"] > 0 and figures["max_wait_s"] < 5.0, figures
-    assert after < SERVED_WITHIN_S
 
 
 def test_a_fifo_cannot_hang_the_daemon_and_links_are_followed_only_without_an_input_dir(
