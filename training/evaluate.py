@@ -1,5 +1,5 @@
 """Evaluation of a grid-to-tokens model on the windows of a token cache's split, with the
-research's metrics (training/metrics.py), so every number compares with the seed paper's
+research's metrics (training/metrics/), so every number compares with the seed paper's
 and every gap to a ceiling is visible.
 
 Rows, each rendered for the same windows (the trainer's fixed validation windows: the
@@ -56,7 +56,7 @@ from drumgrid.training import metrics as M
 from drumgrid.training.eval_plots import write_plots
 from drumgrid.training.eval_report import render_report
 from drumgrid.training.lm.data import Track, corpus_root, fixed_windows
-from drumgrid.training.perceptual import visqol_moslqo
+from drumgrid.training.metrics import visqol_moslqo
 from drumgrid.training.tokens import TokenCache, TokenEntry, read_audio
 
 ROWS = ("reference", "ceiling", "parallel", "iterative")
@@ -72,7 +72,7 @@ AUDIO_METRICS = (
     "envelope_correlation",
     "tter_mae_db",
     "flux_cosine",
-    "visqol",  # MOS-LQO, audio mode at 48 kHz (training/perceptual.py); None when not computed
+    "visqol",  # MOS-LQO, audio mode at 48 kHz (training/metrics/perceptual.py); None: not computed
 )
 
 
