@@ -19,7 +19,7 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.drum_codec import DrumCodecModel
-from drumgrid.training.eval_report import fmt
+from drumgrid.training.evaluation.report import fmt
 from drumgrid.training.metrics import (
     detect_onsets,
     mel_mae_db,
@@ -237,7 +237,7 @@ def plot_clips(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from drumgrid.training.eval_plots import draw_mel
+    from drumgrid.training.evaluation.plots import draw_mel
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
