@@ -125,7 +125,8 @@ def keep_audio(
     rendered = renderer.render(missing, timed=False)
     hop, sr = renderer.inputs.codec.hop_length, renderer.inputs.codec.sample_rate
     for j, w in enumerate(missing):
-        reference = corpus.window(renderer.tracks[w.track], w)
+        track = renderer.tracks[w.track]
+        reference = corpus.window(track, w) if "reference" in renderer.rows else None
         audio_of = rendered.audio(j, w, reference, hop)
         kept[w.index] = {}
         for row in renderer.rows:
