@@ -238,3 +238,20 @@ def test_quiet_detections_counts_audible_ghost_notes_only():
     s = M.paper_onset_score(grid, vel, detected)
     assert (s.n_matched, s.n_estimate) == (2, 4)  # strict: 0.402 and 1.5 are false positives
     assert M.quiet_detections(grid, vel, detected) == 1  # only 0.402 is excusable
+
+
+def test_visqol_scores_identical_above_degraded_and_refuses_what_it_cannot_score():
+    sr = 44_100  # resampled to ViSQOL's 48 kHz inside
+    rng = np.random.default_rng(0)
+    x = np.zeros(sr * 3)
+    for k in range(12):  # decaying noise bursts, a hit every 250 ms
+        start = int(k * 0.25 * sr)
+        x[start : start + 3000] += rng.standard_normal(3000) * np.exp(-np.arange(3000) / 400)
+    same = M.visqol_moslqo(x, x * 0.5, sr)  # gain does not matter
+    noisy = M.visqol_moslqo(x, x + 0.05 * rng.standard_normal(len(x)), sr)
+    assert abs(same - M.VISQOL_IDENTICAL) < 0.01
+    assert noisy < same - 0.5
+    assert M.visqol_moslqo(x, np.zeros_like(x), sr) is None  # silence
+    assert M.visqol_moslqo(x[: sr // 4], x[: sr // 4], sr) is None  # shorter than 0.5 s
+    stereo = np.stack([x, x], axis=1)
+    assert abs(M.visqol_moslqo(stereo, x, sr) - M.VISQOL_IDENTICAL) < 0.01

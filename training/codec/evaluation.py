@@ -19,9 +19,14 @@ import torch
 from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.drum_codec import DrumCodecModel
-from drumgrid.training.eval_report import fmt
-from drumgrid.training.metrics import detect_onsets, mel_mae_db, onset_score, spectral_convergence
-from drumgrid.training.perceptual import visqol_moslqo
+from drumgrid.training.evaluation.report import fmt
+from drumgrid.training.metrics import (
+    detect_onsets,
+    mel_mae_db,
+    onset_score,
+    spectral_convergence,
+    visqol_moslqo,
+)
 
 ONSET_WINDOW_S = 0.02  # a codec must keep hits within +-20 ms
 METRIC_KEYS = ("mel_mae_db", "mrstft_sc", "onset_f1")
@@ -32,7 +37,7 @@ def reconstruction_scores(
     reference: np.ndarray, estimate: np.ndarray, sr: int, visqol: bool = False
 ) -> dict[str, float | None]:
     """Mel MAE dB, MR-STFT spectral convergence, onset F1 against the reference's onsets,
-    and with `visqol` the MOS-LQO (training/perceptual.py; None for a silent clip)."""
+    and with `visqol` the MOS-LQO (training/metrics/perceptual.py; None for a silent clip)."""
     f1 = onset_score(
         detect_onsets(reference, sr), detect_onsets(estimate, sr), window_s=ONSET_WINDOW_S
     ).f1
@@ -232,7 +237,7 @@ def plot_clips(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from drumgrid.training.eval_plots import draw_mel
+    from drumgrid.training.evaluation.plots import draw_mel
 
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,5 +1,5 @@
 """`drumgrid eval`: score a trained model on a token cache's split with the research's metrics
-(training/evaluate.py): metrics.json, report.md with a per-kit table, and plots."""
+(training/evaluation/): metrics.json, report.md with a per-kit table, and plots."""
 
 from __future__ import annotations
 
@@ -86,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
 
     from drumgrid.server.commands.render import parse_steps
     from drumgrid.server.decoding import DEFAULT_COARSE_STEPS, DEFAULT_TOP_K
-    from drumgrid.training.eval_report import summary_lines
-    from drumgrid.training.evaluate import EvalConfig, evaluate
+    from drumgrid.training.evaluation.config import EvalConfig
+    from drumgrid.training.evaluation.report import summary_lines
+    from drumgrid.training.evaluation.run import evaluate
 
     if args.max_windows < 1 or args.batch_size < 1 or min(args.plots, args.worst) < 0:
         raise UserError(

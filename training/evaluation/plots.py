@@ -11,10 +11,13 @@ import numpy as np
 
 from drumgrid.server.drums import CLASS_LABELS
 from drumgrid.training import metrics as M
-from drumgrid.training.eval_report import ROW_NOTES, fmt
+from drumgrid.training.evaluation.report import ROW_NOTES, fmt
 
 if TYPE_CHECKING:
-    from drumgrid.training.evaluate import EvalTrack, EvalWindow
+    from drumgrid.training.evaluation.pooling import Pooled
+    from drumgrid.training.evaluation.render import KeptAudio, RowAudio
+    from drumgrid.training.evaluation.scores import RowScores, WindowScores
+    from drumgrid.training.evaluation.windows import EvalTrack, EvalWindow
 
 
 CLASS_COLORS = (
@@ -34,8 +37,9 @@ def write_plots(
     folder: Path,
     windows: list[EvalWindow],
     tracks: list[EvalTrack],
-    per_window: list[dict[str, Any]],
-    summary: dict[str, dict[str, Any]],
+    scores: list[WindowScores],
+    kept: KeptAudio,
+    summary: Pooled,
     rows: Sequence[str],
     sr: int,
     frame_rate: float,
@@ -43,8 +47,8 @@ def write_plots(
     worst: Sequence[int] = (),
 ) -> list[Path]:
     """Spectrograms (one panel per row, with the grid's onsets) of the `spread` windows
-    (window_NNN.png) and of the `worst` ones, worst first (worst_R_window_NNN.png), and the
-    per-class recall bars. Returns the files written."""
+    (window_NNN.png) and of the `worst` ones, worst first (worst_R_window_NNN.png), from
+    their `kept` audio, and the per-class recall bars. Returns the files written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,8 +60,9 @@ def write_plots(
     names += [(i, f"worst_{r}_window_{i:03d}.png") for r, i in enumerate(worst, 1)]
     for i, name in names:
         w = windows[i]
-        scores = per_window[w.index]["rows"]
-        fig = _spectrogram_figure(plt, w, tracks[w.track], scores, rows, sr, frame_rate)
+        fig = _spectrogram_figure(
+            plt, w, tracks[w.track], scores[i].rows, kept[i], rows, sr, frame_rate
+        )
         path = folder / name
         fig.savefig(path, dpi=100)
         plt.close(fig)
@@ -91,26 +96,27 @@ def _spectrogram_figure(
     plt: Any,
     w: EvalWindow,
     track: EvalTrack,
-    scores: dict[str, dict[str, Any]],
+    scores: dict[str, RowScores],
+    audio: dict[str, RowAudio],
     rows: Sequence[str],
     sr: int,
     frame_rate: float,
 ) -> Any:
     from matplotlib.lines import Line2D
 
-    shown = [r for r in rows if r in w.audio]
+    shown = [r for r in rows if r in audio]
     fig, axes = plt.subplots(
         len(shown), 1, figsize=(12, 2.3 * len(shown) + 1.0), sharex=True, squeeze=False
     )
     t0 = w.f0 / frame_rate
     loud = M.loud_enough(w.grid_velocities)
     for ax, row in zip(axes[:, 0], shown, strict=True):
-        draw_mel(ax, w.audio[row], sr)
+        draw_mel(ax, audio[row].wave, sr)
         for t, c, v, ok in zip(w.grid_times, w.grid_classes, w.grid_velocities, loud, strict=True):
             ax.axvline(
                 t, color=CLASS_COLORS[c], lw=0.6 + 1.6 * v / 127, ls="-" if ok else ":", alpha=0.9
             )
-        det = w.onsets.get(row, np.zeros(0))
+        det = audio[row].onsets
         ax.plot(
             det,
             np.full(len(det), 0.96),
@@ -152,22 +158,22 @@ def _spectrogram_figure(
     return fig
 
 
-def _panel_title(row: str, s: dict[str, Any]) -> str:
+def _panel_title(row: str, s: RowScores) -> str:
     """The row and this window's own numbers, so a picture and its scores read together."""
-    text = f"{row}: {ROW_NOTES[row].split(' = ', 1)[1]}  |  onset F1 {fmt(s['onset_f1'], 2)}"
-    errors = np.abs(s["timing_errors_ms"])
+    text = f"{row}: {ROW_NOTES[row].split(' = ', 1)[1]}  |  onset F1 {fmt(s.grid.onset_f1, 2)}"
+    errors = np.abs(s.grid.timing_errors_ms)
     if len(errors):
         text += f", timing {np.median(errors):.1f} ms"
-    if s.get("visqol") is not None:
-        text += f", ViSQOL {s['visqol']:.2f}"
-    if s.get("mel_mae_db") is not None:
-        text += f", mel MAE {s['mel_mae_db']:.1f} dB, SC {s['spectral_convergence']:.2f}"
-    if s.get("token_acc") is not None:
-        text += f", token acc {s['token_acc']:.2f}"
+    if s.audio is not None and s.audio.visqol is not None:
+        text += f", ViSQOL {s.audio.visqol:.2f}"
+    if s.audio is not None:
+        text += f", mel MAE {s.audio.mel_mae_db:.1f} dB, SC {s.audio.spectral_convergence:.2f}"
+    if s.tokens is not None:
+        text += f", token acc {s.tokens.token_acc:.2f}"
     return text
 
 
-def _recall_figure(plt: Any, summary: dict[str, dict[str, Any]], rows: Sequence[str]) -> Any:
+def _recall_figure(plt: Any, summary: Pooled, rows: Sequence[str]) -> Any:
     first = summary[rows[0]]
     labels = [c for c in CLASS_LABELS if first["class_onset_hits"][c]]
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels) + 2), 4.0))
