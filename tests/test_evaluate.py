@@ -1,6 +1,6 @@
 """Train -> eval end to end on a tiny real corpus: synthesised drum audio with its MIDI, a
 random tiny drum codec saved to a folder, a debug model trained for a few steps, then
-`drumgrid eval` (issue 6: `make test` covers a tiny train -> eval run in under two minutes).
+`drumgrid eval` (`make test` covers a tiny train -> eval run in under two minutes).
 
 The audio is made here with numpy (a decaying sine for kicks, noise bursts for the rest),
 so the test needs neither FluidSynth nor SoundFonts, and the reference row's onset numbers

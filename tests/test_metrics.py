@@ -1,4 +1,4 @@
-"""Every metric on signals whose answer is known in advance (issue 6, item 5)."""
+"""Every metric on signals whose answer is known in advance."""
 
 from __future__ import annotations
 

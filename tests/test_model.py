@@ -113,7 +113,7 @@ def test_body_is_the_part_between_the_ops():
 
 
 def test_body_exports_with_a_dynamic_frame_count():
-    """What issue 7 compiles: the body alone, T symbolic; checked at two lengths."""
+    """What the engine compiles: the body alone, T symbolic; checked at two lengths."""
     model = debug_model()
     T = torch.export.Dim("T", min=2, max=model.max_frames)
     x = torch.randn(2, 12, model.body.norm.normalized_shape[0])

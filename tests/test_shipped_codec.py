@@ -39,7 +39,7 @@ def test_shipped_codec_keeps_a_shipped_groove() -> None:
     scores = reconstruction_scores(wave, full, codec.sample_rate)
     # Measured when the weights shipped: F1 1.00, mel 4.44 dB, SC 0.382 (this clip's quiet
     # stretches weigh more in the mel MAE than the validation split's average of 2.48 dB).
-    # Issue 5's targets (1.5 dB, 0.20) are not met yet; these bounds keep what ships.
+    # The codec's targets (1.5 dB, 0.20) are not met yet; these bounds keep what ships.
     assert scores["onset_f1"] >= 0.97, scores
     assert scores["mel_mae_db"] <= 5.0, scores
     assert scores["mrstft_sc"] <= 0.45, scores

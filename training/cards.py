@@ -173,7 +173,7 @@ def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
         "",
         table,
         "",
-        "Targets (issue 5): mel MAE <= 1.5 dB, MR-STFT SC <= 0.20, onset F1 >= 0.97, every level "
+        "Targets: mel MAE <= 1.5 dB, MR-STFT SC <= 0.20, onset F1 >= 0.97, every level "
         "using at least half of its codes; random-init rows are the floor training must beat.",
         "",
         *(f"![{p.stem}](plots/{p.name})" for p in plots),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from drumgrid.server.bench.timing import median_ms
 from drumgrid.server.errors import UserError
 
-# decoding shapes from issue 4: (B, K, T, D, V)
+# decoding shapes: (B, K, T, D, V)
 OPS_SHAPES: tuple[tuple[int, int, int, int, int], ...] = (
     (8, 9, 600, 512, 1024),
     (1, 4, 200, 512, 2048),

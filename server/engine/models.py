@@ -29,7 +29,7 @@ from drumgrid.server.codecs.registry import codec_spec, load_codec
 from drumgrid.server.errors import UserError
 from drumgrid.server.model.folder import CONFIG, WEIGHTS, ModelInfo, read_config, read_info
 
-# The shipped default model (issue 9) lives here, with its codec in default_model/codec/.
+# The shipped default model lives here, with its codec in default_model/codec/.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 CODEC_SUBFOLDER = "codec"
 

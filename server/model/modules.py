@@ -2,7 +2,7 @@
 mask, a GELU MLP, and pre-norm blocks.
 
 Everything here is plain tensor code with no data-dependent Python control flow, so that
-`torch.export` traces the body with a symbolic frame count T (issue 7 compiles it).
+`torch.export` traces the body with a symbolic frame count T (the engine compiles or exports it).
 
 Axes: B batch, T frames, D model width, H heads, E head width (D / H).
 """
@@ -98,7 +98,7 @@ class Block(nn.Module):
 
 
 class TransformerBody(nn.Module):
-    """Everything between embed_tokens' output and the logits: the part issue 7 exports and
+    """Everything between embed_tokens' output and the logits: the part the engine exports and
     compiles (the two native ops stay outside it).
 
     forward(x [B, T, D], pad_mask [B, T] bool, True at padding) -> logits [B, K, T, V].
