@@ -129,7 +129,7 @@ class DrumgridCodec(Codec):
     def _code_vectors(self) -> torch.Tensor:  # [K, V, D], what each code adds to the latent
         if self._vectors is None:
             with torch.no_grad():
-                levels = self.model.quantizer.levels
+                levels = self.model.quantizer.vqs
                 self._vectors = torch.stack(
                     [lv.proj_out(lv.codebook.weight).float() for lv in levels]
                 )

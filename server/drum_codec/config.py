@@ -26,8 +26,8 @@ class DrumCodecConfig:
     phase_features: bool = False
 
     def __post_init__(self) -> None:
-        sizes = ("sample_rate", "hop_length", "n_fft", "dim", "encoder_blocks", "decoder_blocks")
-        sizes += ("expansion", "kernel_size", "n_codebooks", "codebook_size", "codebook_dim")
+        sizes = ["sample_rate", "hop_length", "n_fft", "dim", "encoder_blocks", "decoder_blocks"]
+        sizes += ["expansion", "kernel_size", "n_codebooks", "codebook_size", "codebook_dim"]
         small = [f"{name} {getattr(self, name)}" for name in sizes if getattr(self, name) < 1]
         if small:
             raise ValueError(f"expected sizes >= 1, got {', '.join(small)}")
@@ -56,7 +56,8 @@ class DrumCodecConfig:
         declare (ValueError otherwise)."""
         if not isinstance(data, dict):
             raise ValueError(f"expected an object of codec settings, got {type(data).__name__}")
-        known = {f.name: f.type for f in fields(cls)}  # strings: annotations are postponed
+        # the declared types' names ("int", ...): annotations are postponed, so already strings
+        known = {f.name: str(f.type) for f in fields(cls)}
         unknown = set(data) - set(known)
         if unknown:
             raise ValueError(

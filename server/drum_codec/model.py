@@ -19,6 +19,8 @@ MAX_LOG_MAGNITUDE = 5.0  # exp(5) ~ 148: bounds the head's magnitudes early in t
 
 
 class DrumCodecModel(nn.Module):
+    centre_sign: torch.Tensor  # [F, 1] (-1)^k, a buffer: phase about the window's centre
+
     def __init__(self, config: DrumCodecConfig) -> None:
         super().__init__()
         c = config

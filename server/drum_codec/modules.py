@@ -49,6 +49,8 @@ class FrameSTFT(nn.Module):
     """STFT with (n_fft - hop) / 2 samples of padding on each side and no centring: N = T * hop
     samples give exactly T frames, frame t centred on samples [t * hop, (t + 1) * hop)."""
 
+    window: torch.Tensor  # [n_fft] Hann, a buffer: it follows the module's device
+
     def __init__(self, n_fft: int, hop_length: int) -> None:
         super().__init__()
         self.n_fft, self.hop = n_fft, hop_length
@@ -69,6 +71,8 @@ class FrameISTFT(nn.Module):
     of [B, T, hop] blocks, several times faster on a CPU than `fold`; the window-square
     normalisation depends only on T and is cached.
     """
+
+    window: torch.Tensor  # [n_fft] Hann, a buffer: it follows the module's device
 
     def __init__(self, n_fft: int, hop_length: int) -> None:
         super().__init__()

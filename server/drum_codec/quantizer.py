@@ -5,6 +5,7 @@ use; quantiser dropout trains the decoder to work from fewer levels."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +55,8 @@ class FactorisedVQ(nn.Module):
 
 
 class ResidualVQ(nn.Module):
+    usage: torch.Tensor  # [K, V] EMA of each code's hits, a buffer (dead-code restarts)
+
     def __init__(self, dim: int, n_codebooks: int, codebook_size: int, codebook_dim: int,
                  dropout: float) -> None:  # fmt: skip
         super().__init__()
@@ -62,7 +65,12 @@ class ResidualVQ(nn.Module):
         )
         self.dropout = dropout
         self.codebook_size = codebook_size
-        self.register_buffer("usage", torch.zeros(n_codebooks, codebook_size))  # EMA of hits
+        self.register_buffer("usage", torch.zeros(n_codebooks, codebook_size))
+
+    @property
+    def vqs(self) -> list[FactorisedVQ]:
+        """`levels`, coarsest first, typed: a ModuleList yields plain Modules."""
+        return cast(list[FactorisedVQ], list(self.levels))  # __init__ fills it with these only
 
     def forward(self, z: torch.Tensor, n_levels: int | None = None) -> QuantizerOutput:
         """z [B, T, D]; in training a `dropout` share of items uses a random number of levels."""
@@ -75,7 +83,7 @@ class ResidualVQ(nn.Module):
         residual = z
         latent = torch.zeros_like(z)
         codes, commits, books = [], [], []
-        for i, level in enumerate(self.levels):
+        for i, level in enumerate(self.vqs):
             contribution, level_codes, commit, book = level(residual)
             on = (i < active).to(z.dtype)[:, None]  # [B, 1]
             latent = latent + contribution * on[..., None]
@@ -93,20 +101,24 @@ class ResidualVQ(nn.Module):
     def encode(self, z: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, K, T]
         """The codes alone: what inference needs, without the training losses."""
         codes = []
-        for level in self.levels:
+        for level in self.vqs:
             level_codes = level.encode(z)
             z = z - level.decode(level_codes)
             codes.append(level_codes)
         return torch.stack(codes, 1)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:  # [B, K', T] -> [B, T, D]
-        return sum(self.levels[i].decode(codes[:, i]) for i in range(codes.shape[1]))
+        vqs = self.vqs
+        latent = sum(vqs[i].decode(codes[:, i]) for i in range(codes.shape[1]))
+        if not isinstance(latent, torch.Tensor):  # sum's start, 0: no level was given
+            raise ValueError(f"expected codes of 1..{len(vqs)} levels, got {codes.shape[1]}")
+        return latent
 
     @torch.no_grad()
     def restart_dead_codes(self, threshold: float, generator: torch.Generator | None = None) -> int:
         """Move codes whose usage EMA fell below `threshold` onto recent encoder outputs."""
         restarted = 0
-        for i, level in enumerate(self.levels):
+        for i, level in enumerate(self.vqs):
             dead = (self.usage[i] < threshold).nonzero().flatten()
             if len(dead) == 0 or level.last_inputs is None or len(level.last_inputs) == 0:
                 continue

@@ -69,6 +69,8 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
     objective = "mel_mae_db"
     keeps_rng = True  # quantiser dropout draws from torch's global generator
 
+    model: DrumCodecModel
+
     def __init__(
         self,
         corpus: Path,
