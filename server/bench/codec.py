@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from drumgrid.server.bench.timing import median_ms
 from drumgrid.server.errors import UserError
+
+if TYPE_CHECKING:
+    from drumgrid.server.codecs.base import Codec
 
 CLIP_S = 10.0
 
@@ -31,11 +35,11 @@ def test_clip(sample_rate: int, seconds: float = CLIP_S) -> np.ndarray:
     return wave
 
 
-def _codecs(args: argparse.Namespace) -> list[tuple[str, object]]:
+def _codecs(args: argparse.Namespace) -> list[tuple[str, Codec]]:
     from drumgrid.server.codecs.registry import build_random, load_codec
 
     ids = [c.strip() for c in args.codecs.split(",") if c.strip()]
-    out = []
+    out: list[tuple[str, Codec]] = []
     for codec_id in ids:
         if codec_id == "drumgrid-drums":
             try:

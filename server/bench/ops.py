@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from drumgrid.server.bench.timing import median_ms
 from drumgrid.server.errors import UserError
@@ -76,7 +77,7 @@ def bench_ops(args: argparse.Namespace) -> int:
         with torch.inference_mode():
             time_pair(
                 f"embed_tokens B={B} K={K} T={T} D={D} V={V}",
-                lambda tokens=tokens, tables=tables, cond=cond: embed_tokens(tokens, tables, cond),
+                partial(embed_tokens, tokens, tables, cond),
                 plain_embed,
             )
 

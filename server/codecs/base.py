@@ -14,7 +14,7 @@ import math
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -46,6 +46,16 @@ class CodecRates:
     @property
     def bits_per_second(self) -> float:
         return self.n_codebooks * math.log2(self.codebook_size) * self.frame_rate
+
+
+@runtime_checkable
+class LevelDecoder(Protocol):
+    """A codec whose coarsest levels decode on their own (the drum codec, trained with
+    quantiser dropout); with one, fewer than all K levels can be scored."""
+
+    def decode_levels(self, tokens: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
+        """tokens [B, K', T] of the K' <= K coarsest levels -> waves [B, N]."""
+        ...
 
 
 class Codec(CodecRates, ABC):

@@ -19,8 +19,14 @@ from transformers import (
     DacModel,
     EncodecConfig,
     EncodecModel,
+    PretrainedConfig,
+    PreTrainedModel,
     XcodecConfig,
     XcodecModel,
+)
+from transformers.models.encodec.modeling_encodec import (
+    EncodecDecoderOutput,
+    EncodecEncoderOutput,
 )
 
 from drumgrid.server.codecs.base import Codec
@@ -32,10 +38,11 @@ class HFCodec(Codec):
     margin is the base's generous default: a DAC code reaches about 5 frames each side of its
     own, EnCodec's LSTM decoder further (chunk edges there are close, not exact)."""
 
-    model_class: ClassVar[type]  # transformers model class
-    config_class: ClassVar[type]
+    model_class: ClassVar[type[PreTrainedModel]]  # the family's transformers model class
+    config_class: ClassVar[type[PretrainedConfig]]
+    model: PreTrainedModel  # an instance of model_class; families narrow the type
 
-    def __init__(self, codec_id: str, model: torch.nn.Module, n_codebooks: int | None = None):
+    def __init__(self, codec_id: str, model: PreTrainedModel, n_codebooks: int | None = None):
         self.id = codec_id
         self.model = model.eval()
         cfg = model.config
@@ -93,7 +100,8 @@ class HFCodec(Codec):
         return next(self.model.parameters()).device
 
     def to(self, device: str | torch.device) -> HFCodec:
-        self.model.to(device)
+        # transformers wraps Module.to with functools.wraps, which typeshed types as unbound
+        self.model.to(device)  # type: ignore[arg-type]
         return self
 
     def describe(self) -> dict[str, Any]:
@@ -111,8 +119,9 @@ class EncodecCodec(HFCodec):
 
     model_class = EncodecModel
     config_class = EncodecConfig
+    model: EncodecModel
 
-    def __init__(self, codec_id: str, model: torch.nn.Module, n_codebooks: int | None = None):
+    def __init__(self, codec_id: str, model: PreTrainedModel, n_codebooks: int | None = None):
         super().__init__(codec_id, model, n_codebooks)
         cfg = model.config
         if cfg.normalize or cfg.chunk_length_s:
@@ -127,11 +136,17 @@ class EncodecCodec(HFCodec):
         self.bandwidth = _bandwidth_for(self.n_codebooks, cfg)
 
     def _encode_aligned(self, waves: torch.Tensor) -> torch.Tensor:
-        out = self.model.encode(waves[:, None, :], bandwidth=self.bandwidth)
+        out = self.model.encode(waves[:, None, :], bandwidth=self.bandwidth, return_dict=True)
+        # return_dict=True gives the output dataclass; encode always fills its codes
+        assert isinstance(out, EncodecEncoderOutput) and out.audio_codes is not None
         return out.audio_codes[0]  # [chunks=1, B, K, T] -> [B, K, T]
 
     def _decode_aligned(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.model.decode(tokens[None], [None]).audio_values[:, 0]  # [B, 1, N] -> [B, N]
+        # transformers annotates one Tensor of scales; it takes one per chunk (None: no
+        # normalize), and int64 codes as a Tensor rather than the legacy LongTensor class
+        out = self.model.decode(tokens[None], [None], return_dict=True)  # type: ignore[arg-type]
+        assert isinstance(out, EncodecDecoderOutput) and out.audio_values is not None
+        return out.audio_values[:, 0]  # [B, 1, N] -> [B, N]
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "bandwidth": self.bandwidth}
@@ -142,6 +157,7 @@ class DacCodec(HFCodec):
 
     model_class = DacModel
     config_class = DacConfig
+    model: DacModel
 
     @staticmethod
     def _max_codebooks(cfg: Any) -> int:
@@ -162,8 +178,9 @@ class XcodecCodec(HFCodec):
 
     model_class = XcodecModel
     config_class = XcodecConfig
+    model: XcodecModel
 
-    def __init__(self, codec_id: str, model: torch.nn.Module, n_codebooks: int | None = None):
+    def __init__(self, codec_id: str, model: PreTrainedModel, n_codebooks: int | None = None):
         super().__init__(codec_id, model, n_codebooks)
         self.bandwidth = _bandwidth_for(self.n_codebooks, model.config)
 

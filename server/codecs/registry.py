@@ -127,52 +127,47 @@ def _missing_weights_message(spec: CodecSpec, codec_path: str | Path | None) -> 
 def _encodec32k(small: bool = False) -> Any:
     from transformers import EncodecConfig
 
-    width = {"hidden_size": 16, "num_filters": 4, "num_lstm_layers": 1} if small else {}
     return EncodecConfig(
-        **{
-            "sampling_rate": 32000,
-            "upsampling_ratios": [8, 5, 4, 4],
-            "codebook_size": 2048,
-            "target_bandwidths": [2.2],
-            "hidden_size": 128,
-            "num_filters": 64,
-            "num_lstm_layers": 2,
-            "use_causal_conv": False,
-            "use_conv_shortcut": False,
-            "normalize": False,
-            **width,
-        }
+        sampling_rate=32000,
+        upsampling_ratios=[8, 5, 4, 4],
+        codebook_size=2048,
+        target_bandwidths=[2.2],
+        hidden_size=16 if small else 128,
+        num_filters=4 if small else 64,
+        num_lstm_layers=1 if small else 2,
+        use_causal_conv=False,
+        use_conv_shortcut=False,
+        normalize=False,
     )
 
 
 def _encodec24k(small: bool = False) -> Any:
     from transformers import EncodecConfig
 
-    width = {"hidden_size": 16, "num_filters": 4, "num_lstm_layers": 1} if small else {}
+    # the full size keeps transformers' defaults, which are this checkpoint's
+    width: dict[str, Any] = (
+        {"hidden_size": 16, "num_filters": 4, "num_lstm_layers": 1} if small else {}
+    )
     return EncodecConfig(
-        **{
-            "sampling_rate": 24000,
-            "upsampling_ratios": [8, 5, 4, 2],
-            "codebook_size": 1024,
-            "target_bandwidths": [1.5, 3.0, 6.0, 12.0, 24.0],
-            **width,
-        }
+        sampling_rate=24000,
+        upsampling_ratios=[8, 5, 4, 2],
+        codebook_size=1024,
+        target_bandwidths=[1.5, 3.0, 6.0, 12.0, 24.0],
+        **width,
     )
 
 
 def _dac44k(small: bool = False) -> Any:
     from transformers import DacConfig
 
-    width = {"encoder_hidden_size": 4, "decoder_hidden_size": 16} if small else {}
+    width: dict[str, Any] = {"encoder_hidden_size": 4, "decoder_hidden_size": 16} if small else {}
     return DacConfig(
-        **{
-            "sampling_rate": 44100,
-            "downsampling_ratios": [2, 4, 8, 8],
-            "n_codebooks": 9,
-            "codebook_size": 1024,
-            "codebook_dim": 8,
-            **width,
-        }
+        sampling_rate=44100,
+        downsampling_ratios=[2, 4, 8, 8],
+        n_codebooks=9,
+        codebook_size=1024,
+        codebook_dim=8,
+        **width,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.base import Codec, LevelDecoder
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.drum_codec import DrumCodecModel
 from drumgrid.training.evaluation.report import fmt
@@ -92,7 +92,7 @@ class CodecResult:
     weights: str  # "trained" or "random init"
     sample_rate: int
     kbps: float
-    per_clip: list[dict[str, float]] = field(default_factory=list)
+    per_clip: list[dict[str, float | None]] = field(default_factory=list)  # None: unscored
     code_usage: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -116,6 +116,10 @@ def roundtrip(
     wave = resample(clip, corpus_rate, codec.sample_rate)
     tokens = codec.encode(wave)[:levels]
     if levels < codec.n_codebooks:
+        if not isinstance(codec, LevelDecoder):
+            raise ValueError(
+                f"codec {codec.id} decodes only all {codec.n_codebooks} levels, got {levels}"
+            )
         out = codec.decode_levels(tokens[None], len(wave))[0]
     else:
         out = codec.decode(tokens, len(wave))

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from drumgrid.server.audio_io import check_output_path, write_audio
+    from drumgrid.server.codecs.base import LevelDecoder
     from drumgrid.server.codecs.registry import load_codec
     from drumgrid.server.codecs.resample import resample
     from drumgrid.training.codec.evaluation import reconstruction_scores
@@ -43,12 +44,13 @@ def run(args: argparse.Namespace) -> int:
     levels = args.levels or codec.n_codebooks
     if not 1 <= levels <= codec.n_codebooks:
         raise UserError(f"--levels {args.levels}: codec {codec.id} has 1-{codec.n_codebooks}")
-    if levels < codec.n_codebooks and not hasattr(codec, "decode_levels"):
+    if levels < codec.n_codebooks and not isinstance(codec, LevelDecoder):
         raise UserError(f"--levels: codec {codec.id} decodes only all {codec.n_codebooks} levels")
     wave = read_audio(args.input, codec.sample_rate, MAX_ROUNDTRIP_S)
     t0 = time.perf_counter()
     tokens = codec.encode(wave)
     if levels < codec.n_codebooks:
+        assert isinstance(codec, LevelDecoder)  # refused above otherwise
         out = codec.decode_levels(tokens[None, :levels], len(wave))[0]
     else:
         out = codec.decode(tokens, len(wave))
