@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import soundfile as sf
@@ -112,6 +113,39 @@ def plan_jobs(
     return jobs
 
 
+class _RenderRecordBase(TypedDict):
+    audio: str  # the WAV's path in the corpus
+    duration: float  # seconds
+    rendered: bool  # False: the WAV was there already
+
+
+class RenderRecord(_RenderRecordBase, total=False):
+    """What render_job reports for one pair; peak and seconds only for a pair it rendered."""
+
+    peak: float  # before clipping to full scale
+    seconds: float  # time spent
+
+
+class KitsRecord(TypedDict):
+    """kits.json: how the corpus's audio was made."""
+
+    sample_rate: int | list[int]
+    renderer: dict[str, Any]
+    kits: dict[str, dict[str, Any]]  # kit name -> its Kit's fields
+
+
+class CorpusSummary(TypedDict):
+    """What build_corpus returns (and `drumgrid corpus` prints)."""
+
+    files: int
+    rendered: int  # in this run
+    hours: float
+    per_kit: dict[str, dict[str, float]]  # kit name -> files, hours
+    clipped_files: int
+    wall_s: float
+    x_realtime: float | None  # None when nothing was rendered
+
+
 # -- the worker side (one KitRenderer per kit per process) ----------------------------------
 
 _RENDERERS: dict[tuple[Kit, int], KitRenderer] = {}
@@ -124,7 +158,7 @@ def _renderer(kit: Kit, sample_rate: int) -> KitRenderer:
     return _RENDERERS[key]
 
 
-def render_job(job: Job, out: Path) -> dict[str, object]:
+def render_job(job: Job, out: Path) -> RenderRecord:
     """Render one pair unless its WAV exists; returns its duration, peak and time spent."""
     wav = out / job.audio_out
     if wav.is_file():
@@ -138,8 +172,8 @@ def render_job(job: Job, out: Path) -> dict[str, object]:
     tmp_midi = midi.with_name(f".{midi.name}.tmp")
     if job.max_seconds is not None and perf.length_s > job.max_seconds:
         end_beat = float(perf.tempo_map.beat_at(job.max_seconds))
-        hits = tuple(h for h in perf.hits if h.time_s < job.max_seconds)
-        perf = replace(perf, hits=hits, length_beats=end_beat)
+        kept = tuple(h for h in perf.hits if h.time_s < job.max_seconds)
+        perf = replace(perf, hits=kept, length_beats=end_beat)
         write_midi(perf, tmp_midi)
         perf = read_midi(tmp_midi)  # render what the written file says, to the tick
     else:
@@ -163,7 +197,7 @@ def render_job(job: Job, out: Path) -> dict[str, object]:
     }
 
 
-def _render_star(args: tuple[Job, Path]) -> dict[str, object]:
+def _render_star(args: tuple[Job, Path]) -> RenderRecord:
     return render_job(*args)
 
 
@@ -176,13 +210,13 @@ def build_corpus(
     gmd: Path,
     workers: int | None = None,
     progress: bool = True,
-) -> dict[str, object]:
+) -> CorpusSummary:
     """Render every job (skipping finished ones), then write the CSV, licence, attribution
     and kits.json. Returns the summary."""
     out.mkdir(parents=True, exist_ok=True)
     _check_kits_file(out, jobs)
     workers = workers or os.cpu_count() or 1
-    results: dict[str, dict[str, object]] = {}
+    results: dict[str, RenderRecord] = {}
     t0 = time.perf_counter()
     # Grouped by kit so each process mostly reuses one loaded SoundFont.
     ordered = sorted(jobs, key=lambda j: (j.kit.slug, j.audio_out))
@@ -211,7 +245,7 @@ def build_corpus(
     return _summary(jobs, results, wall)
 
 
-def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, dict[str, object]]) -> None:
+def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, RenderRecord]) -> None:
     rows = []
     for j in sorted(jobs, key=lambda j: j.audio_out):
         r = j.row
@@ -246,7 +280,7 @@ def _write_attribution(out: Path, gmd: Path) -> None:
     (out / "ATTRIBUTION.md").write_text(ATTRIBUTION)
 
 
-def _kits_record(jobs: Sequence[Job]) -> dict[str, object]:
+def _kits_record(jobs: Sequence[Job]) -> KitsRecord:
     kits = {j.kit.name: j.kit for j in jobs}
     rates = {j.sample_rate for j in jobs}
     return {
@@ -272,22 +306,20 @@ def _check_kits_file(out: Path, jobs: Sequence[Job]) -> None:
                 f"{out} was rendered at {old.get('sample_rate')} Hz, this run asks for "
                 f"{record['sample_rate']} Hz; use another --out or the same --sample-rate"
             )
-        for name, kit in record["kits"].items():  # type: ignore[union-attr]
+        for name, kit in record["kits"].items():
             before = old.get("kits", {}).get(name)
             if before is not None and before != kit:
                 raise UserError(
                     f"{out}: kit {name!r} was rendered from {before['soundfont']} "
                     f"{before['bank']}:{before['preset']}; give this kit another name or --out"
                 )
-        record["kits"] = {**old.get("kits", {}), **record["kits"]}  # type: ignore[dict-item]
+        record["kits"] = {**old.get("kits", {}), **record["kits"]}
     tmp = path.with_name(".kits.json.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
     os.replace(tmp, path)
 
 
-def _summary(
-    jobs: Sequence[Job], results: dict[str, dict[str, object]], wall: float
-) -> dict[str, object]:
+def _summary(jobs: Sequence[Job], results: dict[str, RenderRecord], wall: float) -> CorpusSummary:
     per_kit: dict[str, dict[str, float]] = {}
     rendered_s = 0.0
     clipped = 0
@@ -295,10 +327,10 @@ def _summary(
         r = results[j.audio_out]
         k = per_kit.setdefault(j.kit.name, {"files": 0, "hours": 0.0})
         k["files"] += 1
-        k["hours"] += float(r["duration"]) / 3600  # type: ignore[arg-type]
+        k["hours"] += float(r["duration"]) / 3600
         if r.get("rendered"):
-            rendered_s += float(r["duration"])  # type: ignore[arg-type]
-            clipped += float(r.get("peak", 0.0)) > 1.0  # type: ignore[arg-type]
+            rendered_s += float(r["duration"])
+            clipped += float(r.get("peak", 0.0)) > 1.0
     return {
         "files": len(jobs),
         "rendered": sum(1 for r in results.values() if r.get("rendered")),

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drumgrid.server.errors import UserError
 
@@ -64,10 +65,11 @@ class Window:
 
 
 def _parse_row(raw: dict[str, str], line: int, csv_path: Path) -> EGMDRow:
-    values: dict[str, object] = {name: (raw.get(name) or "").strip() for name in EGMD_COLUMNS}
+    # EGMDRow's keyword arguments: the CSV's text, bpm and duration then parsed to floats
+    values: dict[str, Any] = {name: (raw.get(name) or "").strip() for name in EGMD_COLUMNS}
     for name in ("bpm", "duration"):
         try:
-            number = float(values[name])  # type: ignore[arg-type]
+            number = float(values[name])
         except ValueError:
             number = math.nan
         if not (math.isfinite(number) and number > 0):
@@ -77,7 +79,7 @@ def _parse_row(raw: dict[str, str], line: int, csv_path: Path) -> EGMDRow:
         values[name] = number
     if not values["midi_filename"]:
         raise UserError(f"{csv_path}, line {line}: midi_filename is empty")
-    return EGMDRow(**values)  # type: ignore[arg-type]
+    return EGMDRow(**values)
 
 
 class EGMDIndex:

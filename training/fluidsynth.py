@@ -86,9 +86,9 @@ def parse_kit(text: str) -> Kit:
     if not sep or not name.strip() or not rest:
         raise UserError(f"--kit {text!r}: expected NAME=SOUNDFONT[:BANK:PRESET]")
     parts = rest.rsplit(":", 2)
-    bank = preset = None
+    given: tuple[int, int] | None = None  # BANK:PRESET
     if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        rest, bank, preset = parts[0], int(parts[1]), int(parts[2])
+        rest, given = parts[0], (int(parts[1]), int(parts[2]))
     path = Path(rest).expanduser()
     if not path.is_file():
         raise UserError(
@@ -96,22 +96,23 @@ def parse_kit(text: str) -> Kit:
             "fluid-soundfont-gm avldrums.lv2-soundfont puts them in /usr/share/sounds/sf2)"
         )
     presets = read_presets(path)
-    if bank is None:
-        if any(b == DRUM_BANK and p == 0 for b, p, _ in presets):
-            bank, preset = DRUM_BANK, 0
-        elif len(presets) == 1:
-            bank, preset = presets[0][0], presets[0][1]
-        else:
-            raise UserError(
-                f"--kit {name}: {path} has no drum preset on bank 128 and {len(presets)} "
-                "presets; name one as SOUNDFONT:BANK:PRESET"
-            )
+    if given is not None:
+        bank, preset = given
+    elif any(b == DRUM_BANK and p == 0 for b, p, _ in presets):
+        bank, preset = DRUM_BANK, 0
+    elif len(presets) == 1:
+        bank, preset = presets[0][0], presets[0][1]
+    else:
+        raise UserError(
+            f"--kit {name}: {path} has no drum preset on bank 128 and {len(presets)} "
+            "presets; name one as SOUNDFONT:BANK:PRESET"
+        )
     if not any(b == bank and p == preset for b, p, _ in presets):
         drums = ", ".join(f"{b}:{p} {n}" for b, p, n in presets if b == DRUM_BANK) or "none"
         raise UserError(
             f"--kit {name}: {path} has no preset {bank}:{preset}; its drum presets are {drums}"
         )
-    return Kit(name.strip(), path, int(bank), int(preset))
+    return Kit(name.strip(), path, bank, preset)
 
 
 def synth_rate(sample_rate: int) -> int:

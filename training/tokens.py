@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def codec_record(codec: Codec, source: str = "") -> dict[str, object]:
 class TokenCache:
     """A finished (or partly finished) cache, opened for reading."""
 
-    def __init__(self, root: Path, meta: dict[str, object], entries: list[TokenEntry]):
+    def __init__(self, root: Path, meta: dict[str, Any], entries: list[TokenEntry]):
         self.root = root
         self.meta = meta
         self.entries = entries
@@ -100,7 +101,7 @@ class TokenCache:
 
     @property
     def frame_rate(self) -> float:
-        return float(self.meta["frame_rate"])  # type: ignore[arg-type]
+        return float(self.meta["frame_rate"])
 
     def load_codec(self, codec_path: str | Path | None = None, device: str = "cpu") -> Codec:
         """The codec these tokens came from (the registry's, or `codec_path`'s weights),
@@ -141,13 +142,13 @@ class TokenCache:
         ]  # fmt: skip
 
 
-def _read_meta(root: Path) -> dict[str, object] | None:
+def _read_meta(root: Path) -> dict[str, Any] | None:  # cache.json, as JSON
     path = root / CACHE_JSON
     return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _check_same_codec(
-    root: Path, meta: dict[str, object], codec_id: str | None, config_hash: str | None
+    root: Path, meta: dict[str, Any], codec_id: str | None, config_hash: str | None
 ) -> None:
     if codec_id is not None and meta.get("codec_id") != codec_id:
         raise UserError(

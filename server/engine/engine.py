@@ -18,7 +18,7 @@ import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import torch
@@ -38,6 +38,9 @@ from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.performance import Performance
 from drumgrid.server.silence import ring_mask
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
 
@@ -100,6 +103,17 @@ def decode_chunked(
         wave = codec.decode_batch(tokens[:, :, a:b])  # [B, (b - a) * hop]
         out[:, c0 * hop : c1 * hop] = wave[:, (c0 - a) * hop : (c1 - a) * hop].cpu()
     return out[:, :n_samples]
+
+
+class EngineOptions(TypedDict, total=False):
+    """Engine's keyword options that `Engine.load` passes on (their defaults: Engine's)."""
+
+    max_length_s: float
+    tail_s: float
+    window_frames: int | None
+    overlap_frames: int | None
+    codec_chunk_frames: int
+    precision: str
 
 
 class Engine:
@@ -168,7 +182,7 @@ class Engine:
         device: str = "cpu",
         backend: str = "auto",
         codec_path: str | Path | None = None,
-        **engine_options: object,
+        **engine_options: Unpack[EngineOptions],
     ) -> Engine:
         """Load a model folder (or the packaged `default`) and its codec once."""
         folder = resolve_model_dir(model)
@@ -177,7 +191,7 @@ class Engine:
         codec = load_model_codec(folder, info, codec_path, str(dev))
         return cls(
             lm, info, codec, str(dev), backend, checkpoint_hash(folder), folder,
-            **engine_options,  # type: ignore[arg-type]
+            **engine_options,
         )  # fmt: skip
 
     # -- what callers ask about ------------------------------------------------------------

@@ -5,6 +5,7 @@ protocol and the CLI read too."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import torch
@@ -18,6 +19,14 @@ from drumgrid.bridge.contract import (
 )
 from drumgrid.server.decoding import DecodeOptions, coarse_to_fine_steps
 from drumgrid.server.errors import UserError
+
+
+class SamplingOptions(TypedDict, total=False):
+    """The sampling options a request gave; those absent keep DecodeOptions' defaults."""
+
+    temperature: float
+    top_k: int
+    top_p: float
 
 
 @dataclass(frozen=True)
@@ -70,12 +79,19 @@ class RenderOptions:
         except ValueError as exc:
             raise UserError(str(exc)) from None
 
-    def _sampling(self) -> dict[str, float | int]:
+    def _sampling(self) -> SamplingOptions:
         """The sampling options given; the rest keep DecodeOptions' defaults."""
-        given = {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
-        return {k: v for k, v in given.items() if v is not None}
+        given = SamplingOptions()
+        if self.temperature is not None:
+            given["temperature"] = self.temperature
+        if self.top_k is not None:
+            given["top_k"] = self.top_k
+        if self.top_p is not None:
+            given["top_p"] = self.top_p
+        return given
 
     def decode_options(self, n_codebooks: int) -> DecodeOptions:
+        assert self.decoding is not None  # __post_init__ chose a method before calling this
         return DecodeOptions(
             method=self.decoding,
             steps=coarse_to_fine_steps(self.steps, n_codebooks),

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         f"{args.out}: {s['files']} files ({s['rendered']} rendered now{speed}), "
         f"{s['hours']:.2f} h of audio"
     )
-    for name, k in s["per_kit"].items():  # type: ignore[union-attr]
+    for name, k in s["per_kit"].items():
         print(f"  {name}: {k['files']} files, {k['hours']:.2f} h")
     if s["clipped_files"]:
         print(f"  warning: {s['clipped_files']} files peaked above full scale and were clipped")

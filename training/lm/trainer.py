@@ -99,7 +99,8 @@ def selected_cross_entropy(
 
 def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """Weight decay on matrices only: not on norms, biases, or the token / kit tables."""
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         skip = p.ndim < 2 or "tables" in name or "embedding" in name or "bias" in name
         (no_decay if skip else decay).append(p)
@@ -182,8 +183,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         try:
             self.model_config = LMConfig.preset_config(
                 preset,
-                n_codebooks=int(meta["n_codebooks"]),  # type: ignore[arg-type]
-                codebook_size=int(meta["codebook_size"]),  # type: ignore[arg-type]
+                n_codebooks=int(meta["n_codebooks"]),
+                codebook_size=int(meta["codebook_size"]),
                 n_kits=len(self.kits),
                 max_frames=max_frames,
                 **overrides,
@@ -391,6 +392,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
     ) -> torch.Tensor:
         """Sum over `frames` [B, T] of the squared error per dimension over the latent's
         variance: 1 per frame is as bad as predicting the mean."""
+        assert self.latent_var is not None  # a latent head trains only with its codec
         err = (pred.float() - target).square().mean(-1) / self.latent_var  # [B, T]
         return err[frames.to(err.device)].sum()
 
