@@ -267,7 +267,7 @@ def batch_conditioning(
         missing = [i for i, c in enumerate(conds) if c.kit is None]
         if missing:
             raise ValueError(f"expected a kit id for every item, got none for items {missing}")
-        kits = [int(c.kit) for c in conds]  # type: ignore[arg-type]
+        kits = [int(c.kit) for c in conds if c.kit is not None]  # every one: none is missing
     return (
         torch.from_numpy(feats),
         torch.tensor(list(kits), dtype=torch.long),

@@ -64,7 +64,9 @@ def split(mix: np.ndarray, solos: dict[DrumClass, np.ndarray], sample_rate: int)
     n = mix.shape[0]
     spectrum = _stft(mix)
     powers = {c: _stft(s).abs().square() for c, s in solos.items()}
-    total = sum(powers.values())
+    total = sum(powers.values())  # [F, T]
+    if not isinstance(total, torch.Tensor):  # sum's start, 0: there was no solo
+        raise ValueError("expected at least one solo to split the mix by, got none")
     floor = 1e-12 * float(total.max()) + 1e-30
     share_even = 1.0 / len(powers)  # where no solo sounds, split evenly
     window = torch.hann_window(N_FFT, dtype=torch.float64)

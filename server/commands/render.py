@@ -242,9 +242,9 @@ def run(args: argparse.Namespace) -> int:
     taken = time.perf_counter() - start
     duration = outputs[0].shape[0] / rate
     written = str(paths[0]) if len(paths) == 1 else f"{paths[0]} .. {paths[-1].name}"
-    takes = f" x {len(outputs)} takes" if len(outputs) > 1 else ""
+    takes_note = f" x {len(outputs)} takes" if len(outputs) > 1 else ""
     print(
-        f"rendered {duration:.2f} s{takes} in {taken:.2f} s ({duration / taken:.1f}x "
+        f"rendered {duration:.2f} s{takes_note} in {taken:.2f} s ({duration / taken:.1f}x "
         f"realtime), backend {engine.backend}, device {engine.device}, {engine.precision}, "
         f"{options.decoding} -> {written}"
     )

@@ -12,6 +12,7 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from drumgrid.bridge.contract import default_take_name, take_paths
@@ -172,7 +173,7 @@ def check_not_users(render_dir: Path, paths: list[Path]) -> None:
 
 
 def clean_renders(
-    render_dir: Path, max_bytes: int, max_age_s: float, keep: set[Path] = frozenset()
+    render_dir: Path, max_bytes: int, max_age_s: float, keep: Collection[Path] = frozenset()
 ) -> int:
     """Delete renders drumgrid wrote that are older than max_age_s, then the oldest until
     they total at most max_bytes, never those in `keep`; nothing else in the folder is

@@ -188,6 +188,7 @@ class Transport:
 
     def _writer(self) -> None:
         while True:
+            item: tuple[Route, bytes, bool] | tuple[()] | None  # (): nothing came, a tick
             try:
                 item = self._outbox.get(timeout=POLL_S)
             except queue.Empty:
@@ -332,8 +333,9 @@ class Transport:
             self.on_packet(data, Route("udp", addr[0], addr[1]))
 
     def _accept(self, sel: selectors.BaseSelector) -> None:
+        assert self.tcp is not None  # _network registers "listen" only for a TCP socket
         try:
-            sock, addr = self.tcp.accept()  # type: ignore[union-attr]
+            sock, addr = self.tcp.accept()
         except OSError:
             return
         if len(self.connections) >= MAX_CONNECTIONS and not self._make_room(sel):

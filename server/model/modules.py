@@ -15,10 +15,11 @@ from torch import nn
 
 
 def rotary_tables(
-    n_frames: int | torch.SymInt, head_dim: int, base: float, device: torch.device
+    n_frames: int, head_dim: int, base: float, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """cos, sin [T, E/2] for positions 0..T-1. Computed per call from an arange (no cached
-    table with a fixed length), so any T works and the export stays dynamic in T."""
+    table with a fixed length), so any T works and the export stays dynamic in T: there
+    `n_frames` is a SymInt, which torch's annotations count as an int, as in `Tensor.shape`."""
     inv_freq = base ** (
         -torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim
     )  # [E/2]
