@@ -12,7 +12,7 @@ NATIVE_SOURCES := $(wildcard csrc/*.cpp csrc/*.h csrc/cuda/*.cu csrc/cuda/*.h cs
 STAMP := $(VENV)/.drumgrid-installed
 PYTEST_ARGS ?= -m "not slow"
 
-.PHONY: setup demo test test-all lint format debs clean
+.PHONY: setup demo test test-all lint typecheck format debs clean
 
 setup: debs $(STAMP)
 
@@ -58,12 +58,21 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy finds modules by folder; the links give it the installed layout (drumgrid.server is
+# server/, ...) and the native module's stub. Settings: pyproject.toml [tool.mypy].
+TYPECHECK_ROOT := build/typecheck/drumgrid
+typecheck: setup
+	@mkdir -p $(TYPECHECK_ROOT)
+	@for p in server bridge training; do ln -sfn ../../../$$p $(TYPECHECK_ROOT)/$$p; done
+	@ln -sfn ../../../csrc/_C.pyi $(TYPECHECK_ROOT)/_C.pyi
+	$(VENV)/bin/mypy
+
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 # The device's node tests drive the patch against a real `drumgrid serve` (DRUMGRID_BIN).
-test: setup lint
+test: setup lint typecheck
 	DRUMGRID_BIN=$(abspath $(VENV))/bin/drumgrid node --test max_for_live
 	$(PY) -m pytest $(PYTEST_ARGS)
 
