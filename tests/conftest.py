@@ -8,10 +8,7 @@ from pathlib import Path
 
 import mido
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-GMD_ROOT = REPO.parent / "shared" / "data" / "gmd"
-EXAMPLES = REPO / "examples"
+from paths import GMD_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO, make_midi
+from conftest import make_midi
+from paths import REPO
 
 from drumgrid.bridge import Client, RenderError
 from drumgrid.bridge import protocol as p
