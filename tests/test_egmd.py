@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import make_midi
+from factories import make_midi
 
 from drumgrid.server.errors import UserError
 from drumgrid.training.egmd import EGMD_COLUMNS, EGMDIndex

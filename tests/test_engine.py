@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import make_midi
 from engine_helpers import KITS, WINDOW_FRAMES, groove, local_model_dir, make_model_dir
+from factories import make_midi
 
 from drumgrid.server.engine import Engine, RenderOptions, decode_chunked, models
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR, resolve_model_dir

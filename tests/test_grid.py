@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_midi
+from factories import make_midi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from paths import EXAMPLES
