@@ -32,13 +32,14 @@ def gmd_files(gmd_root: Path) -> list[Path]:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """The real engine with a tiny random model (tests/engine_helpers.py), warmed up."""
-    from engine_helpers import groove, make_model_dir
+    from engine_helpers import make_model_dir
+    from factories import make_groove
 
     from drumgrid.server.engine import Engine, RenderOptions
 
     folder = make_model_dir(tmp_path_factory.mktemp("model"))
     engine = Engine.load(folder, device="cpu")
-    engine.render(groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # first-call costs
+    engine.render(make_groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # warm-up
     return engine
 
 
