@@ -1,17 +1,13 @@
-"""Shared fixtures: the read-only GMD data beside the repo, small MIDI builders, and a real
-daemon on loopback with a tiny random model (test_daemon.py, test_hostile.py)."""
+"""Shared fixtures: the read-only GMD data beside the repo, and a real daemon on loopback
+with a tiny random model (test_daemon.py, test_hostile.py). Builders live in factories.py."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import mido
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-GMD_ROOT = REPO.parent / "shared" / "data" / "gmd"
-EXAMPLES = REPO / "examples"
+from paths import GMD_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -33,63 +29,17 @@ def gmd_files(gmd_root: Path) -> list[Path]:
     return files[::34]
 
 
-def note_events(
-    notes: list[tuple[int, int, int, int]], channel: int
-) -> list[tuple[int, int, mido.Message]]:
-    """(on_tick, pitch, velocity, off_tick) notes -> (tick, order, message) events; at one
-    tick a note-off (order 1) comes before a note-on (order 2)."""
-    events = []
-    for on, pitch, velocity, off in notes:
-        events.append(
-            (on, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
-        )
-        events.append((off, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
-    return events
-
-
-def midi_track(events: list[tuple[int, int, mido.Message | mido.MetaMessage]]) -> mido.MidiTrack:
-    """(tick, order, message) events -> a track of delta times, in (tick, order) order."""
-    track = mido.MidiTrack()
-    tick = 0
-    for t, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(msg.copy(time=t - tick))
-        tick = t
-    return track
-
-
-def make_midi(
-    path: Path,
-    notes: list[tuple[int, int, int, int]],
-    ppq: int = 480,
-    tempos: list[tuple[int, int]] | None = None,
-    signatures: list[tuple[int, int, int]] | None = None,
-    channel: int = 9,
-    midi_type: int = 1,
-) -> Path:
-    """Write a MIDI file from (on_tick, pitch, velocity, off_tick) notes and (tick, us/beat)
-    tempos with mido, independently of drumgrid's writer."""
-    events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
-    for tick, tempo in tempos or []:
-        events.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
-    for tick, num, den in signatures or []:
-        events.append((tick, 0, mido.MetaMessage("time_signature", numerator=num, denominator=den)))
-    events += note_events(notes, channel)
-    midi = mido.MidiFile(type=midi_type, ticks_per_beat=ppq)
-    midi.tracks.append(midi_track(events))
-    midi.save(str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     """The real engine with a tiny random model (tests/engine_helpers.py), warmed up."""
-    from engine_helpers import groove, make_model_dir
+    from engine_helpers import make_model_dir
+    from factories import make_groove
 
     from drumgrid.server.engine import Engine, RenderOptions
 
     folder = make_model_dir(tmp_path_factory.mktemp("model"))
     engine = Engine.load(folder, device="cpu")
-    engine.render(groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # first-call costs
+    engine.render(make_groove(1), RenderOptions(decoding="parallel", tail_s=0.0))  # warm-up
     return engine
 
 

@@ -1,5 +1,6 @@
 """The engine's test fixture: a tiny random-initialised checkpoint beside a tiny drum codec,
-saved as folders so that `--model DIR` works in tests exactly as for a trained model.
+saved as folders so that `--model DIR` works in tests exactly as for a trained model (the
+grooves to render are factories.make_groove's).
 
 The model predicts the tiny drumgrid-drums codec's token space (8 x 1024 at 86.13 frames/s);
 its window (max_frames) is short so that a few seconds of MIDI already need several windows.
@@ -16,7 +17,6 @@ from drumgrid.server.drum_codec.config import DrumCodecConfig
 from drumgrid.server.drum_codec.folder import save_drum_codec
 from drumgrid.server.engine.models import attach_codec
 from drumgrid.server.model import ModelInfo, build_model, save_model
-from drumgrid.server.performance import from_note_list
 
 KITS = ("acoustic", "electronic")
 WINDOW_FRAMES = 64  # 0.74 s at 86.13 frames/s
@@ -61,23 +61,6 @@ def make_model_dir(
     elif codec == "beside":
         attach_codec(folder, codec_dir)
     return folder
-
-
-def groove(bars: int = 1, bpm: float = 120.0, seed: int = 0):
-    """A kick/snare/hat groove of `bars` 4/4 bars with a few ms of microtiming."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    step = 60.0 / bpm / 4
-    notes = []
-    for i in range(bars * 16):
-        t = i * step + float(rng.uniform(0, 0.004))
-        notes.append((t, 42, int(rng.integers(50, 110))))
-        if i % 8 == 0:
-            notes.append((t, 36, 110))
-        if i % 8 == 4:
-            notes.append((t, 38, 100))
-    return from_note_list(notes, bpm, length_s=bars * 4 * 60.0 / bpm)
 
 
 def local_model_dir(root: Path, **kw) -> Path:

@@ -10,7 +10,6 @@ import pytest
 
 from drumgrid.server.midi_io import read_midi
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FLUID = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FLUID_STANDARD = f"fluid-standard={FLUID}:128:0"
 needs_fonts = pytest.mark.skipif(not FLUID.is_file(), reason="fluid-soundfont-gm not installed")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 from engine_helpers import make_model_dir
+from factories import smf_bytes
 from safetensors.torch import load_file, save_file
 
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR
@@ -60,13 +61,6 @@ def _refused(capsys, *argv: str, message: str, names: str | Path, cpu_s: float =
 # -- MIDI ------------------------------------------------------------------------------------
 
 
-def _smf(tracks: list[bytes], ppq: int = 480, fmt: int = 0) -> bytes:
-    out = b"MThd" + struct.pack(">IHHH", 6, fmt, len(tracks), ppq)
-    for track in tracks:
-        out += b"MTrk" + struct.pack(">I", len(track)) + track
-    return out
-
-
 HUGE_DELTA = bytes([0xFF, 0xFF, 0xFF, 0x7F])  # 0x0FFFFFFF ticks, the largest delta
 KICK_ON = bytes([0x99, 36, 100])
 KICK_OFF = bytes([0x89, 36, 0])
@@ -93,7 +87,7 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
     ids=["meta-at-1-ppq", "note-off-at-96-ppq", "eight-deltas"],
 )
 def test_midi_length_bomb_is_refused_at_once(tmp_path, capsys, ppq, track):
-    path = _write(tmp_path, "bomb.mid", _smf([track], ppq))
+    path = _write(tmp_path, "bomb.mid", smf_bytes([track], ppq))
     assert path.stat().st_size < 100
     for extra in ([], ["--json"]):
         _refused(
@@ -103,7 +97,9 @@ def test_midi_length_bomb_is_refused_at_once(tmp_path, capsys, ppq, track):
 
 
 def test_midi_bomb_exits_2_without_a_traceback_as_a_process(tmp_path):
-    path = _write(tmp_path, "bomb.mid", _smf([b"\x00" + KICK_ON + HUGE_DELTA + b"\xff\x01\x00"], 1))
+    path = _write(
+        tmp_path, "bomb.mid", smf_bytes([b"\x00" + KICK_ON + HUGE_DELTA + b"\xff\x01\x00"], 1)
+    )
     code = "import sys; from drumgrid.training.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, "grid", str(path)],
@@ -117,7 +113,9 @@ def test_midi_bomb_exits_2_without_a_traceback_as_a_process(tmp_path):
 def test_key_signature_out_of_range(tmp_path, capsys):
     # FF 59 02 sf mi with 20 sharps: mido raises its own KeySignatureError (not a ValueError)
     key = bytes([0x00, 0xFF, 0x59, 0x02, 20, 0])
-    path = _write(tmp_path, "key.mid", _smf([key + b"\x00" + KICK_ON + b"\x10" + KICK_OFF + END]))
+    path = _write(
+        tmp_path, "key.mid", smf_bytes([key + b"\x00" + KICK_ON + b"\x10" + KICK_OFF + END])
+    )
     _refused(capsys, "grid", str(path), message="key signature event is out of range", names=path)
 
 
@@ -125,7 +123,7 @@ def _many_notes(n: int) -> bytes:
     """n kicks at tick 0 with running status: 3 bytes a note-on, 3 a note-off."""
     ons = b"\x00" + KICK_ON + bytes([0x00, 36, 100]) * (n - 1)
     offs = bytes([0x10, 36, 0]) + bytes([0x00, 36, 0]) * (n - 1)
-    return _smf([ons + offs + END])
+    return smf_bytes([ons + offs + END])
 
 
 def test_a_million_notes_are_refused_before_parsing(tmp_path, capsys):
@@ -148,7 +146,7 @@ def test_more_notes_than_the_limit_are_refused(tmp_path, capsys):
 def test_render_checks_the_length_before_loading_the_model(tmp_path, capsys):
     # 700 s at 120 bpm (1400 beats at 480 ppq) with two kicks: longer than --max-length 600
     far = bytes([0x80 | (672000 >> 14), 0x80 | ((672000 >> 7) & 0x7F), 672000 & 0x7F])
-    path = _write(tmp_path, "long.mid", _smf([b"\x00" + KICK_ON + far + KICK_OFF + END]))
+    path = _write(tmp_path, "long.mid", smf_bytes([b"\x00" + KICK_ON + far + KICK_OFF + END]))
     _refused(
         capsys, "render", str(path), "-o", str(tmp_path / "o.wav"), "--model",
         str(tmp_path / "no-model"), message="renders at most 600 s", names=path,
@@ -165,7 +163,7 @@ def test_grid_steps_are_bounded(tmp_path, capsys):
     # 2000 beats (1000 s at 120 bpm): fine at 4 steps per beat, too many steps at 96
     far = 2000 * 480
     delta = bytes([0x80 | (far >> 14), 0x80 | ((far >> 7) & 0x7F), far & 0x7F])
-    path = _write(tmp_path, "long.mid", _smf([b"\x00" + KICK_ON + delta + KICK_OFF + END]))
+    path = _write(tmp_path, "long.mid", smf_bytes([b"\x00" + KICK_ON + delta + KICK_OFF + END]))
     code, out, _, _ = _cli(capsys, "grid", str(path))
     assert code == 0 and len(out) < 200_000
     _refused(
@@ -236,7 +234,7 @@ def model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def midi(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("bad-input-midi") / "kick.mid"
-    path.write_bytes(_smf([b"\x00" + KICK_ON + b"\x60" + KICK_OFF + END]))
+    path.write_bytes(smf_bytes([b"\x00" + KICK_ON + b"\x60" + KICK_OFF + END]))
     return path
 
 

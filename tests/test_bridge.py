@@ -294,7 +294,7 @@ def test_the_max_device_sends_to_the_daemons_default_port():
     import Python, so this test ties the two)."""
     import json
 
-    from conftest import REPO
+    from paths import REPO
 
     from drumgrid.bridge.client import DEFAULT_UDP_PORT
     from drumgrid.bridge.contract import DEFAULT_HOST
@@ -313,7 +313,7 @@ def test_the_devices_contract_json_is_the_render_contracts():
     tests check that it did); here it must equal what drumgrid.bridge.contract says now."""
     import json
 
-    from conftest import REPO
+    from paths import REPO
 
     from drumgrid.bridge.device_contract import device_contract, device_contract_json
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES
+from paths import EXAMPLES
 
 from drumgrid.server.conditioning import FEATURE_NAMES, N_FEATURES, frame_conditioning
 from drumgrid.server.drums import DrumClass

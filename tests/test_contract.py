@@ -8,7 +8,7 @@ import argparse
 import re
 
 import pytest
-from conftest import REPO
+from paths import REPO
 
 from drumgrid.bridge import contract as c
 from drumgrid.bridge import protocol as p

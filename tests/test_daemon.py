@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO, make_midi
+from factories import legato_lead, make_midi, make_multitrack_midi, rock_beat
+from paths import REPO
 
 from drumgrid.bridge import Client, RenderError
 from drumgrid.bridge import protocol as p
@@ -214,10 +215,10 @@ def test_render_a_clip_sent_as_notes(liblo, daemon):
 def test_channel_and_note_map_options_and_notices(daemon, tmp_path):
     """Over OSC as on the command line: the daemon chooses the drum parts, takes `channel`
     and `note_map`, and says what it took (/drumgrid/notice) before each job's end."""
-    from test_drum_input import beat, lead, write
-
-    loop = write(tmp_path / "loop.mid", [("", 1, beat(1)), ("Lead", 2, lead(1))])
-    pads = write(tmp_path / "pads.mid", [("", 10, beat(1, kick=44, snare=48, hat=50))])
+    beat, lead = rock_beat(1), legato_lead(1)
+    loop = make_multitrack_midi(tmp_path / "loop.mid", [("", 1, beat), ("Lead", 2, lead)])
+    pad_beat = rock_beat(1, kick=44, snare=48, hat=50)
+    pads = make_multitrack_midi(tmp_path / "pads.mid", [("", 10, pad_beat)])
     with Client(HOST, daemon.tcp_port, timeout=60) as c:
         (done,) = c.render_file(str(loop), decoding="parallel")
         assert done.notices[0].startswith("drums: track 1 channel 1")

@@ -8,7 +8,8 @@ import json
 
 import numpy as np
 import pytest
-from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
+from fluid_helpers import FLUID_STANDARD, needs_fonts, render_groove
+from paths import EXAMPLES
 
 from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
 from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
+from factories import make_egmd_corpus
 
 from drumgrid.server.drum_codec import DrumCodecConfig, DrumCodecModel
 from drumgrid.server.drum_codec.codec import DrumgridCodec
@@ -20,7 +20,6 @@ from drumgrid.server.errors import UserError
 from drumgrid.training.cards import codec_training_lines
 from drumgrid.training.codec.losses import reconstruction_losses
 from drumgrid.training.codec.trainer import CodecTrainConfig, CodecTrainer
-from drumgrid.training.egmd import EGMD_COLUMNS
 
 TINY = DrumCodecConfig.tiny()
 
@@ -97,28 +96,9 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         load_drum_codec(tmp_path / "nowhere")
 
 
-def make_corpus(root: Path, seconds: float = 3.0) -> Path:
-    """A two-file corpus in E-GMD layout: decaying noise bursts on a beat grid."""
-    rng = np.random.default_rng(0)
-    sr = TINY.sample_rate
-    rows = []
-    for i, split in enumerate(("train", "train", "validation")):
-        n = int(seconds * sr)
-        wave = np.zeros(n, np.float32)
-        for onset in np.arange(0.05, seconds - 0.2, 0.25):
-            start = int(onset * sr)
-            burst = rng.standard_normal(int(0.15 * sr)) * np.exp(-np.linspace(0, 8, int(0.15 * sr)))
-            wave[start : start + len(burst)] += 0.3 * burst.astype(np.float32)
-        name = f"drummer1/s/{i}_beat"
-        (root / "drummer1/s").mkdir(parents=True, exist_ok=True)
-        sf.write(root / f"{name}.wav", wave, sr)
-        (root / f"{name}.mid").write_bytes(b"")
-        values = ["drummer1", "drummer1/s", str(i), "rock", "120", "beat", "4-4", str(seconds)]
-        values += [split, f"{name}.mid", f"{name}.wav", "noise"]
-        rows.append(dict(zip(EGMD_COLUMNS, values, strict=True)))
-    lines = [",".join(EGMD_COLUMNS)] + [",".join(r[c] for c in EGMD_COLUMNS) for r in rows]
-    (root / "corpus.csv").write_text("\n".join(lines) + "\n")
-    return root
+def make_corpus(root: Path) -> Path:
+    """Two train files and one validation file of noise bursts, 3 s each, one kit."""
+    return make_egmd_corpus(root, n_train=2, n_val=1, kits=("noise",), audio="bursts")
 
 
 FAST = CodecTrainConfig(

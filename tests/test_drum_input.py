@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import mido
 import pytest
-from conftest import midi_track, note_events
+from factories import BeatsNote, legato_lead, make_multitrack_midi, rock_beat
 
 from drumgrid.server.drum_select import ALL, AUTO, parse_channels
 from drumgrid.server.drums import DrumClass
@@ -19,46 +17,14 @@ from drumgrid.server.errors import MidiError, UserError
 from drumgrid.server.midi_io import input_report, read_midi
 from drumgrid.server.note_maps import GM_NOTE_MAP, parse_note_map
 
-PPQ = 480
-Note = tuple[float, int, int, float]  # (start beats, pitch, velocity, length beats)
 
-
-def beat(bars: int = 2, kick: int = 36, snare: int = 38, hat: int = 42) -> list[Note]:
-    """A rock beat: hats on eighths, kick on 1 and 3, snare on 2 and 4, sixteenth notes."""
-    notes = []
-    for b in range(bars * 4):
-        notes.append((b, hat, 90, 0.25))
-        notes.append((b + 0.5, hat, 70, 0.25))
-        notes.append((b, kick if b % 2 == 0 else snare, 110, 0.25))
-    return notes
-
-
-def lead(bars: int = 2) -> list[Note]:
-    """A legato melody in eighths, moving by steps."""
-    scale = [60, 62, 64, 65, 67, 69, 71, 72]
-    return [(i * 0.5, scale[(i * 3) % 8], 90, 0.5) for i in range(bars * 8)]
-
-
-def bass(bars: int = 2) -> list[Note]:
+def bass(bars: int = 2) -> list[BeatsNote]:
     roots = [40, 40, 43, 45, 38, 38, 36, 43]  # E2 ... : right in the drum pitches
     return [(i, roots[i % 8], 100, 1.0) for i in range(bars * 4)]
 
 
-def pads(bars: int = 2) -> list[Note]:
+def pads(bars: int = 2) -> list[BeatsNote]:
     return [(b * 2, p, 70, 2.0) for b in range(bars * 2) for p in (57, 60, 64)]
-
-
-def write(path: Path, tracks: list[tuple[str, int, list[Note]]]) -> Path:
-    """A format 1 file: one track per (name, channel 1-16, notes)."""
-    midi = mido.MidiFile(type=1, ticks_per_beat=PPQ)
-    for name, channel, notes in tracks:
-        ticks = [(round(s * PPQ), p, v, round((s + n) * PPQ)) for s, p, v, n in notes]
-        track = midi_track(note_events(ticks, channel - 1))
-        if name:
-            track.insert(0, mido.MetaMessage("track_name", name=name))
-        midi.tracks.append(track)
-    midi.save(str(path))
-    return path
 
 
 def classes(perf) -> dict[str, int]:
@@ -69,7 +35,9 @@ def classes(perf) -> dict[str, int]:
 
 
 def test_drums_on_channel_1_beside_a_melody(tmp_path):
-    path = write(tmp_path / "loop.mid", [("", 1, beat()), ("", 2, lead())])
+    path = make_multitrack_midi(
+        tmp_path / "loop.mid", [("", 1, rock_beat()), ("", 2, legato_lead())]
+    )
     perf = read_midi(path)
     assert classes(perf) == {"hihat_closed": 16, "kick": 4, "snare": 4}
     assert "track 1 channel 1" in perf.selection and "look like drums" in perf.selection
@@ -84,14 +52,14 @@ def test_drums_on_channel_1_beside_a_melody(tmp_path):
 
 
 def test_a_kit_spread_over_three_channels(tmp_path):
-    b = beat()
+    b = rock_beat()
     tracks = [
         ("", 7, [n for n in b if n[1] == 36]),
         ("", 8, [n for n in b if n[1] == 38]),
         ("", 11, [n for n in b if n[1] == 42]),
         ("", 1, bass()),
     ]
-    perf = read_midi(write(tmp_path / "split.mid", tracks))
+    perf = read_midi(make_multitrack_midi(tmp_path / "split.mid", tracks))
     assert classes(perf) == {"hihat_closed": 16, "kick": 4, "snare": 4}
     assert "left out: track 4 channel 1" in perf.selection
     listed = read_midi(tmp_path / "split.mid", channel=parse_channels("7,8"))
@@ -99,8 +67,8 @@ def test_a_kit_spread_over_three_channels(tmp_path):
 
 
 def test_daw_tracks_on_channel_1_are_told_apart_by_their_notes_and_names(tmp_path):
-    tracks = [("Drums", 1, beat()), ("Bass", 1, bass()), ("Strings", 1, pads())]
-    perf = read_midi(write(tmp_path / "export.mid", tracks))
+    tracks = [("Drums", 1, rock_beat()), ("Bass", 1, bass()), ("Strings", 1, pads())]
+    perf = read_midi(make_multitrack_midi(tmp_path / "export.mid", tracks))
     assert classes(perf) == {"hihat_closed": 16, "kick": 4, "snare": 4}
     assert "track 1 'Drums' channel 1" in perf.selection
     assert "a melodic track name" in perf.selection and "held in chords" in perf.selection
@@ -113,16 +81,16 @@ def test_daw_tracks_on_channel_1_are_told_apart_by_their_notes_and_names(tmp_pat
 
 
 def test_channel_10_wins_and_other_drum_channels_are_pointed_out(tmp_path):
-    tracks = [("", 10, beat()), ("", 11, [(0.25, 49, 100, 0.25)]), ("", 2, lead())]
-    perf = read_midi(write(tmp_path / "gm.mid", tracks))
+    tracks = [("", 10, rock_beat()), ("", 11, [(0.25, 49, 100, 0.25)]), ("", 2, legato_lead())]
+    perf = read_midi(make_multitrack_midi(tmp_path / "gm.mid", tracks))
     assert classes(perf) == {"hihat_closed": 16, "kick": 4, "snare": 4}
     assert perf.selection.startswith("channel 10, General MIDI's drum channel")
     assert "--channel 10,11" in perf.selection
 
 
 def test_melodic_input_is_refused_with_what_each_part_looks_like(tmp_path):
-    path = write(tmp_path / "song.mid", [("Lead", 1, lead()), ("Bass", 2, bass()),
-                                         ("Pad", 3, pads())])  # fmt: skip
+    tracks = [("Lead", 1, legato_lead()), ("Bass", 2, bass()), ("Pad", 3, pads())]
+    path = make_multitrack_midi(tmp_path / "song.mid", tracks)
     with pytest.raises(MidiError, match="no channel looks like drums") as err:
         read_midi(path)
     text = str(err.value)
@@ -133,7 +101,9 @@ def test_melodic_input_is_refused_with_what_each_part_looks_like(tmp_path):
 def test_a_pad_mapped_beat_needs_a_note_map_and_reports_it(tmp_path):
     """Kick 44, snare 48, hat 50: read as General MIDI it is pedal hats, toms; the map fixes
     it, and every pitch played as another instrument is reported."""
-    path = write(tmp_path / "pads.mid", [("", 10, beat(kick=44, snare=48, hat=50))])
+    path = make_multitrack_midi(
+        tmp_path / "pads.mid", [("", 10, rock_beat(kick=44, snare=48, hat=50))]
+    )
     gm = read_midi(path)
     assert classes(gm) == {"hihat_closed": 4, "tom_high": 20}
     note_map = parse_note_map("none,44=kick,48=snare,50=hihat_closed")
@@ -149,7 +119,7 @@ def test_a_pad_mapped_beat_needs_a_note_map_and_reports_it(tmp_path):
 def test_percussion_beyond_the_nine_classes_is_folded_and_reported(tmp_path):
     extra = [(0.0, 39, 100, 0.1)] * 1 + [(1.0, 39, 100, 0.1), (2.0, 56, 90, 0.1),
                                          (3.0, 64, 80, 0.1), (3.5, 82, 80, 0.1)]  # fmt: skip
-    path = write(tmp_path / "perc.mid", [("", 10, beat(1) + extra)])
+    path = make_multitrack_midi(tmp_path / "perc.mid", [("", 10, rock_beat(1) + extra)])
     perf = read_midi(path)
     report = input_report(perf)
     assert report[0].startswith("drums: channel 10")
@@ -196,7 +166,9 @@ def test_channel_specs():
 
 
 def test_cli_prints_what_it_took(tmp_path):
-    path = write(tmp_path / "loop.mid", [("", 1, beat()), ("Lead", 2, lead())])
+    path = make_multitrack_midi(
+        tmp_path / "loop.mid", [("", 1, rock_beat()), ("Lead", 2, legato_lead())]
+    )
     out = subprocess.run(
         [sys.executable, "-m", "drumgrid.training.cli", "grid", str(path), "--note-map",
          "gm,42=hihat_open"],

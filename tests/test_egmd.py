@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
-from conftest import make_midi
+from factories import egmd_row, make_midi, write_egmd_csv
 
 from drumgrid.server.errors import UserError
-from drumgrid.training.egmd import EGMD_COLUMNS, EGMDIndex
+from drumgrid.training.egmd import EGMDIndex
+
+# (split, beat type, bpm, seconds) of each kit's three files
+FILES = [("train", "beat", 120, 8.0), ("train", "fill", 100, 1.5), ("validation", "beat", 90, 10.0)]
 
 
 def build_tree(root: Path) -> Path:
+    """Two kits of three files each, under E-GMD's own CSV name; the WAVs are stubs (the
+    index never opens them)."""
     rows = []
     for kit in ("Acoustic Kit", "Jazz Kit"):
-        for i, (split, beat_type, bpm, duration) in enumerate(
-            [
-                ("train", "beat", 120, 8.0),
-                ("train", "fill", 100, 1.5),
-                ("validation", "beat", 90, 10.0),
-            ]
-        ):
-            stem = f"drummer1/session1/{i + 1}_rock_{bpm}_{beat_type}_4-4_{kit.split()[0]}"
-            (root / "drummer1/session1").mkdir(parents=True, exist_ok=True)
-            make_midi(root / f"{stem}.midi", [(0, 36, 100, 60)])
-            (root / f"{stem}.wav").write_bytes(b"RIFF")
-            rows.append({
-                "drummer": "drummer1", "session": "drummer1/session1",
-                "id": f"drummer1/session1/{i + 1}", "style": "rock", "bpm": bpm,
-                "beat_type": beat_type, "time_signature": "4-4", "duration": duration,
-                "split": split, "midi_filename": f"{stem}.midi",
-                "audio_filename": f"{stem}.wav", "kit_name": kit,
-            })  # fmt: skip
-    csv_path = root / "e-gmd-v1.0.0.csv"
-    with csv_path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=EGMD_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return csv_path
+        for number, (split, beat_type, bpm, duration) in enumerate(FILES, start=1):
+            row = egmd_row(number, kit, split, bpm, duration, beat_type=beat_type)
+            (root / row["midi_filename"]).parent.mkdir(parents=True, exist_ok=True)
+            make_midi(root / row["midi_filename"], [(0, 36, 100, 60)])
+            (root / row["audio_filename"]).write_bytes(b"RIFF")
+            rows.append(row)
+    return write_egmd_csv(root, rows, "e-gmd-v1.0.0.csv")
 
 
 def test_read_filter_and_keys(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import make_midi
-from engine_helpers import KITS, WINDOW_FRAMES, groove, local_model_dir, make_model_dir
+from engine_helpers import KITS, WINDOW_FRAMES, local_model_dir, make_model_dir
+from factories import make_groove, make_midi
 
 from drumgrid.server.engine import Engine, RenderOptions, decode_chunked, models
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR, resolve_model_dir
@@ -62,7 +62,7 @@ def test_length_is_the_midi_length_plus_the_tail(engine, rate, tmp_path):
 
 
 def test_same_seed_same_audio_other_seed_other_audio(engine):
-    perf = groove(2)
+    perf = make_groove(2)
     a, b = engine.render(perf, SAMPLED)[0], engine.render(perf, SAMPLED)[0]
     assert torch.equal(a.tokens, b.tokens) and np.array_equal(a.audio, b.audio)
     c = engine.render(perf, RenderOptions(**{**SAMPLED.__dict__, "seed": 6}))[0]
@@ -70,7 +70,7 @@ def test_same_seed_same_audio_other_seed_other_audio(engine):
 
 
 def test_variations_are_the_single_takes_batched(engine):
-    perf = groove(1)
+    perf = make_groove(1)
     takes = engine.render(perf, RenderOptions(**{**SAMPLED.__dict__, "variations": 3}))
     assert [t.seed for t in takes] == [5, 6, 7]
     for take in takes:
@@ -112,7 +112,7 @@ def test_windowed_equals_one_window_for_a_frame_local_model(tmp_path, options, l
     the wrong frame, tokens stitched off by one, a known prefix overwritten). Also for a
     model with a latent head, whose parallel tokens are the codec's codes of its latent."""
     folder = local_model_dir(tmp_path, max_frames=512, latent_dim=latent_dim)
-    perf = groove(4, bpm=140)
+    perf = make_groove(4, bpm=140)
     n_frames = 400  # fits one window of 512; nine windows of 48
     one = Engine.load(folder, "cpu", "eager", precision="fp32")
     windowed = Engine.load(folder, "cpu", "eager", precision="fp32", window_frames=48)
@@ -128,7 +128,7 @@ def test_latent_head_renders_the_codecs_codes_of_its_prediction(tmp_path):
     decoding still samples the token heads."""
     folder = make_model_dir(tmp_path, latent_dim=32)
     engine = Engine.load(folder, "cpu", "eager", precision="fp32")
-    perf = groove(1)
+    perf = make_groove(1)
     W = WINDOW_FRAMES
     got = _tokens(engine, perf, RenderOptions(decoding="parallel"), W)  # [K, W]
     from drumgrid.server.conditioning import frame_conditioning
@@ -151,7 +151,7 @@ def test_later_windows_never_change_earlier_ones(engine):
     clip's tokens cannot equal one long window's; what holds is continuation: the first
     window's tokens are those of rendering its frames alone, and every overlap keeps the
     tokens the previous window chose (known tokens are never resampled)."""
-    perf = groove(4)
+    perf = make_groove(4)
     W = WINDOW_FRAMES
     long = _tokens(engine, perf, SAMPLED, 4 * W)
     first = _tokens(engine, perf, SAMPLED, W)
@@ -170,7 +170,7 @@ def test_chunked_codec_decode_matches_one_decode(engine):
 
 
 def test_progress_and_cancel(engine):
-    perf = groove(2)
+    perf = make_groove(2)
     seen: list[float] = []
     engine.render(perf, GREEDY, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 5
@@ -186,7 +186,7 @@ def test_progress_and_cancel(engine):
 
 
 def test_bad_requests_have_their_codes(engine):
-    perf = groove(1)
+    perf = make_groove(1)
     with pytest.raises(UnknownKit, match="acoustic, electronic") as exc:
         engine.render(perf, RenderOptions(kit="trash"))
     assert exc.value.code == "unknown_kit" and engine.kits == KITS
@@ -236,7 +236,7 @@ def test_auto_backend_falls_back_and_tensorrt_says_why(model_dir):
 def test_compiled_body_renders_the_same_tokens(model_dir):
     eager = Engine.load(model_dir, "cpu", "eager", precision="fp32")
     compiled = Engine.load(model_dir, "cpu", "compile", precision="fp32")
-    perf = groove(2)
+    perf = make_groove(2)
     opts = RenderOptions(decoding="parallel")
     a, b = eager.render(perf, opts)[0], compiled.render(perf, opts)[0]
     assert (a.tokens == b.tokens).float().mean() > 0.999  # argmax ties may flip in fp32

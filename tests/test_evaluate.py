@@ -2,97 +2,37 @@
 random tiny drum codec saved to a folder, a debug model trained for a few steps, then
 `drumgrid eval` (`make test` covers a tiny train -> eval run in under two minutes).
 
-The audio is made here with numpy (a decaying sine for kicks, noise bursts for the rest),
+The audio is factories.toy_synth's (a decaying sine for kicks, noise bursts for the rest),
 so the test needs neither FluidSynth nor SoundFonts, and the reference row's onset numbers
 are known to be near perfect.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from factories import RANDOM_ROCK, TOY_KITS, make_egmd_corpus
 
 from drumgrid.server.codecs import build_random, load_codec
 from drumgrid.server.drum_codec.folder import save_drum_codec
-from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
-from drumgrid.server.midi_io import write_midi
-from drumgrid.server.performance import Hit, Performance, TempoMap, TimeSignature
 from drumgrid.training.cli import main
-from drumgrid.training.egmd import EGMD_COLUMNS, EGMDIndex
+from drumgrid.training.egmd import EGMDIndex
 from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
 from drumgrid.training.tokens import tokenize
 
-SR = 44100
-KITS = ("bright", "dark")
-CLASSES = (DrumClass.KICK, DrumClass.SNARE, DrumClass.HIHAT_CLOSED)
-
-
-def _groove(rng: np.random.Generator, bpm: float, bars: int) -> Performance:
-    hits = []
-    step_s = 60.0 / bpm / 4
-    for step in range(bars * 16):
-        for cls, p in zip(CLASSES, (0.3, 0.2, 0.6), strict=True):
-            if (cls == DrumClass.KICK and step % 8 == 0) or rng.random() < p:
-                t = step * step_s + rng.uniform(0, 0.008)
-                hits.append(Hit(t, CLASS_TO_GM_PITCH[cls], cls, int(rng.integers(30, 127))))
-    return Performance(tuple(hits), TempoMap.constant(bpm), (TimeSignature(0.0, 4, 4),), bars * 4)
-
-
-def _synth(perf: Performance, kit: str, tail_s: float = 0.5) -> np.ndarray:
-    rng = np.random.default_rng(1)
-    x = np.zeros(int((perf.length_s + tail_s) * SR))
-    dark = kit == "dark"
-    for h in perf.hits:
-        n = int(0.25 * SR)
-        t = np.arange(n) / SR
-        if h.drum_class == DrumClass.KICK:
-            f = (45 if dark else 60) + 80 * np.exp(-t / 0.02)
-            y = np.sin(2 * np.pi * np.cumsum(f) / SR) * np.exp(-t / 0.12)
-        elif h.drum_class == DrumClass.SNARE:
-            y = rng.standard_normal(n) * np.exp(-t / (0.09 if dark else 0.05))
-        else:
-            y = np.diff(rng.standard_normal(n + 1)) * np.exp(-t / (0.04 if dark else 0.02)) * 0.5
-        s = round(h.time_s * SR)
-        x[s : s + n] += (h.velocity / 127) ** 1.5 * y[: len(x) - s]
-    return 0.5 * x / max(1e-9, np.abs(x).max())
-
-
-def _corpus(root: Path, n_train: int = 4, n_val: int = 2) -> EGMDIndex:
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(n_train + n_val):
-        bpm = float(rng.choice([100.0, 120.0]))
-        perf = _groove(rng, bpm, bars=2)
-        for kit in KITS:  # E-GMD keeps one MIDI file per audio file
-            midi = f"drummer1/s1/{i}_rock_{int(bpm)}_beat_4-4_{kit}.mid"
-            audio = midi.replace(".mid", ".wav")
-            (root / midi).parent.mkdir(parents=True, exist_ok=True)
-            write_midi(perf, root / midi)
-            wave = _synth(perf, kit)
-            sf.write(root / audio, wave, SR)
-            rows.append({
-                "drummer": "drummer1", "session": "drummer1/s1", "id": f"drummer1/s1/{i}",
-                "style": "rock", "bpm": str(bpm), "beat_type": "beat", "time_signature": "4-4",
-                "duration": str(len(wave) / SR), "midi_filename": midi, "audio_filename": audio,
-                "split": "train" if i < n_train else "validation", "kit_name": kit,
-            })  # fmt: skip
-    with (root / "corpus.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=EGMD_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    return EGMDIndex.read(root)
+KITS = tuple(TOY_KITS)  # bright, dark
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> dict[str, Path]:
     """corpus -> codec folder -> token cache -> a model trained for a few steps."""
     root = tmp_path_factory.mktemp("eval")
-    index = _corpus(root / "corpus")
+    corpus = make_egmd_corpus(root / "corpus", n_train=4, n_val=2, kits=KITS, audio="synth",
+                              bpm=(100.0, 120.0), bars=2, groove=RANDOM_ROCK)  # fmt: skip
+    index = EGMDIndex.read(corpus)
     codec_dir = save_drum_codec(root / "codec", build_random("drumgrid-drums").model)  # type: ignore[attr-defined]
     codec = load_codec("drumgrid-drums", codec_dir)  # the hash a user's --codec-path gives
     tokenize(index, codec, root / "tokens", progress=False)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, make_midi
+from factories import make_midi
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import EXAMPLES
 
 from drumgrid.server.drums import DrumClass
 from drumgrid.server.grid import grid_view, render_text, step_and_offset

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_midi
+from factories import make_midi
 
 from drumgrid.bridge import Client, RenderError
 from drumgrid.bridge import protocol as p

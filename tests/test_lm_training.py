@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from factories import make_token_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lm_helpers import make_token_cache, random_inputs
+from lm_helpers import random_inputs
 
 from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.decoding import DecodeOptions, decode

@@ -3,12 +3,11 @@ cases of the format, and the read -> write -> read round trip."""
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import mido
 import pytest
-from conftest import make_midi
+from factories import make_midi, smf_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,18 +82,13 @@ def test_tempo_changes_signatures_and_ppq(tmp_path: Path) -> None:
     assert perf.hits[0].duration_s == pytest.approx(10 / 96 * 0.5)
 
 
-def _smf(tracks: list[bytes], ppq: int = 480, fmt: int = 0) -> bytes:
-    header = b"MThd" + struct.pack(">IHHH", 6, fmt, len(tracks), ppq)
-    return header + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks)
-
-
 def test_running_status_and_velocity_zero_note_off(tmp_path: Path) -> None:
     # note-on ch10 kick, then running status: note 36 vel 0 (off), snare on, snare vel-0 off.
     track = bytes(
         [0x00, 0x99, 36, 100, 0x60, 36, 0, 0x00, 38, 80, 0x81, 0x40, 38, 0, 0x00, 0xFF, 0x2F, 0x00]
     )
     path = tmp_path / "rs.mid"
-    path.write_bytes(_smf([track]))
+    path.write_bytes(smf_bytes([track]))
     perf = read_midi(path)
     assert [(h.pitch, h.velocity) for h in perf.hits] == [(36, 100), (38, 80)]
     assert perf.hits[1].time_s == pytest.approx(96 / 480 * 0.5)
@@ -156,7 +150,7 @@ def test_truncated_missing_and_bad_tempo(tmp_path: Path) -> None:
 def test_format_2_is_refused(tmp_path: Path) -> None:
     track = bytes([0x00, 0x99, 36, 100, 0x10, 0x89, 36, 0, 0x00, 0xFF, 0x2F, 0x00])
     path = tmp_path / "f2.mid"
-    path.write_bytes(_smf([track, track], fmt=2))
+    path.write_bytes(smf_bytes([track, track], fmt=2))
     with pytest.raises(MidiError, match="format 2"):
         read_midi(path)
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import EXAMPLES
+from paths import EXAMPLES, REPO
 
 from drumgrid.training.cli import TRAIN_EXTRA
 
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
-ROOT = Path(__file__).resolve().parents[1]
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 
 # Runs the CLI with the `train` extra's modules made unimportable, as on a render-only install.
 WITHOUT_TRAIN_EXTRA = """
@@ -47,7 +46,7 @@ def test_the_train_extra_is_what_the_cli_names():
 def test_the_native_module_builds_against_the_installed_torch():
     requires = {_name(r).strip() for r in PYPROJECT["build-system"]["requires"]}
     assert "torch" not in requires
-    assert "--no-build-isolation" in (ROOT / "CMakeLists.txt").read_text()
+    assert "--no-build-isolation" in (REPO / "CMakeLists.txt").read_text()
 
 
 def _without_train_extra(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:

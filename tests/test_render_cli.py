@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import make_midi
 from engine_helpers import KITS, make_model_dir
+from factories import make_midi
 
 from drumgrid.server.audio_io import write_audio
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR

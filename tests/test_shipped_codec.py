@@ -4,7 +4,8 @@ shipped groove, rendered through a training kit, within the figures its model ca
 from __future__ import annotations
 
 import torch
-from fluid_helpers import EXAMPLES, FLUID_STANDARD, needs_fonts, render_groove
+from fluid_helpers import FLUID_STANDARD, needs_fonts, render_groove
+from paths import EXAMPLES
 
 from drumgrid.server.codecs.registry import load_codec
 from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS, read_codec_info

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from factories import make_egmd_corpus
 
 from drumgrid.server.codecs import build_random
 from drumgrid.server.errors import UserError
-from drumgrid.training.egmd import EGMD_COLUMNS, EGMDIndex
+from drumgrid.training.egmd import EGMDIndex
 from drumgrid.training.tokens import TokenCache, encode_long, tokenize
 
 
-def _corpus(root: Path, lengths_s=(1.3, 0.7), sr=22050) -> EGMDIndex:
-    """A tiny E-GMD-shaped corpus of noise bursts (the audio content does not matter)."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, dur in enumerate(lengths_s):
-        audio = f"drummer1/session1/{i}_funk_100_beat_4-4_kit.wav"
-        (root / audio).parent.mkdir(parents=True, exist_ok=True)
-        sf.write(root / audio, 0.1 * rng.standard_normal(int(dur * sr)), sr)
-        rows.append({
-            "drummer": "drummer1", "session": "drummer1/session1", "id": f"drummer1/session1/{i}",
-            "style": "funk", "bpm": "100", "beat_type": "beat", "time_signature": "4-4",
-            "duration": str(dur), "split": "train" if i == 0 else "validation",
-            "midi_filename": audio.replace(".wav", ".midi"), "audio_filename": audio,
-            "kit_name": "kit",
-        })  # fmt: skip
-    with (root / "corpus.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=EGMD_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+def _corpus(root: Path, lengths_s: tuple[float, ...] = (1.3, 0.7)) -> EGMDIndex:
+    """White noise at 22.05 kHz, the first file train, the rest validation (the audio content
+    does not matter)."""
+    make_egmd_corpus(root, n_train=1, n_val=len(lengths_s) - 1, audio="noise",
+                     sample_rate=22050, seconds=lengths_s, bpm=100.0, style="funk")  # fmt: skip
     return EGMDIndex.read(root)
 
 
