@@ -51,6 +51,7 @@ TRAIN_EXTRA: dict[str, str] = {
     "mir_eval": "mir_eval",
     "matplotlib": "matplotlib",
     "fluidsynth": "pyfluidsynth",
+    "pysfizz": "pysfizz",
     "visqol": "visqol-python",
 }
 
