@@ -83,3 +83,17 @@ def test_sfz_and_hydrogen_kits_render_a_corpus(gmd_root, tmp_path, capsys):
     assert "| small sfz | kit.sfz (SFZ) | - | CC0 1.0 Universal (test samples) |" in card
     assert main(args) == 0  # resumes: same kits, nothing to render
     assert "(0 rendered now" in capsys.readouterr().out
+
+
+def test_kits_json_entries_from_before_kit_terms_still_resume_and_credit():
+    from drumgrid.training.kits import records
+
+    old = {"name": "jazz", "soundfont": "/usr/share/sounds/sf2/FluidR3_GM.sf2", "bank": 128,
+           "preset": 32, "channel": 10}  # fmt: skip
+    new = {**old, "source": "soundfont", "licence": "MIT (Frank Wen, Toby Smithe)",
+           "package": "fluid-soundfont-gm"}  # fmt: skip
+    assert records.same_rendering(old, new)
+    assert not records.same_rendering(old, {**new, "preset": 40})
+    assert records.origin(old) == "FluidR3_GM.sf2 (128:32)"
+    assert records.package_and_licence(old) == records.package_and_licence(new)
+    assert records.engines_phrase({"jazz": old}) == "SoundFonts played by FluidSynth"
