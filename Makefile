@@ -5,9 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
-# Debian packages the project needs: FluidSynth + soundfonts for the rendered corpus,
-# liblo's oscsend/oscdump as an independent OSC peer in tests, node for the device's JS.
-DEB_PACKAGES := fluidsynth fluid-soundfont-gm avldrums.lv2-soundfont liblo-tools nodejs
+# Debian packages the project needs: FluidSynth + soundfonts and Hydrogen drumkits for the
+# rendered corpus, liblo's oscsend/oscdump as an independent OSC peer in tests, node for the
+# device's JS.
+DEB_PACKAGES := fluidsynth fluid-soundfont-gm avldrums.lv2-soundfont musescore-general-soundfont \
+	timgm6mb-soundfont hydrogen-drumkits hydrogen-data liblo-tools nodejs
 NATIVE_SOURCES := $(wildcard csrc/*.cpp csrc/*.h csrc/cuda/*.cu csrc/cuda/*.h csrc/cuda/*.cpp)
 STAMP := $(VENV)/.drumgrid-installed
 PYTEST_ARGS ?= -m "not slow"

@@ -14,20 +14,14 @@ from typing import Any
 from drumgrid.server.devices import cpu_model
 from drumgrid.server.drum_codec.folder import read_codec_info
 from drumgrid.training.egmd import EGMDIndex
-
-# SoundFont file -> (Debian package, licence as that package's copyright file states it).
-SOUNDFONT_LICENCES = {
-    "FluidR3_GM.sf2": ("fluid-soundfont-gm", "MIT (Frank Wen, Toby Smithe)"),
-    "Black_Pearl_4_LV2.sf2": ("avldrums.lv2-soundfont", "GPL-2+ (AVL Drumkits, Robin Gareus)"),
-    "Red_Zeppelin_4_LV2.sf2": ("avldrums.lv2-soundfont", "GPL-2+ (AVL Drumkits, Robin Gareus)"),
-}
+from drumgrid.training.kits import records
 
 GMD_ATTRIBUTION = (
     "The grooves are the Groove MIDI Dataset (GMD) v1.0.0 by Jon Gillick, Adam Roberts, "
     'Jesse Engel, Douglas Eck and David Bamman, "Learning to Groove with Inverse Sequence '
     'Transformations", ICML 2019 (https://magenta.tensorflow.org/datasets/groove), licensed '
     "under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). The audio was rendered "
-    "from them by drumgrid through the SoundFont kits below with FluidSynth."
+    "from them by drumgrid through the kits below ({engines})."
 )
 
 
@@ -38,7 +32,7 @@ def hardware() -> str:
 
 
 def data_section(corpus: Path) -> list[str]:
-    """Hours per split and kit, the kits' SoundFonts with their licences, GMD attribution."""
+    """Hours per split and kit, where each kit came from with its licence, GMD attribution."""
     index = EGMDIndex.read(corpus)
     hours: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     files: dict[str, int] = defaultdict(int)
@@ -48,19 +42,18 @@ def data_section(corpus: Path) -> list[str]:
     splits = [s for s in ("train", "validation", "test") if files[s]]
     kits_file = corpus / "kits.json"
     kits = json.loads(kits_file.read_text())["kits"] if kits_file.is_file() else {}
+    sources = {kits.get(name, {}).get("source", "soundfont") for name in hours}
     lines = [
-        GMD_ATTRIBUTION,
+        GMD_ATTRIBUTION.format(engines=records.engines_phrase({n: kits.get(n, {}) for n in hours})),
         "",
-        "| kit | SoundFont (bank:preset) | Debian package | licence | "
-        + " | ".join(f"{s} h" for s in splits)
-        + " |",
+        f"| kit | {'SoundFont (bank:preset)' if sources == {'soundfont'} else 'kit (source)'} "
+        "| Debian package | licence | " + " | ".join(f"{s} h" for s in splits) + " |",
         "| --- | --- | --- | --- | " + " | ".join("---" for _ in splits) + " |",
     ]
     for name in sorted(hours):
         kit = kits.get(name, {})
-        font = Path(kit.get("soundfont", "?")).name
-        package, licence = SOUNDFONT_LICENCES.get(font, ("?", "see the SoundFont's own terms"))
-        where = f"{font} ({kit.get('bank', '?')}:{kit.get('preset', '?')})"
+        package, licence = records.package_and_licence(kit)
+        where = records.origin(kit)
         cells = " | ".join(f"{hours[name][s]:.2f}" for s in splits)
         lines.append(f"| {name} | {where} | {package} | {licence} | {cells} |")
     total = " | ".join(f"{sum(h[s] for h in hours.values()):.2f}" for s in splits)

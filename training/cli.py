@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grid": ("drumgrid.server.commands.grid", "show the expressive grid of a drum MIDI file"),
     "bench": ("drumgrid.server.commands.bench", "time the native ops or a render (ops | render)"),
     "codecs": ("drumgrid.server.commands.codecs", "list the audio codecs and their local weights"),
-    "corpus": ("drumgrid.training.commands.corpus", "render GMD MIDI through SoundFont kits"),
+    "corpus": ("drumgrid.training.commands.corpus", "render GMD MIDI through drum kits"),
     "train-codec": ("drumgrid.training.commands.train_codec", "train drumgrid's drum codec"),
     "codec-roundtrip": (
         "drumgrid.training.commands.codec_roundtrip",
@@ -30,7 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tokenize": ("drumgrid.training.commands.tokenize", "encode a corpus into a codec token cache"),
     "train": ("drumgrid.training.commands.train", "train the grid-to-tokens Transformer"),
     "render": ("drumgrid.server.commands.render", "render a drum MIDI file to a WAV"),
-    "kits": ("drumgrid.server.commands.kits", "list the kits a model renders"),
+    "kits": (
+        "drumgrid.training.commands.kits",
+        "list the kits a model renders, or (--available) those this machine can render",
+    ),
     "export": ("drumgrid.server.commands.export", "export the Transformer body (torch.export)"),
     "eval": ("drumgrid.training.commands.eval", "score a model with the research's metrics"),
     "serve": (
@@ -51,6 +54,7 @@ TRAIN_EXTRA: dict[str, str] = {
     "mir_eval": "mir_eval",
     "matplotlib": "matplotlib",
     "fluidsynth": "pyfluidsynth",
+    "pysfizz": "pysfizz",
     "visqol": "visqol-python",
 }
 

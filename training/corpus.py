@@ -1,10 +1,11 @@
-"""Render the Groove MIDI Dataset through SoundFont kits into an E-GMD-shaped corpus.
+"""Render the Groove MIDI Dataset through drum kits into an E-GMD-shaped corpus.
 
 Layout: OUT/drummerN/sessionM/<GMD stem>_<kit>.midi + .wav per (performance, kit), one
-CSV with E-GMD's columns (kit_name filled, split from GMD), the GMD licence and attribution,
-and kits.json recording how the audio was made. Every file is written to a temporary name
-and renamed, so an interrupted run resumes by skipping the WAVs that exist. Output depends
-only on the inputs (no reverb, no dither, fixed gain), so reruns give identical files.
+CSV with E-GMD's columns (kit_name filled, split from GMD), the GMD licence and attribution
+(with each kit's licence), and kits.json recording how the audio was made. Every file is
+written to a temporary name and renamed, so an interrupted run resumes by skipping the WAVs
+that exist. Output depends only on the inputs (no reverb, no dither, fixed gain), so reruns
+give identical files.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -25,7 +26,11 @@ import numpy as np
 import soundfile as sf
 
 from drumgrid.server.errors import UserError
-from drumgrid.training.fluidsynth import GAIN, HOLD_S, Kit, KitRenderer
+from drumgrid.training.fluidsynth import GAIN, HOLD_S, Kit
+from drumgrid.training.kits import records
+from drumgrid.training.kits.base import KitRenderer, KitSource
+from drumgrid.training.kits.sfizz import GAIN as SFIZZ_GAIN
+from drumgrid.training.kits.soundfont import soundfont_kit
 
 CORPUS_CSV = "drumgrid-corpus.csv"
 EGMD_COLUMNS = (
@@ -45,8 +50,12 @@ with Inverse Sequence Transformations", ICML 2019 (https://magenta.tensorflow.or
 licensed under the Creative Commons Attribution 4.0 International License (LICENSE).
 
 The audio is derived from those performances: drumgrid rendered each MIDI file through the
-SoundFont kits listed in kits.json with FluidSynth. Keep this attribution wherever the corpus
+kits listed below and in kits.json ({engines}). Keep this attribution wherever the corpus
 or anything derived from it (token caches, checkpoints) is shipped.
+
+## Kits
+
+{kits}
 """
 
 
@@ -55,7 +64,7 @@ class Job:
     """One (performance, kit) pair to render."""
 
     row: dict[str, str]  # the GMD info.csv row
-    kit: Kit
+    kit: KitSource
     midi_in: Path
     midi_out: str  # relative to the corpus root
     audio_out: str
@@ -81,15 +90,17 @@ def read_gmd_index(gmd: Path) -> list[dict[str, str]]:
 
 def plan_jobs(
     gmd: Path,
-    kits: Sequence[Kit],
+    kits: Sequence[KitSource | Kit],
     sample_rate: int,
     splits: Iterable[str] = ("train", "validation"),
     beats_only: bool = False,
     limit: int | None = None,
     max_seconds: float | None = None,
 ) -> list[Job]:
-    """Every selected GMD performance x every kit, in a fixed order."""
-    names = [k.slug for k in kits]
+    """Every selected GMD performance x every kit, in a fixed order (a FluidSynth Kit is taken
+    as its SoundFont kit source)."""
+    sources = [soundfont_kit(k) if isinstance(k, Kit) else k for k in kits]
+    names = [k.slug for k in sources]
     if len(set(names)) != len(names):
         raise UserError(f"kit names must differ once made file-safe, got {', '.join(names)}")
     wanted = set(splits)
@@ -104,7 +115,7 @@ def plan_jobs(
     jobs = []
     for row in rows:
         stem = Path(row["midi_filename"]).with_suffix("")
-        for kit in kits:
+        for kit in sources:
             base = f"{stem}_{kit.slug}"
             jobs.append(
                 Job(row, kit, gmd / row["midi_filename"], f"{base}.midi", f"{base}.wav",
@@ -144,17 +155,18 @@ class CorpusSummary(TypedDict):
     clipped_files: int
     wall_s: float
     x_realtime: float | None  # None when nothing was rendered
+    unmapped: dict[str, list[str]]  # kit name -> instruments no drum class reaches
 
 
 # -- the worker side (one KitRenderer per kit per process) ----------------------------------
 
-_RENDERERS: dict[tuple[Kit, int], KitRenderer] = {}
+_RENDERERS: dict[tuple[KitSource, int], KitRenderer] = {}
 
 
-def _renderer(kit: Kit, sample_rate: int) -> KitRenderer:
+def _renderer(kit: KitSource, sample_rate: int) -> KitRenderer:
     key = (kit, sample_rate)
     if key not in _RENDERERS:
-        _RENDERERS[key] = KitRenderer(kit, sample_rate)
+        _RENDERERS[key] = kit.open(sample_rate)
     return _RENDERERS[key]
 
 
@@ -214,7 +226,7 @@ def build_corpus(
     """Render every job (skipping finished ones), then write the CSV, licence, attribution
     and kits.json. Returns the summary."""
     out.mkdir(parents=True, exist_ok=True)
-    _check_kits_file(out, jobs)
+    kits = _check_kits_file(out, jobs)
     workers = workers or os.cpu_count() or 1
     results: dict[str, RenderRecord] = {}
     t0 = time.perf_counter()
@@ -241,7 +253,7 @@ def build_corpus(
     bar.close()
     wall = time.perf_counter() - t0
     _write_csv(out, jobs, results)
-    _write_attribution(out, gmd)
+    _write_attribution(out, gmd, kits)
     return _summary(jobs, results, wall)
 
 
@@ -268,7 +280,7 @@ def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, RenderRecord])
     os.replace(tmp, path)
 
 
-def _write_attribution(out: Path, gmd: Path) -> None:
+def _write_attribution(out: Path, gmd: Path, kits: dict[str, dict[str, object]]) -> None:
     licence = gmd / "LICENSE"
     if licence.is_file():
         shutil.copyfile(licence, out / "LICENSE")
@@ -277,26 +289,29 @@ def _write_attribution(out: Path, gmd: Path) -> None:
             "Creative Commons Attribution 4.0 International "
             "(https://creativecommons.org/licenses/by/4.0/)\n"
         )
-    (out / "ATTRIBUTION.md").write_text(ATTRIBUTION)
+    text = ATTRIBUTION.format(
+        engines=records.engines_phrase(kits), kits="\n".join(records.attribution_lines(kits))
+    )
+    (out / "ATTRIBUTION.md").write_text(text)
 
 
 def _kits_record(jobs: Sequence[Job]) -> KitsRecord:
     kits = {j.kit.name: j.kit for j in jobs}
     rates = {j.sample_rate for j in jobs}
+    renderer = {"engine": "fluidsynth", "gain": GAIN, "hold_s": HOLD_S, "reverb": False,
+                "chorus": False, "tail_s": TAIL_S, "channels": "mono"}  # fmt: skip
+    if any(k.source != "soundfont" for k in kits.values()):
+        renderer["sfizz_gain"] = SFIZZ_GAIN  # SFZ and Hydrogen kits (kits.sfizz)
     return {
         "sample_rate": rates.pop() if len(rates) == 1 else sorted(rates),
-        "renderer": {"engine": "fluidsynth", "gain": GAIN, "hold_s": HOLD_S, "reverb": False,
-                     "chorus": False, "tail_s": TAIL_S, "channels": "mono"},
-        "kits": {
-            name: {**asdict(k), "soundfont": str(k.soundfont), "channel": k.channel + 1}
-            for name, k in sorted(kits.items())
-        },
-    }  # fmt: skip
+        "renderer": renderer,
+        "kits": {name: k.record() for name, k in sorted(kits.items())},
+    }
 
 
-def _check_kits_file(out: Path, jobs: Sequence[Job]) -> None:
+def _check_kits_file(out: Path, jobs: Sequence[Job]) -> dict[str, dict[str, object]]:
     """A corpus holds one sample rate and one definition per kit name; resuming with other
-    settings would mix two renderings under one name."""
+    settings would mix two renderings under one name. Returns every kit kits.json holds."""
     record = _kits_record(jobs)
     path = out / "kits.json"
     if path.is_file():
@@ -308,15 +323,16 @@ def _check_kits_file(out: Path, jobs: Sequence[Job]) -> None:
             )
         for name, kit in record["kits"].items():
             before = old.get("kits", {}).get(name)
-            if before is not None and before != kit:
+            if before is not None and not records.same_rendering(before, kit):
                 raise UserError(
-                    f"{out}: kit {name!r} was rendered from {before['soundfont']} "
-                    f"{before['bank']}:{before['preset']}; give this kit another name or --out"
+                    f"{out}: kit {name!r} was rendered from {records.origin(before)}; "
+                    "give this kit another name or --out"
                 )
         record["kits"] = {**old.get("kits", {}), **record["kits"]}
     tmp = path.with_name(".kits.json.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
     os.replace(tmp, path)
+    return record["kits"]
 
 
 def _summary(jobs: Sequence[Job], results: dict[str, RenderRecord], wall: float) -> CorpusSummary:
@@ -331,6 +347,7 @@ def _summary(jobs: Sequence[Job], results: dict[str, RenderRecord], wall: float)
         if r.get("rendered"):
             rendered_s += float(r["duration"])
             clipped += float(r.get("peak", 0.0)) > 1.0
+    kits = {j.kit.name: j.kit.record() for j in jobs}
     return {
         "files": len(jobs),
         "rendered": sum(1 for r in results.values() if r.get("rendered")),
@@ -339,4 +356,6 @@ def _summary(jobs: Sequence[Job], results: dict[str, RenderRecord], wall: float)
         "clipped_files": clipped,
         "wall_s": wall,
         "x_realtime": rendered_s / wall if wall > 0 and rendered_s else None,
+        # instruments of sample kits that no drum class reaches, by kit
+        "unmapped": {name: r["unmapped"] for name, r in sorted(kits.items()) if r.get("unmapped")},
     }

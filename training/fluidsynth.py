@@ -26,6 +26,7 @@ import numpy as np
 from drumgrid.server.codecs.resample import resample
 from drumgrid.server.drums import CLASS_TO_GM_PITCH, drum_class
 from drumgrid.server.errors import UserError
+from drumgrid.training.kits.base import slug
 
 BLOCK = 64  # FluidSynth's internal block (FLUID_BUFSIZE): voices start on these boundaries
 MAX_SYNTH_RATE = 96000  # FluidSynth's upper limit for synth.sample-rate
@@ -54,8 +55,7 @@ class Kit:
 
     @property
     def slug(self) -> str:
-        s = "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-")
-        return "-".join(filter(None, s.split("-"))) or "kit"
+        return slug(self.name)
 
 
 def read_presets(path: Path) -> list[tuple[int, int, str]]:
@@ -264,7 +264,7 @@ class KitRenderer:
             lat = self.latency(play, velocity) or 0
             notes.append((float(time_s) * self.rate - lat, play, velocity))
         lead = _blocks(max([0.0] + [-p for p, _, _ in notes])) * BLOCK  # room for pre-roll
-        events = _schedule(notes, lead, HOLD_S * self.rate)
+        events = schedule_notes(notes, lead, HOLD_S * self.rate)
         total = _blocks(lead + duration_s * self.rate) * BLOCK
         self._reset()
         chunks, pos = [], 0
@@ -297,18 +297,18 @@ def _blocks(samples: float) -> int:
 SILENCE = 1e-6  # -120 dBFS
 
 
-def _schedule(
-    notes: Sequence[tuple[float, int, int]], lead: int, hold: float
+def schedule_notes(
+    notes: Sequence[tuple[float, int, int]], lead: int, hold: float, block_size: int = BLOCK
 ) -> list[tuple[int, int, int, int]]:
     """(start sample, pitch, velocity) -> sorted (block, kind, pitch, velocity) with kind 0 =
     note-off, 1 = note-on. A note-on goes to the block boundary nearest its start; its note-off
     follows `hold` later unless the same pitch sounds again first (that later note's release
-    then ends both, as a drum module would)."""
-    on = sorted((round((p + lead) / BLOCK), pitch, vel) for p, pitch, vel in notes)
+    then ends both, as a drum module would). A block_size of 1 schedules to the sample."""
+    on = sorted((round((p + lead) / block_size), pitch, vel) for p, pitch, vel in notes)
     next_on: dict[int, int] = {}
     events = []
     for block, pitch, vel in reversed(on):
-        off = block + max(1, round(hold / BLOCK))
+        off = block + max(1, round(hold / block_size))
         if pitch not in next_on or next_on[pitch] > off:
             events.append((off, 0, pitch, 0))
         next_on[pitch] = block

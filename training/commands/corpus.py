@@ -1,8 +1,10 @@
-"""`drumgrid corpus`: render GMD MIDI through SoundFont kits into an E-GMD-shaped corpus."""
+"""`drumgrid corpus`: render GMD MIDI through drum kits (SoundFont, SFZ, Hydrogen) into an
+E-GMD-shaped corpus."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from drumgrid.server.errors import UserError
@@ -20,10 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kit",
         action="append",
         required=True,
-        metavar="NAME=SOUNDFONT[:BANK:PRESET]",
-        help="a kit to render through (repeat for more); without BANK:PRESET, bank 128 "
-        "preset 0 or the font's only preset, e.g. black-pearl=/usr/share/sounds/sf2/"
-        "Black_Pearl_4_LV2.sf2 or jazz=/usr/share/sounds/sf2/FluidR3_GM.sf2:128:32",
+        metavar="NAME=PATH",
+        help="a kit to render through (repeat for more): a SoundFont (PATH[:BANK:PRESET]; "
+        "without BANK:PRESET, bank 128 preset 0 or the font's only preset), an .sfz file or "
+        "a Hydrogen kit (its folder or drumkit.xml), e.g. jazz=/usr/share/sounds/sf2/"
+        "FluidR3_GM.sf2:128:32 or rock=/usr/share/hydrogen/data/drumkits/GMRockKit; "
+        "`drumgrid kits --available` lists this machine's kits",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="corpus folder")
     parser.add_argument(
@@ -54,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from drumgrid.training.corpus import build_corpus, plan_jobs
-    from drumgrid.training.fluidsynth import parse_kit
+    from drumgrid.training.kits.spec import licensed, parse_kit
 
     if not 8000 <= args.sample_rate <= 96000:
         raise UserError(f"--sample-rate {args.sample_rate}: expected 8000-96000 Hz")
@@ -62,7 +66,18 @@ def run(args: argparse.Namespace) -> int:
     bad = [s for s in splits if s not in ("train", "validation", "test")]
     if bad or not splits:
         raise UserError(f"--splits {args.splits!r}: expected some of train,validation,test")
-    kits = [parse_kit(text) for text in args.kit]
+    kits, skipped = licensed([parse_kit(text) for text in args.kit])
+    for line in skipped:
+        print(f"drumgrid corpus: {line}", file=sys.stderr)
+    if not kits:
+        raise UserError("no kit left to render: every kit given was skipped (see above)")
+    for kit in kits:
+        if kit.record().get("varies"):
+            print(
+                f"drumgrid corpus: note: kit {kit.name} picks samples at random or in rotation; "
+                "its audio depends on the order files render in, so reruns differ",
+                file=sys.stderr,
+            )
     jobs = plan_jobs(
         args.gmd, kits, args.sample_rate, splits, args.beats_only, args.limit, args.max_seconds
     )
@@ -76,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, k in s["per_kit"].items():
         print(f"  {name}: {k['files']} files, {k['hours']:.2f} h")
+    for name, instruments in s["unmapped"].items():
+        print(f"  {name}: not played (no drum class): {', '.join(instruments)}")
     if s["clipped_files"]:
         print(f"  warning: {s['clipped_files']} files peaked above full scale and were clipped")
     return 0

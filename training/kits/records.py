@@ -1,0 +1,74 @@
+"""Reading kits.json entries back: what a kit was rendered from and under which licence, for
+the corpus's attribution and the model cards. Entries written before kits carried their
+terms (SoundFonts only) get them from the SoundFont table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from drumgrid.training.kits.soundfont import SOUNDFONT_LICENCES, UNKNOWN_TERMS
+
+# Fields that describe a kit without changing its audio: a corpus resumed after they change
+# (a licence found later, a newer drumgrid recording more) is still one rendering.
+DESCRIPTIVE = {
+    "source",
+    "licence",
+    "author",
+    "package",
+    "licence_from",
+    "classes",
+    "unmapped",
+    "engine",
+}
+ENGINES = {"soundfont": "FluidSynth", "sfz": "sfizz", "hydrogen": "sfizz"}
+
+
+def same_rendering(before: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether two kits.json entries render the same audio."""
+
+    def key(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if k not in DESCRIPTIVE}
+
+    return key(before) == key(now)
+
+
+def origin(record: dict[str, Any]) -> str:
+    """Where a kit came from, short: 'FluidR3_GM.sf2 (128:32)', 'kit.sfz (SFZ)',
+    'GMRockKit (Hydrogen drumkit)'."""
+    source = record.get("source", "soundfont")
+    if source == "sfz":
+        return f"{Path(record.get('sfz', '?')).name} (SFZ)"
+    if source == "hydrogen":
+        return f"{record.get('kit', '?')} (Hydrogen drumkit)"
+    font = Path(record.get("soundfont", "?")).name
+    return f"{font} ({record.get('bank', '?')}:{record.get('preset', '?')})"
+
+
+def package_and_licence(record: dict[str, Any]) -> tuple[str, str]:
+    """(Debian package or '-', licence) of a kits.json entry."""
+    if record.get("licence"):
+        licence = record["licence"]
+        if record.get("author") and record["author"] not in licence:
+            licence = f"{licence} ({record['author']})"
+        return record.get("package") or "-", licence
+    font = Path(record.get("soundfont", "?")).name
+    return SOUNDFONT_LICENCES.get(font, UNKNOWN_TERMS)
+
+
+def engines_phrase(records: dict[str, dict[str, Any]]) -> str:
+    """How the kits were played: 'SoundFonts played by FluidSynth', 'SFZ kits played by
+    sfizz', ... for the kinds present."""
+    names = {"soundfont": "SoundFonts", "sfz": "SFZ kits", "hydrogen": "Hydrogen drumkits"}
+    sources = sorted({r.get("source", "soundfont") for r in records.values()} or {"soundfont"})
+    return ", ".join(f"{names[s]} played by {ENGINES[s]}" for s in sources)
+
+
+def attribution_lines(records: dict[str, dict[str, Any]]) -> list[str]:
+    """One Markdown list line per kit: its origin, licence and package."""
+    lines = []
+    for name, record in sorted(records.items()):
+        package, licence = package_and_licence(record)
+        via = f", Debian package {package}" if package not in ("-", "?") else ""
+        lines.append(f"- {name}: {origin(record)}, {licence}{via}")
+    return lines
