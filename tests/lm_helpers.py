@@ -4,10 +4,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import torch
 
 from drumgrid.server.conditioning import FEATURE_NAMES
-from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model
+from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model, load_model, save_model
+
+# The conditioning of models trained before the `ring` feature existed.
+LEGACY_FEATURES = tuple(n for n in FEATURE_NAMES if not n.endswith(".ring"))
 
 DEBUG_K, DEBUG_V, DEBUG_KITS, DEBUG_FRAMES = 4, 32, 2, 256
 FRAME_RATE = 25.0  # a low rate keeps windows short
@@ -48,3 +54,16 @@ def random_inputs(
     features[:, :, :9] = (features[:, :, :9] > 0.8).float()
     kit = torch.randint(config.n_kits, (B,), generator=g)
     return features, kit
+
+
+def save_legacy_copy(folder: Path, out: Path) -> Path:
+    """`folder`'s model as one trained before `ring` existed would be saved: its other
+    columns' weights, a config and feature list without the ring columns."""
+    model, info = load_model(folder)
+    config = info.config.with_(n_features=len(LEGACY_FEATURES))
+    old = build_model(config).eval()
+    state = model.state_dict()
+    keep = [FEATURE_NAMES.index(n) for n in LEGACY_FEATURES]
+    state["cond_proj.weight"] = state["cond_proj.weight"][:, keep]
+    old.load_state_dict(state)
+    return save_model(out, old, replace(info, config=config, features=LEGACY_FEATURES))

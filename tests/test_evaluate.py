@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from factories import RANDOM_ROCK, TOY_KITS, make_egmd_corpus
+from lm_helpers import save_legacy_copy
 
 from drumgrid.server.codecs import build_random, load_codec
 from drumgrid.server.drum_codec.folder import save_drum_codec
@@ -158,6 +159,17 @@ def test_eval_with_a_baseline_and_a_latent_head(run, tmp_path, capsys):
     report = (tmp_path / "both" / "report.md").read_text()
     assert "baseline = another model (--baseline), one pass" in report
     assert "latent head's prediction quantised" in report
+
+    # A baseline from before the `ring` feature reads its own columns.
+    legacy = save_legacy_copy(run["model"], tmp_path / "legacy")
+    assert main(["eval", "--model", str(legacy), "--out", str(tmp_path / "old"), *common]) == 0
+    assert main(["eval", "--model", str(tmp_path / "latent" / "model"), "--baseline",
+                 str(legacy), "--out", str(tmp_path / "vs-old"), *common]) == 0  # fmt: skip
+    old = json.loads((tmp_path / "old" / "metrics.json").read_text())
+    vs_old = json.loads((tmp_path / "vs-old" / "metrics.json").read_text())
+    for a, b in zip(old["windows"], vs_old["windows"], strict=True):
+        assert b["rows"]["baseline"]["mel_mae_db"] == a["rows"]["parallel"]["mel_mae_db"]
+    capsys.readouterr()
 
     bad = ["eval", "--model", str(run["model"]), "--baseline", str(run["tokens"]),
            "--out", str(tmp_path / "bad"), *common]  # fmt: skip

@@ -18,12 +18,12 @@ import torch
 from factories import make_token_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lm_helpers import random_inputs
+from lm_helpers import LEGACY_FEATURES, random_inputs, save_legacy_copy
 
 from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.decoding import DecodeOptions, decode
 from drumgrid.server.errors import UserError
-from drumgrid.server.model import build_model, load_model, save_model
+from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
@@ -159,17 +159,9 @@ def test_init_grows_a_model_trained_before_a_feature(cache, tmp_path):
     zero weight: the same function."""
     cfg = replace(CFG, steps=10, validate_every=10)
     LMTrainer(cache, tmp_path / "full", cfg, "tiny", model_overrides=SMALL).run(progress=False)
-    full, info = load_model(tmp_path / "full" / "model")
-    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith(".ring"))
-    old_config = info.config.with_(n_features=len(legacy))
-    old = build_model(old_config).eval()
-    state = full.state_dict()
-    state["cond_proj.weight"] = state["cond_proj.weight"][
-        :, [FEATURE_NAMES.index(n) for n in legacy]
-    ]
-    old.load_state_dict(state)
-    save_model(tmp_path / "old", old, replace(info, config=old_config, features=legacy))
-    old, old_info = load_model(tmp_path / "old")
+    _, info = load_model(tmp_path / "full" / "model")
+    legacy = LEGACY_FEATURES
+    old, old_info = load_model(save_legacy_copy(tmp_path / "full" / "model", tmp_path / "old"))
     assert old_info.features == legacy
     kept = LMTrainer(cache, tmp_path / "kept", cfg, "tiny", model_overrides=SMALL,
                      init=tmp_path / "old")  # fmt: skip

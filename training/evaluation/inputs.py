@@ -19,6 +19,7 @@ class EvalInputs:
     cache: TokenCache
     codec: Codec
     baseline: DrumLM | None  # --baseline: another model of the same codec and kits
+    baseline_info: ModelInfo | None = None
 
 
 def open_inputs(
@@ -39,11 +40,12 @@ def open_inputs(
             "evaluate on a cache made with the model's codec"
         )
     codec = cache.load_codec(codec_path, device)
-    other = _open_baseline(baseline, info, device) if baseline is not None else None
-    return EvalInputs(model, info, cache, codec, other)
+    if baseline is None:
+        return EvalInputs(model, info, cache, codec, None)
+    return EvalInputs(model, info, cache, codec, *_open_baseline(baseline, info, device))
 
 
-def _open_baseline(folder: Path, info: ModelInfo, device: str) -> DrumLM:
+def _open_baseline(folder: Path, info: ModelInfo, device: str) -> tuple[DrumLM, ModelInfo]:
     model, other = load_model(folder, device)
     if (other.codec_id, other.codec_config_hash) != (info.codec_id, info.codec_config_hash):
         raise UserError(
@@ -55,4 +57,4 @@ def _open_baseline(folder: Path, info: ModelInfo, device: str) -> DrumLM:
             f"--baseline {folder} knows the kits {', '.join(other.kits)}, the model "
             f"{', '.join(info.kits)}; compare models of the same kits"
         )
-    return model
+    return model, other

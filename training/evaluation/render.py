@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.decoding import decode
 from drumgrid.training import metrics as M
 from drumgrid.training.evaluation.config import EvalConfig
@@ -61,21 +62,24 @@ class Renderer:
     def render(self, batch: Sequence[EvalWindow], timed: bool = True) -> RenderedBatch:
         """Every row's tokens and audio for `batch`; `timed` adds the decoding time of each
         row to decode_seconds."""
-        model, codec = self.inputs.model, self.inputs.codec
-        true, feats, kit, pad = self._batch(batch)
+        model, info, codec = self.inputs.model, self.inputs.info, self.inputs.codec
+        true, all_feats, kit, pad = self._batch(batch)
+        feats = columns(all_feats, info.features)
         dev = model.tables.device
         with torch.no_grad():
             masked = torch.full_like(true, model.codebook_size).to(dev)
             logits = model(masked, feats.to(dev), kit.to(dev), pad.to(dev)).float().cpu().numpy()
         seeds = [self.cfg.seed + w.index for w in batch]
         decoded: dict[str, torch.Tensor] = {"ceiling": true}
-        methods = [(d, model, d) for d in self.cfg.decodings]
-        if self.inputs.baseline is not None:
-            methods.insert(0, ("baseline", self.inputs.baseline, "parallel"))
-        for row, m, method in methods:
+        methods = [(d, model, feats, d) for d in self.cfg.decodings]
+        base, base_info = self.inputs.baseline, self.inputs.baseline_info
+        if base is not None and base_info is not None:
+            base_feats = columns(all_feats, base_info.features)
+            methods.insert(0, ("baseline", base, base_feats, "parallel"))
+        for row, m, f, method in methods:
             t0 = time.perf_counter()
             decoded[row] = decode(
-                m, feats, kit, self.cfg.decode_options(method, m.n_codebooks), pad_mask=pad,
+                m, f, kit, self.cfg.decode_options(method, m.n_codebooks), pad_mask=pad,
                 seeds=seeds, quantize=codec.quantize,
             ).cpu()  # fmt: skip
             if timed:
@@ -112,6 +116,12 @@ class Renderer:
             torch.from_numpy(kit),
             torch.from_numpy(pad),
         )
+
+
+def columns(features: torch.Tensor, names: tuple[str, ...]) -> torch.Tensor:
+    """[B, T, every feature] -> [B, T, len(names)]: the conditioning columns one model reads
+    (models from before a feature was added read fewer)."""
+    return features[..., [FEATURE_NAMES.index(n) for n in names]]
 
 
 def keep_audio(

@@ -53,9 +53,8 @@ def load_eval_tracks(
         perf = read_midi(root / e.midi_filename)
         tokens = np.asarray(cache.tokens(e))
         kit = info.kit_index(e.kit)
-        cond = frame_conditioning(
-            perf, cache.frame_rate, 0, tokens.shape[1], kit=kit, features=info.features
-        )
+        # Every column drumgrid computes: each model row reads its own (Renderer.render).
+        cond = frame_conditioning(perf, cache.frame_rate, 0, tokens.shape[1], kit=kit)
         track = Track(
             e.audio_filename, tokens, cond.features, kit, perf.tempo_map, cache.frame_rate
         )
