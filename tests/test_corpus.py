@@ -115,3 +115,46 @@ def test_gmd_csv_with_missing_columns_is_refused(tmp_path):
     (tmp_path / "info.csv").write_text("drummer,session,id\nd,s,1\n")
     with pytest.raises(UserError, match=r"missing column.*split"):
         read_gmd_index(tmp_path)
+
+
+@needs_fonts
+def test_corpus_grows_in_flac_beside_its_wavs(gmd_root, tmp_path):
+    from drumgrid.training.corpus import build_corpus, plan_jobs
+    from drumgrid.training.egmd import EGMDIndex
+    from drumgrid.training.fluidsynth import parse_kit
+
+    pearl, jazz = parse_kit(f"pearl={PEARL}"), parse_kit(f"jazz={FLUID}:128:32")
+    out = tmp_path / "corpus"
+    wav_jobs = plan_jobs(gmd_root, [pearl], 24000, limit=2, max_seconds=2.0)
+    build_corpus(wav_jobs, out, gmd_root, workers=1, progress=False)
+    wav_bytes = {j.audio_out: (out / j.audio_out).read_bytes() for j in wav_jobs}
+
+    # The same corpus, now asked for FLAC with a second kit: the WAVs stay and are listed as
+    # they are; only the new kit renders, as FLAC, with the same samples a WAV would hold.
+    jobs = plan_jobs(gmd_root, [pearl, jazz], 24000, limit=2, max_seconds=2.0, audio_format="flac")
+    summary = build_corpus(jobs, out, gmd_root, workers=2, progress=False)
+    assert summary["rendered"] == 2 and summary["files"] == 4
+    index = EGMDIndex.read(out)
+    suffixes = {row.kit_name: index.audio_path(row).suffix for row in index}
+    assert suffixes == {"pearl": ".wav", "jazz": ".flac"}
+    assert all((out / name).read_bytes() == data for name, data in wav_bytes.items())
+    assert not list(out.rglob("*pearl.flac"))
+    flac = next(index.audio_path(r) for r in index if r.kit_name == "jazz")
+    assert sf.info(str(flac)).format == "FLAC"
+    wav_jobs = plan_jobs(gmd_root, [jazz], 24000, limit=2, max_seconds=2.0)
+    fresh = tmp_path / "fresh"
+    build_corpus(wav_jobs[:1], fresh, gmd_root, workers=1, progress=False)
+    same = next(
+        r
+        for r in index
+        if r.kit_name == "jazz" and r.midi_filename.endswith(Path(wav_jobs[0].midi_out).name)
+    )
+    flac_samples, wav_samples = (
+        sf.read(str(p), dtype="int16")[0]
+        for p in (index.audio_path(same), fresh / wav_jobs[0].audio_out)
+    )
+    # lossless: the same 16-bit samples, but for FluidSynth's one-step wobble between processes
+    assert np.abs(flac_samples.astype(int) - wav_samples).max() <= 1
+
+    with pytest.raises(UserError, match="audio format 'mp3'"):
+        plan_jobs(gmd_root, [pearl], 24000, limit=1, audio_format="mp3")

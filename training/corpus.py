@@ -1,10 +1,10 @@
 """Render the Groove MIDI Dataset through drum kits into an E-GMD-shaped corpus.
 
-Layout: OUT/drummerN/sessionM/<GMD stem>_<kit>.midi + .wav per (performance, kit), one
+Layout: OUT/drummerN/sessionM/<GMD stem>_<kit>.midi + .wav (or .flac) per (performance, kit), one
 CSV with E-GMD's columns (kit_name filled, split from GMD), the GMD licence and attribution
 (with each kit's licence), and kits.json recording how the audio was made. Every file is
-written to a temporary name and renamed, so an interrupted run resumes by skipping the WAVs
-that exist. Output depends only on the inputs (no reverb, no dither, fixed gain), so reruns
+written to a temporary name and renamed, so an interrupted run resumes by skipping the audio
+that exists. Output depends only on the inputs (no reverb, no dither, fixed gain), so reruns
 give identical files.
 """
 
@@ -30,9 +30,13 @@ from drumgrid.training.fluidsynth import GAIN, HOLD_S, Kit
 from drumgrid.training.kits import records
 from drumgrid.training.kits.base import KitRenderer, KitSource
 from drumgrid.training.kits.sfizz import GAIN as SFIZZ_GAIN
+from drumgrid.training.kits.sfizz import SAMPLE_QUALITY as SFIZZ_QUALITY
 from drumgrid.training.kits.soundfont import soundfont_kit
 
 CORPUS_CSV = "drumgrid-corpus.csv"
+AUDIO_FORMATS = {"wav": "WAV", "flac": "FLAC"}  # file suffix -> soundfile format, PCM 16 bit
+# FLAC holds a rendered kit in about 45% of the WAV's bytes; a pair counts as rendered when
+# its audio exists in either, so a corpus can grow in FLAC beside the WAVs it started with.
 EGMD_COLUMNS = (
     "drummer", "session", "id", "style", "bpm", "beat_type", "time_signature",
     "duration", "split", "midi_filename", "audio_filename", "kit_name",
@@ -96,9 +100,14 @@ def plan_jobs(
     beats_only: bool = False,
     limit: int | None = None,
     max_seconds: float | None = None,
+    audio_format: str = "wav",
 ) -> list[Job]:
     """Every selected GMD performance x every kit, in a fixed order (a FluidSynth Kit is taken
     as its SoundFont kit source)."""
+    if audio_format not in AUDIO_FORMATS:
+        raise UserError(
+            f"audio format {audio_format!r}: expected one of {', '.join(AUDIO_FORMATS)}"
+        )
     sources = [soundfont_kit(k) if isinstance(k, Kit) else k for k in kits]
     names = [k.slug for k in sources]
     if len(set(names)) != len(names):
@@ -118,16 +127,16 @@ def plan_jobs(
         for kit in sources:
             base = f"{stem}_{kit.slug}"
             jobs.append(
-                Job(row, kit, gmd / row["midi_filename"], f"{base}.midi", f"{base}.wav",
+                Job(row, kit, gmd / row["midi_filename"], f"{base}.midi", f"{base}.{audio_format}",
                     sample_rate, max_seconds)
             )  # fmt: skip
     return jobs
 
 
 class _RenderRecordBase(TypedDict):
-    audio: str  # the WAV's path in the corpus
+    audio: str  # the audio's path in the corpus (the job's, or the other format's found there)
     duration: float  # seconds
-    rendered: bool  # False: the WAV was there already
+    rendered: bool  # False: the audio was there already
 
 
 class RenderRecord(_RenderRecordBase, total=False):
@@ -170,11 +179,20 @@ def _renderer(kit: KitSource, sample_rate: int) -> KitRenderer:
     return _RENDERERS[key]
 
 
+def _existing_audio(out: Path, audio_out: str) -> str | None:
+    """The pair's audio already in the corpus, in any format, relative to the root."""
+    stem = Path(audio_out).with_suffix("")
+    found = (f"{stem}.{suffix}" for suffix in AUDIO_FORMATS)
+    return next((name for name in found if (out / name).is_file()), None)
+
+
 def render_job(job: Job, out: Path) -> RenderRecord:
-    """Render one pair unless its WAV exists; returns its duration, peak and time spent."""
-    wav = out / job.audio_out
-    if wav.is_file():
-        return {"audio": job.audio_out, "duration": sf.info(str(wav)).duration, "rendered": False}
+    """Render one pair unless its audio exists; returns its duration, peak and time spent."""
+    existing = _existing_audio(out, job.audio_out)
+    if existing is not None:
+        duration = sf.info(str(out / existing)).duration
+        return {"audio": existing, "duration": duration, "rendered": False}
+    audio = out / job.audio_out
     from drumgrid.server.midi_io import read_midi, write_midi
 
     t0 = time.perf_counter()
@@ -195,11 +213,13 @@ def render_job(job: Job, out: Path) -> RenderRecord:
     wave = _renderer(job.kit, job.sample_rate).render(hits, duration)
     peak = float(np.abs(wave).max()) if wave.size else 0.0
     os.replace(tmp_midi, midi)
-    tmp_wav = wav.with_name(f".{wav.name}.tmp")
+    tmp_audio = audio.with_name(f".{audio.name}.tmp")
+    file_format = AUDIO_FORMATS[audio.suffix.lstrip(".")]
     sf.write(
-        str(tmp_wav), np.clip(wave, -1.0, 1.0), job.sample_rate, subtype="PCM_16", format="WAV"
-    )
-    os.replace(tmp_wav, wav)
+        str(tmp_audio), np.clip(wave, -1.0, 1.0), job.sample_rate, subtype="PCM_16",
+        format=file_format,
+    )  # fmt: skip
+    os.replace(tmp_audio, audio)
     return {
         "audio": job.audio_out,
         "duration": wave.shape[0] / job.sample_rate,
@@ -238,8 +258,7 @@ def build_corpus(
     bar = tqdm(total=len(work), desc="render", unit="file", disable=not progress)
     if workers <= 1 or len(work) <= 1:
         for item in work:
-            r = _render_star(item)
-            results[str(r["audio"])] = r
+            results[item[0].audio_out] = _render_star(item)
             bar.update()
     else:
         # spawn, not fork: the parent may hold torch's or FluidSynth's threads, and a forked
@@ -247,8 +266,8 @@ def build_corpus(
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             chunk = max(1, len(work) // (workers * 8))
-            for r in pool.map(_render_star, work, chunksize=chunk):
-                results[str(r["audio"])] = r
+            for item, r in zip(work, pool.map(_render_star, work, chunksize=chunk), strict=True):
+                results[item[0].audio_out] = r
                 bar.update()
     bar.close()
     wall = time.perf_counter() - t0
@@ -268,7 +287,7 @@ def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, RenderRecord])
                 "time_signature": r["time_signature"],
                 "duration": f"{float(results[j.audio_out]['duration']):.6f}",
                 "split": r["split"], "midi_filename": j.midi_out,
-                "audio_filename": j.audio_out, "kit_name": j.kit.name,
+                "audio_filename": results[j.audio_out]["audio"], "kit_name": j.kit.name,
             }
         )  # fmt: skip
     path = out / CORPUS_CSV
@@ -302,6 +321,7 @@ def _kits_record(jobs: Sequence[Job]) -> KitsRecord:
                 "chorus": False, "tail_s": TAIL_S, "channels": "mono"}  # fmt: skip
     if any(k.source != "soundfont" for k in kits.values()):
         renderer["sfizz_gain"] = SFIZZ_GAIN  # SFZ and Hydrogen kits (kits.sfizz)
+        renderer["sfizz_quality"] = SFIZZ_QUALITY
     return {
         "sample_rate": rates.pop() if len(rates) == 1 else sorted(rates),
         "renderer": renderer,

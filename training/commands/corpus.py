@@ -51,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="crop each performance to S seconds (quick trials)",
     )
     parser.add_argument(
+        "--audio-format",
+        default="wav",
+        metavar="FORMAT",
+        help="wav or flac, 16-bit PCM, for newly rendered audio (default wav; flac takes "
+        "about 45%% of the space); audio already in the corpus in either format is kept",
+    )
+    parser.add_argument(
         "--workers", type=int, metavar="N", help="render processes (default: one per CPU core)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -79,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     jobs = plan_jobs(
-        args.gmd, kits, args.sample_rate, splits, args.beats_only, args.limit, args.max_seconds
-    )
+        args.gmd, kits, args.sample_rate, splits, args.beats_only, args.limit, args.max_seconds,
+        args.audio_format,
+    )  # fmt: skip
     if not jobs:
         raise UserError(f"no GMD performances match --splits {args.splits} in {args.gmd}")
     s = build_corpus(jobs, args.out, args.gmd, args.workers, progress=not args.no_progress)

@@ -31,6 +31,11 @@ BLOCK = 512  # samples per sfizz render call; notes start anywhere inside one
 GAIN = 2.0  # sfizz plays a centred full-velocity sample at about -11.5 dB; this brings it near
 # FluidSynth's level in the corpus while leaving headroom for dense fills
 VOICES = 256
+SAMPLE_QUALITY = (
+    5  # sfizz's interpolation, 0-10; freewheeling defaults to 10. Against 10, 5 renders
+)
+# the corpus's Hydrogen kits 3-5x faster and differs by -48 to -53 dB RMS relative (ForzeeStereo,
+# whose samples need resampling, -48 dB): far below what the codec keeps (docs/kits_study.md)
 RESET_S = 3.0  # longest a reset waits for effects' tails to die
 
 
@@ -50,6 +55,7 @@ class SfizzRenderer:
         flat = write_flat(sfz, Path(self._folder.name))
         self._synth = load_sfizz().Synth(sample_rate, BLOCK)
         self._synth.enable_freewheeling()
+        self._synth.set_sample_quality(SAMPLE_QUALITY)
         self._synth.set_num_voices(VOICES)
         if not self._synth.load_sfz_file(str(flat)):
             raise UserError(f"kit {label}: sfizz could not load {sfz.path}")
