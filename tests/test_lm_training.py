@@ -313,3 +313,46 @@ def test_init_adds_a_latent_head_to_a_trained_model(codec_cache, tmp_path):
     with pytest.raises(UserError, match="synthetic"):
         LMTrainer(make_token_cache(tmp_path / "syn"), tmp_path / "x", cfg, "tiny",
                   model_overrides=SMALL, latent_head=True)  # fmt: skip
+
+
+def test_extra_token_caches_get_their_share_of_windows(cache, tmp_path):
+    extra = make_token_cache(tmp_path / "extra", n_train=2, n_val=1, kits=("kitB",), seed=5)
+    cfg = replace(CFG, steps=4, extra_share=0.25)
+    trainer = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL,
+                        extra_tokens=(extra,))  # fmt: skip
+    main_n = len(trainer.train_tracks) - 2
+    assert main_n == 12 and len(trainer.val_tracks) == 4  # validation: the main cache's only
+    weights = trainer.sampler.weights.numpy()
+    assert weights[main_n:].sum() == pytest.approx(0.25) and weights.sum() == pytest.approx(1.0)
+    g = torch.Generator().manual_seed(0)
+    picks = torch.multinomial(trainer.sampler.weights, 4000, replacement=True, generator=g)
+    assert (picks >= main_n).float().mean().item() == pytest.approx(0.25, abs=0.03)
+    trainer.run(progress=False)
+    card = load_model(tmp_path / "run" / "model")[1].card
+    assert card["extra_token_caches"] == [str(extra)] and card["train"]["extra_share"] == 0.25
+
+    # Without extras the draw is by length alone, as before extras existed.
+    plain = LMTrainer(cache, tmp_path / "plain", replace(CFG, steps=4), "tiny",
+                      model_overrides=SMALL)  # fmt: skip
+    lengths = np.array([t.n_frames for t in plain.train_tracks], np.float64)
+    assert torch.equal(plain.sampler.weights, torch.from_numpy(lengths / lengths.sum()))
+
+
+def test_extra_token_caches_are_checked(cache, tmp_path):
+    def trainer(extra: Path, share: float = 0.1) -> LMTrainer:
+        cfg = replace(CFG, steps=4, extra_share=share)
+        return LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL,
+                         extra_tokens=(extra,))  # fmt: skip
+
+    other_kit = make_token_cache(tmp_path / "k", n_train=1, n_val=0, kits=("kitZ",))
+    with pytest.raises(UserError, match="kits kitZ are not in"):
+        trainer(other_kit)
+    other_codec = make_token_cache(tmp_path / "c", n_train=1, n_val=0, config_hash="e" * 16)
+    with pytest.raises(UserError, match="e{16}|other codec|hash"):
+        trainer(other_codec)
+    good = make_token_cache(tmp_path / "g", n_train=1, n_val=0)
+    with pytest.raises(UserError, match="--extra-share 1.0"):
+        trainer(good, share=1.0)
+    with pytest.raises(UserError, match="needs extra token caches"):
+        LMTrainer(cache, tmp_path / "run", replace(CFG, extra_share=0.2), "tiny",
+                  model_overrides=SMALL)  # fmt: skip

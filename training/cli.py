@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("drumgrid.server.commands.bench", "time the native ops or a render (ops | render)"),
     "codecs": ("drumgrid.server.commands.codecs", "list the audio codecs and their local weights"),
     "corpus": ("drumgrid.training.commands.corpus", "render GMD MIDI through drum kits"),
+    "ring-outs": (
+        "drumgrid.training.commands.ring_outs",
+        "write MIDI of lone hits ringing out into silence, for a corpus beside GMD's",
+    ),
     "train-codec": ("drumgrid.training.commands.train_codec", "train drumgrid's drum codec"),
     "codec-roundtrip": (
         "drumgrid.training.commands.codec_roundtrip",

@@ -46,13 +46,15 @@ GMD_COLUMNS = (
     "midi_filename", "split",
 )  # fmt: skip
 TAIL_S = 1.0  # audio runs this long past the MIDI's end so the last decays are kept
-ATTRIBUTION = """# Attribution
-
+GMD_SOURCE = """\
 The MIDI performances in this corpus come from the Groove MIDI Dataset (GMD) v1.0.0 by
 Jon Gillick, Adam Roberts, Jesse Engel, Douglas Eck and David Bamman, "Learning to Groove
 with Inverse Sequence Transformations", ICML 2019 (https://magenta.tensorflow.org/datasets/groove),
 licensed under the Creative Commons Attribution 4.0 International License (LICENSE).
+"""
+ATTRIBUTION = """# Attribution
 
+{source}
 The audio is derived from those performances: drumgrid rendered each MIDI file through the
 kits listed below and in kits.json ({engines}). Keep this attribution wherever the corpus
 or anything derived from it (token caches, checkpoints) is shipped.
@@ -300,7 +302,9 @@ def _write_csv(out: Path, jobs: Sequence[Job], results: dict[str, RenderRecord])
 
 
 def _write_attribution(out: Path, gmd: Path, kits: dict[str, dict[str, object]]) -> None:
-    licence = gmd / "LICENSE"
+    """LICENSE and ATTRIBUTION.md: GMD's, or those of a GMD-shaped source folder that says
+    where its MIDI comes from in its own SOURCE.md and LICENSE (training/ring_outs.py)."""
+    licence, source = gmd / "LICENSE", gmd / "SOURCE.md"
     if licence.is_file():
         shutil.copyfile(licence, out / "LICENSE")
     else:
@@ -309,7 +313,9 @@ def _write_attribution(out: Path, gmd: Path, kits: dict[str, dict[str, object]])
             "(https://creativecommons.org/licenses/by/4.0/)\n"
         )
     text = ATTRIBUTION.format(
-        engines=records.engines_phrase(kits), kits="\n".join(records.attribution_lines(kits))
+        source=source.read_text() if source.is_file() else GMD_SOURCE,
+        engines=records.engines_phrase(kits),
+        kits="\n".join(records.attribution_lines(kits)),
     )
     (out / "ATTRIBUTION.md").write_text(text)
 

@@ -29,6 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the corpus with the MIDI files (default: the cache's own)",
     )  # fmt: skip
     parser.add_argument(
+        "--extra-tokens", type=Path, action="append", default=[], metavar="DIR",
+        help="another token cache of the same codec and kits (e.g. of ring-outs) whose train "
+        "split joins training (repeat for more); validation stays --tokens'",
+    )  # fmt: skip
+    parser.add_argument(
+        "--extra-share", type=float, default=0.1, metavar="F",
+        help="share of training windows drawn from --extra-tokens (default 0.1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--preset", choices=PRESETS,
         help="model size (default: tiny, or the --init model's own)",
     )  # fmt: skip
@@ -105,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
         latent_weight=args.latent_weight,
+        extra_share=args.extra_share if args.extra_tokens else 0.0,
     )
     preset = args.preset or "tiny"
     if args.init is not None and args.preset is None:
@@ -115,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
-            args.latent_head, args.codec_path, args.grow_features,
+            args.latent_head, args.codec_path, args.grow_features, tuple(args.extra_tokens),
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

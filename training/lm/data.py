@@ -12,6 +12,7 @@ Axes: B batch, K codebooks, T frames, F conditioning features.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,16 +135,34 @@ def collate(tracks: list[Track], windows: list[tuple[int, int, int]], max_frames
 
 
 class WindowSampler:
-    """Random windows of `window_beats` for training, files drawn in proportion to length."""
+    """Random windows of `window_beats` for training, files drawn in proportion to length;
+    with `groups` ((count, share) for consecutive runs of tracks), each group is drawn its
+    share of the time, its files still in proportion to their length."""
 
-    def __init__(self, tracks: list[Track], window_beats: float, max_frames: int, seed: int):
+    def __init__(
+        self,
+        tracks: list[Track],
+        window_beats: float,
+        max_frames: int,
+        seed: int,
+        groups: Sequence[tuple[int, float]] | None = None,
+    ):
         if not tracks:
             raise UserError("no training files in the token cache (split 'train')")
         self.tracks, self.window_beats, self.max_frames, self.seed = (
             tracks, window_beats, max_frames, seed,
         )  # fmt: skip
         lengths = np.array([t.n_frames for t in tracks], np.float64)
-        self.weights = torch.from_numpy(lengths / lengths.sum())
+        weights = lengths / lengths.sum()
+        if groups is not None:
+            if sum(n for n, _ in groups) != len(tracks):
+                raise ValueError("groups must cover every track")
+            start = 0
+            for n, share in groups:
+                part = lengths[start : start + n]
+                weights[start : start + n] = share * part / part.sum()
+                start += n
+        self.weights = torch.from_numpy(weights)
 
     def generator(self, step: int, stream: int = 0) -> torch.Generator:
         return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 7 + stream)

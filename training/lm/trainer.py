@@ -78,6 +78,9 @@ class LMTrainConfig:
     # Weight of the latent head's loss (a model with one): mean squared error to the codec's
     # quantised latent over the frames with a masked token, divided by the latent's variance.
     latent_weight: float = 1.0
+    # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
+    # their length beside the main cache's; 0 without extras. Validation is the main cache's.
+    extra_share: float = 0.0
 
 
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
@@ -138,6 +141,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         latent_head: bool = False,
         codec_path: str | Path | None = None,
         grow_features: bool = False,
+        extra_tokens: tuple[str | Path, ...] = (),
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
@@ -145,7 +149,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         the codec's latent (the codec, from the registry or `codec_path`, gives the targets);
         an `init` model without one gets a new one. The conditioning: every feature this
         drumgrid computes for a new model, the `init` model's own unless `grow_features` (the
-        ones it lacks are added at zero weight)."""
+        ones it lacks are added at zero weight). `extra_tokens`: more token caches of the same
+        codec and kits whose train splits give cfg.extra_share of the training windows."""
         super().__init__(out, cfg)
         self.device = torch.device(device)
         if cfg.batch_size % self.world:
@@ -163,11 +168,23 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             init_info.features if init_info is not None and not grow_features else FEATURE_NAMES
         )
         self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root, self.features)
+        self.extra_caches = [self._open_extra(Path(p)) for p in extra_tokens]
+        extra_tracks = [
+            track
+            for extra in self.extra_caches
+            for track in load_tracks(
+                extra, extra.select(split="train"), self.kits, corpus_root(extra), self.features
+            )
+        ]
         self.val_tracks = load_tracks(
             self.cache, self.cache.select(split="validation"), self.kits, root, self.features
         )
         max_frames = cfg.max_frames or max_window_frames(self.train_tracks, cfg.window_beats)
-        self.sampler = WindowSampler(self.train_tracks, cfg.window_beats, max_frames, cfg.seed)
+        self.sampler = WindowSampler(
+            self.train_tracks + extra_tracks, cfg.window_beats, max_frames, cfg.seed,
+            groups=self._groups(len(self.train_tracks), len(extra_tracks)),
+        )  # fmt: skip
+        self.train_tracks += extra_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
         overrides = {**(model_overrides or {}), "n_features": len(self.features)}
@@ -272,6 +289,29 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                        for t in sample])  # fmt: skip
         return float(z.var(0).mean())
 
+    def _open_extra(self, path: Path) -> TokenCache:
+        """An extra cache: the main cache's codec, kits among its kits, a train split."""
+        extra = TokenCache.open(path, self.cache.codec_id, str(self.cache.meta["config_hash"]))
+        unknown = sorted({e.kit for e in extra} - set(self.kits))
+        if unknown:
+            raise UserError(
+                f"{path}: kits {', '.join(unknown)} are not in {self.cache.root} "
+                f"({', '.join(self.kits)}); render the extra corpus through the same kits"
+            )
+        if not extra.select(split="train"):
+            raise UserError(f"{path}: no entries with split 'train'")
+        return extra
+
+    def _groups(self, n_main: int, n_extra: int) -> list[tuple[int, float]] | None:
+        share = self.cfg.extra_share
+        if not n_extra:
+            if share:
+                raise UserError("an extra share needs extra token caches (--extra-tokens)")
+            return None
+        if not 0.0 < share < 1.0:
+            raise UserError(f"--extra-share {share}: expected a fraction between 0 and 1")
+        return [(n_main, 1.0 - share), (n_extra, share)]
+
     def latent_targets(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, L]
         assert self.codec is not None
         return self.codec.latents(tokens.cpu()).to(self.device)
@@ -317,6 +357,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         return {
             "token_cache": str(self.cache.root),
             "corpus": str(self.cache.meta.get("source", "")),
+            "extra_token_caches": [str(c.root) for c in self.extra_caches],
+            "extra_corpora": [str(c.meta.get("source", "")) for c in self.extra_caches],
             "train_files": len(self.train_tracks),
             "validation_files": len(self.val_tracks),
             "train_hours": round(

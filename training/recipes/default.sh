@@ -6,7 +6,7 @@
 #
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-#           lm-latent eval package
+#           lm-latent ring-outs lm-ring-outs eval package
 #   the next model's corpora, not in the default run: corpus-kits corpus-unseen
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
@@ -29,8 +29,12 @@ LM_RUN=$RUNS/runs/lm-default
 LM_MORE_RUN=$RUNS/runs/lm-default-more
 LM_MORE2_RUN=$RUNS/runs/lm-default-more2
 LM_LATENT_RUN=$RUNS/runs/lm-default-latent
-MODEL=$LM_LATENT_RUN/model  # the model evaluation and packaging use
-BASELINE=$LM_MORE2_RUN/model  # the model it replaces, scored beside it
+RING_OUTS_MIDI=$RUNS/ring-outs-midi
+CORPUS_RING_OUTS=$RUNS/corpus-ring-outs
+TOKENS_RING_OUTS=$RUNS/tokens-ring-outs
+LM_RING_OUTS_RUN=$RUNS/runs/lm-default-ring-outs
+MODEL=$LM_RING_OUTS_RUN/model  # the model evaluation and packaging use
+BASELINE=$LM_LATENT_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
@@ -40,10 +44,12 @@ LM_PRESET=${LM_PRESET:-tiny}
 LM_MORE_STEPS=${LM_MORE_STEPS:-8000}
 LM_MORE2_STEPS=${LM_MORE2_STEPS:-8000}
 LM_LATENT_STEPS=${LM_LATENT_STEPS:-5000}
+LM_RING_OUTS_STEPS=${LM_RING_OUTS_STEPS:-2000}
+RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CORPUS_UNSEEN=$RUNS/corpus-unseen
-WORKERS=${WORKERS:-1}  # render processes of corpus-kits and corpus-unseen; one leaves a core free
+WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
 # Standard kit without reverb, so it is left out).
@@ -185,6 +191,22 @@ run_lm_latent() {
     --codec-path "$CODEC"
 }
 
+# Lone hits and fills ringing out into silence (training/ring_outs.py), through the eight
+# kits: GMD's grooves rarely let a cymbal ring, so the model cut crash tails short.
+run_ring_outs() {
+  stage "ring-outs: MIDI, corpus through the eight kits, token cache"
+  $DG ring-outs --out "$RING_OUTS_MIDI"
+  $DG corpus --gmd "$RING_OUTS_MIDI" --out "$CORPUS_RING_OUTS" --splits train,validation \
+    --workers "$WORKERS" "${KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_RING_OUTS" --codec drumgrid-drums --codec-path "$CODEC" \
+    --out "$TOKENS_RING_OUTS" --device "$DEVICE"
+}
+
+run_lm_ring_outs() {
+  continue_lm "$LM_LATENT_RUN" "$LM_RING_OUTS_RUN" "$LM_RING_OUTS_STEPS" 3e-4 6 \
+    --extra-tokens "$TOKENS_RING_OUTS" --extra-share "$RING_OUTS_SHARE"
+}
+
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
@@ -209,14 +231,14 @@ run_package() {
 
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-    lm-latent eval package)
+    lm-latent ring-outs lm-ring-outs eval package)
   local next=(corpus-kits corpus-unseen)  # the next model's; run only when named
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
-        | lm-latent | eval | package | corpus-kits | corpus-unseen)
+        | lm-latent | ring-outs | lm-ring-outs | eval | package | corpus-kits | corpus-unseen)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
