@@ -308,6 +308,6 @@ def input_report(performance: Performance, note_map: NoteMap = GM_NOTE_MAP) -> l
         used[(h.pitch, h.drum_class)] = used.get((h.pitch, h.drum_class), 0) + 1
     lines = [f"drums: {performance.selection}"] if performance.selection else []
     lines += [f"warning: {w}" for w in performance.warnings]
-    folds = fold_report(used, performance.unknown_pitches)
+    folds = fold_report(used, performance.unknown_pitches, note_map.names)
     lines += [f"note map {note_map.spec}: {f}" for f in folds]
     return lines

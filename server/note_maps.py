@@ -4,6 +4,9 @@ A map is a base (a preset, or `none` to start empty) plus overrides, written as 
 
     gm                      the default: General MIDI, with the GMD and E-GMD pitches
     gmd                     only the 22 Roland TD-11 pitches of the Groove MIDI Dataset
+    ad2, ezd, sd3, ...      a drum plug-in's own map (note_map_presets.py), its articulations
+                            folded into the nine classes, its chokes dropped
+    ad2,44=none             Addictive Drums 2, but its snare rim clicks are dropped
     gm,39=none              General MIDI, but hand claps are dropped instead of played as snare
     none,44=kick,48=snare,50=hihat_closed      a pad-mapped beat, nothing else played
     my-kit.txt              (command line only) a file of `PITCH CLASS` lines, `#` comments,
@@ -12,7 +15,9 @@ A map is a base (a preset, or `none` to start empty) plus overrides, written as 
 A pitch mapped to `none` is dropped, and dropped or unmapped notes are counted, never lost
 silently. The model has nine classes; what General MIDI's other percussion (claps, cowbell,
 congas, ...) becomes is decided by `drums.py` (by timbre) and reported per render as a fold
-(`fold_report`), so a user sees "39 Hand Clap x254 -> snare" and can map it elsewhere.
+(`fold_report`), so a user sees "39 Hand Clap x254 -> snare" and can map it elsewhere. A plug-in
+preset names its pitches in reports by the plug-in's articulations ("54 HH Open A x12 ->
+hihat_open"), the other maps by General MIDI's names.
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ from drumgrid.server.drums import (
     DrumClass,
 )
 from drumgrid.server.errors import UserError
+from drumgrid.server.note_map_presets import (
+    AD2,
+    AD2_NAMES,
+    EZD,
+    EZD_NAMES,
+    GGD_INVASION,
+    GGD_INVASION_NAMES,
+    SD3,
+    SD3_NAMES,
+)
 
 DEFAULT_NOTE_MAP = "gm"
 PRESETS: dict[str, Mapping[int, DrumClass]] = {
@@ -37,12 +52,28 @@ PRESETS: dict[str, Mapping[int, DrumClass]] = {
     "gmd": GMD_PITCHES,
     "egmd": {**EGMD_EXTRA_PITCHES, **GMD_PITCHES},
     "none": {},
+    "ad2": AD2,
+    "ezd": EZD,
+    "sd3": SD3,
+    "ggd-invasion": GGD_INVASION,
 }
 PRESET_NOTES = {
     "gm": "General MIDI 35-81 by timbre, with the GMD and E-GMD pitches (the default)",
     "gmd": "the 22 Roland TD-11 pitches of the Groove MIDI Dataset paper",
     "egmd": "GMD's pitches and E-GMD's clap, tambourine, cowbell, maracas, conga, claves",
     "none": "nothing: start empty and list every pitch",
+    "ad2": "XLN Addictive Drums 2's default map",
+    "ezd": "Toontrack EZdrummer's core map (21-82)",
+    "sd3": "Toontrack Superior Drummer 3's core library map",
+    "ggd-invasion": "GetGood Drums Invasion's default map",
+}
+# A plug-in preset's own names for its pitches (articulations), which reports use instead of
+# General MIDI's; see docs/note_maps.md for the sources and the folding rule.
+PRESET_NAMES: dict[str, Mapping[int, str]] = {
+    "ad2": AD2_NAMES,
+    "ezd": EZD_NAMES,
+    "sd3": SD3_NAMES,
+    "ggd-invasion": GGD_INVASION_NAMES,
 }
 MAX_NOTE_MAP_FILE = 64 * 1024  # a full map is under 2 KB
 _PAIR = re.compile(r"\s*(\d{1,3})\s*[=\s]\s*([A-Za-z_]+)\s*")
@@ -63,8 +94,11 @@ _GM_NAMES = (
 GM_NAMES: dict[int, str] = dict(enumerate(_GM_NAMES, start=35))
 
 
-def pitch_name(pitch: int) -> str:
-    return f"{pitch} {GM_NAMES[pitch]}" if pitch in GM_NAMES else str(pitch)
+def pitch_name(pitch: int, names: Mapping[int, str] | None = None) -> str:
+    """ "39 Hand Clap": the pitch and its name in `names` (a plug-in preset's articulations),
+    or General MIDI's name where no `names` are given; the bare number where it has none."""
+    names = GM_NAMES if names is None else names
+    return f"{pitch} {names[pitch]}" if pitch in names else str(pitch)
 
 
 @dataclass(frozen=True)
@@ -74,6 +108,7 @@ class NoteMap:
     spec: str  # the text it was made from, for reports
     classes: Mapping[int, DrumClass]
     from_file: bool = False
+    names: Mapping[int, str] | None = None  # a plug-in preset's pitch names; None: GM's
 
     def drum_class(self, pitch: int) -> DrumClass | None:
         return self.classes.get(pitch)
@@ -141,22 +176,25 @@ def parse_note_map(text: str | None, allow_files: bool = False) -> NoteMap:
     items = [i for i in text.split(",") if i.strip()]
     first = items[0].strip()
     from_file = False
+    names: Mapping[int, str] | None = None
     base: dict[int, DrumClass]
     if "=" in first:
         base = dict(PITCH_TO_CLASS)
     elif first.lower() in PRESETS:
         base, items = _preset(first, repr(text)), items[1:]
+        names = PRESET_NAMES.get(first.lower())
     elif allow_files and (Path(first).suffix or "/" in first) and Path(first).exists():
-        base, items, from_file = _read_file(Path(first)), items[1:], True
+        (base, names), items, from_file = _read_file(Path(first)), items[1:], True
     else:
         base = _preset(first, repr(text))  # raises, naming the presets
     _apply(base, _pairs(items, repr(text)), repr(text))
     if text.strip() == DEFAULT_NOTE_MAP:
         return GM_NOTE_MAP
-    return NoteMap(text.strip(), base, from_file)
+    return NoteMap(text.strip(), base, from_file, names)
 
 
-def _read_file(path: Path) -> dict[int, DrumClass]:
+def _read_file(path: Path) -> tuple[dict[int, DrumClass], Mapping[int, str] | None]:
+    """A map file's classes, and its base preset's pitch names (None: General MIDI's)."""
     if not path.is_file() or path.stat().st_size > MAX_NOTE_MAP_FILE:
         raise UserError(f"note map {path}: expected a text file under 64 KB")
     try:
@@ -166,22 +204,28 @@ def _read_file(path: Path) -> dict[int, DrumClass]:
     rows = [line.split("#", 1)[0].strip() for line in lines]
     rows = [r for r in rows if r]
     base = dict(PITCH_TO_CLASS)
+    names = None
     if rows and rows[0].lower().startswith("base "):
-        base = _preset(rows[0].split(None, 1)[1].strip(), str(path))
-        rows = rows[1:]
+        preset = rows[0].split(None, 1)[1].strip()
+        base, names, rows = _preset(preset, str(path)), PRESET_NAMES.get(preset.lower()), rows[1:]
     _apply(base, _pairs(rows, str(path)), str(path))
-    return base
+    return base, names
 
 
-def fold_report(used: Mapping[tuple[int, DrumClass], int], dropped: Mapping[int, int]) -> list[str]:
+def fold_report(
+    used: Mapping[tuple[int, DrumClass], int],
+    dropped: Mapping[int, int],
+    names: Mapping[int, str] | None = None,
+) -> list[str]:
     """One line per pitch played as a class it is not natively (General MIDI's percussion
-    beyond the nine classes, clap -> snare, or what a user's map chose, 44 -> kick), and per
-    pitch dropped; `used` counts notes per (pitch, class)."""
+    beyond the nine classes, clap -> snare, a plug-in's articulation, or what a user's map
+    chose, 44 -> kick), and per pitch dropped; `used` counts notes per (pitch, class), `names`
+    are the map's pitch names (NoteMap.names; None: General MIDI's)."""
     lines = []
     for (pitch, cls), n in sorted(used.items()):
         if pitch in NATIVE_PITCHES[cls]:
             continue
-        lines.append(f"{pitch_name(pitch)} x{n} -> {cls.label}")
+        lines.append(f"{pitch_name(pitch, names)} x{n} -> {cls.label}")
     for pitch, n in sorted(dropped.items()):
-        lines.append(f"{pitch_name(pitch)} x{n}: not in the note map, dropped")
+        lines.append(f"{pitch_name(pitch, names)} x{n}: not in the note map, dropped")
     return lines
