@@ -2,8 +2,8 @@
 runs and with the research. One module per family; every public name is re-exported here.
 
 Audio against a reference audio: mel MAE in dB (floored), multi-resolution STFT spectral
-convergence, spectral-flux cosine (spectral.py); RMS-envelope correlation, TTER dB MAE
-(envelope.py); ViSQOL MOS-LQO (perceptual.py).
+convergence, spectral-flux cosine (spectral.py); RMS-envelope correlation, TTER dB MAE,
+a lone hit's decay curve (envelope.py); ViSQOL MOS-LQO (perceptual.py).
 Audio against the grid (the MIDI it was rendered from): the seed paper's onset F1 (grid
 onsets with velocity > 0.3 against detected onsets, +-50 ms), per-class onset recall, onset
 timing error in ms (onsets.py, grid_onsets.py), velocity-to-loudness rank correlation
@@ -16,10 +16,12 @@ numpy, scipy, librosa and mir_eval, and for ViSQOL its bundled model: no network
 """
 
 from drumgrid.training.metrics.envelope import (
+    DECAY_WINDOW_S,
     TTER_HEAD,
     TTER_HOP_S,
     TTER_SILENCE_DB,
     TTER_WINDOW_S,
+    decay_curve_db,
     envelope_correlation,
     rms_envelope,
     tter_db,
@@ -85,6 +87,7 @@ __all__ = [
     "ATTACK_SEARCH_S",
     "ATTACK_WINDOW_S",
     "BACKGROUND_SPAN_S",
+    "DECAY_WINDOW_S",
     "FLOOR_DB",
     "FLUX_HOP",
     "FLUX_N_FFT",
@@ -109,6 +112,7 @@ __all__ = [
     "RankCorrelation",
     "class_onset_recall",
     "common_length",
+    "decay_curve_db",
     "detect_onsets",
     "envelope_correlation",
     "flux_cosine",

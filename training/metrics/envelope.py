@@ -1,5 +1,5 @@
-"""Envelope metrics of an estimate against a reference audio: RMS-envelope correlation and
-the transient-to-tail energy ratio (TTER) dB MAE."""
+"""Envelope metrics of an estimate against a reference audio: RMS-envelope correlation, the
+transient-to-tail energy ratio (TTER) dB MAE, and a lone hit's decay curve."""
 
 from __future__ import annotations
 
@@ -67,3 +67,23 @@ def tter_mae_db(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -
     e, _ = tter_db(est, sample_rate)
     keep = level >= level.max() - TTER_SILENCE_DB
     return float(np.mean(np.abs(r[keep] - e[keep])))
+
+
+DECAY_WINDOW_S = 0.05
+
+
+def decay_curve_db(
+    x: np.ndarray, sample_rate: int, hit_s: float, after_s: np.ndarray
+) -> np.ndarray:
+    """A lone hit's level `after_s` seconds after it (50 ms RMS windows centred there, the
+    first one starting at the hit), in dB below its loudest 50 ms in the first 200 ms; to
+    compare how long a render and its sampler let a cymbal ring."""
+    w = round(DECAY_WINDOW_S * sample_rate)
+
+    def power(start_s: float) -> float:
+        a = round(start_s * sample_rate)
+        return float(np.mean(np.asarray(x[a : a + w], np.float64) ** 2)) + 1e-20
+
+    attack = max(power(hit_s + d) for d in np.arange(0.0, 0.2, DECAY_WINDOW_S / 4))
+    at = [power(hit_s + max(s, DECAY_WINDOW_S) - DECAY_WINDOW_S / 2) for s in after_s]
+    return 10 * np.log10(np.array(at) / attack)

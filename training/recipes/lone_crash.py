@@ -1,9 +1,10 @@
 """A lone crash through a model beside FluidSynth's render of the same hit: the level of each
-at 0.5 s steps after the hit, in dB below its own attack (50 ms RMS windows), and the gap.
+at 0.5 s steps after the hit, in dB below its own attack (metrics.decay_curve_db), and the
+gap, per kit.
 
-    .venv/bin/python training/recipes/lone_crash.py [MODEL] [KIT]
+    .venv/bin/python training/recipes/lone_crash.py [MODEL] [KIT ...]
 
-MODEL defaults to the shipped model, KIT to fluid-standard (a kit of the shipped corpus).
+MODEL defaults to the shipped model, KITs to four of the shipped corpus's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from drumgrid.server.engine import Engine, RenderOptions
 from drumgrid.server.performance import from_note_list
 from drumgrid.training.fluidsynth import KitRenderer, parse_kit
+from drumgrid.training.metrics import decay_curve_db
 
 SF2 = "/usr/share/sounds/sf2"
 KITS = {
@@ -25,24 +27,10 @@ KITS = {
 }
 HIT_S, CRASH, VELOCITY = 0.5, 49, 100
 STEPS_S = np.arange(0.0, 3.01, 0.5)
-WINDOW_S = 0.05
 
 
-def levels_db(wave: np.ndarray, sr: int) -> np.ndarray:
-    """Level at each of STEPS_S after the hit, dB below the loudest 50 ms of the attack."""
-    w = round(WINDOW_S * sr)
-
-    def power(start_s: float) -> float:
-        a = round(start_s * sr)
-        return float(np.mean(wave[a : a + w] ** 2)) + 1e-20
-
-    attack = max(power(HIT_S + d) for d in np.arange(0.0, 0.2, WINDOW_S / 4))
-    at = [power(HIT_S + max(s, WINDOW_S) - WINDOW_S / 2) for s in STEPS_S]
-    return 10 * np.log10(np.array(at) / attack)
-
-
-def main(model: str = "default", kit: str = "fluid-standard") -> None:
-    engine = Engine.load(model, "cpu", "eager")
+def lone_crash_gap(engine: Engine, kit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(model's decay curve, FluidSynth's) of one crash at HIT_S, dB at STEPS_S after it."""
     perf = from_note_list([(HIT_S, CRASH, VELOCITY)], tempo_bpm=120.0, length_s=4.5)
     result = engine.render(perf, RenderOptions(kit=kit, tail_s=0.5, gate=False))[0]
     ours = np.asarray(result.audio, np.float64).reshape(-1)
@@ -50,14 +38,23 @@ def main(model: str = "default", kit: str = "fluid-standard") -> None:
     reference = KitRenderer(parse_kit(f"{kit}={KITS[kit]}"), sr).render(
         [(HIT_S, CRASH, VELOCITY)], len(ours) / sr
     )
-    model_db, fluid_db = levels_db(ours, sr), levels_db(reference.astype(np.float64), sr)
-    print("after (s) " + " ".join(f"{s:6.1f}" for s in STEPS_S))
-    print("model dB  " + " ".join(f"{v:6.1f}" for v in model_db))
-    print("fluid dB  " + " ".join(f"{v:6.1f}" for v in fluid_db))
-    gap = model_db - fluid_db
-    worst = np.abs(gap).max()
-    print("gap dB    " + " ".join(f"{v:6.1f}" for v in gap) + f"   max |gap| {worst:.1f}")
+    return (
+        decay_curve_db(ours, sr, HIT_S, STEPS_S),
+        decay_curve_db(reference.astype(np.float64), sr, HIT_S, STEPS_S),
+    )
+
+
+def main(model: str = "default", *kits: str) -> None:
+    engine = Engine.load(model, "cpu", "eager")
+    print("after (s)              " + " ".join(f"{s:6.1f}" for s in STEPS_S))
+    for kit in kits or KITS:
+        model_db, fluid_db = lone_crash_gap(engine, kit)
+        gap = model_db - fluid_db
+        print(f"{kit:14s} model dB " + " ".join(f"{v:6.1f}" for v in model_db))
+        print(f"{kit:14s} fluid dB " + " ".join(f"{v:6.1f}" for v in fluid_db))
+        print(f"{kit:14s} gap dB   " + " ".join(f"{v:6.1f}" for v in gap)
+              + f"   max |gap| {np.abs(gap).max():.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:])
