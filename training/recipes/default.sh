@@ -49,6 +49,8 @@ RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CORPUS_UNSEEN=$RUNS/corpus-unseen
+# CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
+# slice the codec can train on while the rest renders; the full run lists everything.
 WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
 
 # Eight distinct kits from Debian packages (FluidR3's Room kit renders exactly like its
@@ -110,8 +112,7 @@ run_corpus_kits() {
     cp -aln "$CORPUS"/drummer* "$CORPUS_KITS"/ || true
   fi
   $DG corpus --gmd "$GMD" --out "$CORPUS_KITS" --splits train,validation --workers "$WORKERS" \
-    --audio-format flac \
-    "${NEXT_KITS[@]}"
+    --audio-format flac ${CORPUS_KITS_LIMIT:+--limit "$CORPUS_KITS_LIMIT"} "${NEXT_KITS[@]}"
 }
 
 run_corpus_unseen() {
@@ -204,7 +205,7 @@ run_ring_outs() {
 
 run_lm_ring_outs() {
   continue_lm "$LM_LATENT_RUN" "$LM_RING_OUTS_RUN" "$LM_RING_OUTS_STEPS" 3e-4 6 \
-    --extra-tokens "$TOKENS_RING_OUTS" --extra-share "$RING_OUTS_SHARE"
+    --grow-features --extra-tokens "$TOKENS_RING_OUTS" --extra-share "$RING_OUTS_SHARE"
 }
 
 run_eval() {
