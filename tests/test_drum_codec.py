@@ -302,3 +302,11 @@ def test_eval_codec_scores_trained_and_random_codecs(tmp_path: Path, capsys) -> 
     assert "all (2 train files, 1 validation files)" in text
     assert "| encodec-24k | random init | 24000 | 6.00 |" in text and "CC BY 4.0" in text
     assert "![clip_000](plots/clip_000.png)" in text
+    # A second codec's card: its own id, and its scores on kits it never trained on.
+    args += ["--id", "drumgrid-drums-2", "--unseen-eval", str(out)]
+    assert main(args) == 0
+    text = card.read_text()
+    assert text.startswith("# drumgrid-drums-2: drumgrid's drum codec")
+    unseen = text.split("## Kits it never trained on", 1)[1]
+    assert "| codec | kit | ViSQOL |" in unseen and "clips of the unseen-kit corpus" in unseen
+    assert main([*args[:-2], "--unseen-eval", str(tmp_path / "none")]) == 2

@@ -133,16 +133,23 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
     return [*lines, _total_line(stages, ["lm", "lm-more", "lm-more2", "lm-latent"])]
 
 
-def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
+def codec_card(
+    codec: Path,
+    corpus: Path,
+    evaluation: Path,
+    codec_id: str = "drumgrid-drums",
+    unseen: Path | None = None,
+) -> str:
     """MODEL_CARD.md for a trained drum codec, from CODEC/config.json (architecture, steps,
-    training settings and seconds) and EVALUATION/codec_eval.* (from `drumgrid eval-codec`)."""
+    training settings and seconds) and EVALUATION/codec_eval.* (from `drumgrid eval-codec`);
+    `unseen`: the same evaluation on kits it never trained on."""
     info = read_codec_info(codec)
     cfg = info.config
     report = json.loads((evaluation / "codec_eval.json").read_text())
     table = (evaluation / "codec_eval.md").read_text().strip()
     plots = sorted((evaluation / "plots").glob("*.png"))
     lines = [
-        "# drumgrid-drums: drumgrid's drum codec",
+        f"# {codec_id}: drumgrid's drum codec",
         "",
         f"A neural audio codec for drum audio: {cfg.sample_rate} Hz mono, "
         f"{cfg.frame_rate:.2f} frames per second, "
@@ -174,6 +181,16 @@ def codec_card(codec: Path, corpus: Path, evaluation: Path) -> str:
         f"Evaluated on {report['setting']['clips']} clips; reproduce with `drumgrid eval-codec "
         "--corpus CORPUS --out DIR --random encodec-24k,encodec-32k,dac-44k,xcodec`.",
     ]
+    if unseen is not None:
+        clips = json.loads((unseen / "codec_eval.json").read_text())["setting"]["clips"]
+        lines += [
+            "",
+            "## Kits it never trained on",
+            "",
+            (unseen / "codec_eval.md").read_text().strip(),
+            "",
+            f"{clips} clips of the unseen-kit corpus's validation split (docs/kits_study.md).",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="its evaluation: a `drumgrid eval-codec` (codec) or `drumgrid eval` (model) --out",
     )
+    parser.add_argument(
+        "--unseen-eval", type=Path, metavar="DIR",
+        help="codec: a `drumgrid eval-codec` --out on kits it never trained on",
+    )  # fmt: skip
+    parser.add_argument(
+        "--id", default="drumgrid-drums", metavar="ID",
+        help="codec: its id in `drumgrid codecs` (default drumgrid-drums)",
+    )  # fmt: skip
     parser.add_argument("--limits", type=Path, metavar="FILE", help="model: known limits (.md)")
     parser.add_argument(
         "--bench", type=Path, metavar="FILE",
@@ -36,11 +44,14 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.training.cards import codec_card, model_card
 
     report = "codec_eval.json" if args.kind == "codec" else "report.md"
-    for need in (args.weights / "config.json", args.eval / report):
+    needs = [args.weights / "config.json", args.eval / report]
+    if args.unseen_eval is not None:
+        needs.append(args.unseen_eval / "codec_eval.json")
+    for need in needs:
         if not need.is_file():
             raise UserError(f"{need}: missing; train it and run its evaluation first")
     if args.kind == "codec":
-        text = codec_card(args.weights, args.corpus, args.eval)
+        text = codec_card(args.weights, args.corpus, args.eval, args.id, args.unseen_eval)
     else:
         limits, bench = (_text(f) for f in (args.limits, args.bench))
         text = model_card(args.weights, args.corpus, args.eval, limits, bench)

@@ -7,7 +7,7 @@
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs eval package
-#   the next model's corpora, not in the default run: corpus-kits corpus-unseen
+#   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -48,6 +48,8 @@ LM_RING_OUTS_STEPS=${LM_RING_OUTS_STEPS:-2000}
 RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
+CODEC_KITS_RUN=$RUNS/runs/codec-kits
+CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
@@ -113,6 +115,14 @@ run_corpus_kits() {
   fi
   $DG corpus --gmd "$GMD" --out "$CORPUS_KITS" --splits train,validation --workers "$WORKERS" \
     --audio-format flac ${CORPUS_KITS_LIMIT:+--limit "$CORPUS_KITS_LIMIT"} "${NEXT_KITS[@]}"
+}
+
+# The next model's codec: the shipped one (server/drum_codec/weights, what codec-package
+# wrote) fine-tuned whole on the 20 kits, so a new token space (docs/kits_study.md).
+run_codec_kits() {
+  stage "drum codec for the next model: fine-tuned on $((${#NEXT_KITS[@]} / 2)) kits"
+  $DG train-codec --corpus "$CORPUS_KITS" --init server/drum_codec/weights --out "$CODEC_KITS_RUN" \
+    --steps "$CODEC_KITS_STEPS" --lr 5e-4 --seed 2 --device "$DEVICE" $(resume_flag "$CODEC_KITS_RUN")
 }
 
 run_corpus_unseen() {
@@ -233,13 +243,14 @@ run_package() {
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs eval package)
-  local next=(corpus-kits corpus-unseen)  # the next model's; run only when named
+  local next=(corpus-kits corpus-unseen codec-kits)  # the next model's; run only when named
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
-        | lm-latent | ring-outs | lm-ring-outs | eval | package | corpus-kits | corpus-unseen)
+        | lm-latent | ring-outs | lm-ring-outs | eval | package | corpus-kits | corpus-unseen \
+        | codec-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
