@@ -6,7 +6,7 @@
 #
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-#           lm-latent ring-outs lm-ring-outs eval package
+#           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
@@ -33,7 +33,8 @@ RING_OUTS_MIDI=$RUNS/ring-outs-midi
 CORPUS_RING_OUTS=$RUNS/corpus-ring-outs
 TOKENS_RING_OUTS=$RUNS/tokens-ring-outs
 LM_RING_OUTS_RUN=$RUNS/runs/lm-default-ring-outs
-MODEL=$LM_RING_OUTS_RUN/model  # the model evaluation and packaging use
+LM_RING_OUTS_MORE_RUN=$RUNS/runs/lm-default-ring-outs-more
+MODEL=$LM_RING_OUTS_MORE_RUN/model  # the model evaluation and packaging use
 BASELINE=$LM_LATENT_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
@@ -45,6 +46,7 @@ LM_MORE_STEPS=${LM_MORE_STEPS:-8000}
 LM_MORE2_STEPS=${LM_MORE2_STEPS:-8000}
 LM_LATENT_STEPS=${LM_LATENT_STEPS:-5000}
 LM_RING_OUTS_STEPS=${LM_RING_OUTS_STEPS:-2000}
+LM_RING_OUTS_MORE_STEPS=${LM_RING_OUTS_MORE_STEPS:-3000}
 RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
@@ -218,6 +220,12 @@ run_lm_ring_outs() {
     --grow-features --extra-tokens "$TOKENS_RING_OUTS" --extra-share "$RING_OUTS_SHARE"
 }
 
+# A second schedule: the tails kept growing with steps (docs/model_quality.md).
+run_lm_ring_outs_more() {
+  continue_lm "$LM_RING_OUTS_RUN" "$LM_RING_OUTS_MORE_RUN" "$LM_RING_OUTS_MORE_STEPS" 2e-4 7 \
+    --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.2
+}
+
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
@@ -242,14 +250,14 @@ run_package() {
 
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-    lm-latent ring-outs lm-ring-outs eval package)
+    lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits)  # the next model's; run only when named
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
-        | lm-latent | ring-outs | lm-ring-outs | eval | package | corpus-kits | corpus-unseen \
+        | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
         | codec-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
