@@ -8,6 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
+#           codec-kits-package
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -52,6 +53,7 @@ EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CODEC_KITS_RUN=$RUNS/runs/codec-kits
 CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
+CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
@@ -125,6 +127,24 @@ run_codec_kits() {
   stage "drum codec for the next model: fine-tuned on $((${#NEXT_KITS[@]} / 2)) kits"
   $DG train-codec --corpus "$CORPUS_KITS" --init server/drum_codec/weights --out "$CODEC_KITS_RUN" \
     --steps "$CODEC_KITS_STEPS" --lr 5e-4 --seed 2 --device "$DEVICE" $(resume_flag "$CODEC_KITS_RUN")
+}
+
+# Into the package as drumgrid-drums-2 beside the first codec (which the shipped model
+# uses), then both scored on the same clips of the 20 kits and of the 4 unseen kits.
+run_codec_kits_package() {
+  stage "package: codec-kits -> server/drum_codec/weights-2, scored beside drumgrid-drums"
+  local dest=server/drum_codec/weights-2
+  rm -rf "$dest"
+  mkdir -p "$dest/plots"
+  cp "$CODEC_KITS_RUN/codec/model.safetensors" "$CODEC_KITS_RUN/codec/config.json" "$dest/"
+  $DG eval-codec --corpus "$CORPUS_KITS" --out "$CODEC_KITS_EVAL/seen" --clips 240 \
+    --codecs drumgrid-drums,drumgrid-drums-2 --device "$DEVICE"
+  $DG eval-codec --corpus "$CORPUS_UNSEEN" --out "$CODEC_KITS_EVAL/unseen" --clips 96 \
+    --codecs drumgrid-drums,drumgrid-drums-2 --device "$DEVICE"
+  cp "$CODEC_KITS_EVAL"/seen/plots/*.png "$dest/plots/"
+  $DG card codec --id drumgrid-drums-2 --weights "$dest" --corpus "$CORPUS_KITS" \
+    --eval "$CODEC_KITS_EVAL/seen" --unseen-eval "$CODEC_KITS_EVAL/unseen" -o "$dest/MODEL_CARD.md"
+  du -sh "$dest"
 }
 
 run_corpus_unseen() {
@@ -251,14 +271,14 @@ run_package() {
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
-  local next=(corpus-kits corpus-unseen codec-kits)  # the next model's; run only when named
+  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package)  # run only when named
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits)
+        | codec-kits | codec-kits-package)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
