@@ -74,6 +74,7 @@ def test_sfz_and_hydrogen_kits_render_a_corpus(gmd_root, tmp_path, capsys):
     kits = json.loads((out / "kits.json").read_text())
     assert kits["kits"]["small sfz"]["licence"].startswith("CC0")
     assert kits["kits"]["small h2"]["author"] == "drumgrid tests"
+    assert kits["renderer"]["sfizz_quality"] == 5 and kits["renderer"]["sfizz_gain"] == 2.0
     attribution = (out / "ATTRIBUTION.md").read_text()
     assert "SFZ kits played by sfizz" in attribution
     assert "- small h2: Test Kit (Hydrogen drumkit), CC0 (drumgrid tests)" in attribution

@@ -27,10 +27,13 @@ def kit(tmp_path_factory):
 
 @pytest.mark.parametrize("sr", [44100, 24000])
 def test_groove_onsets_within_1ms_on_the_right_layer(kit, sr):
+    from drumgrid.training.kits.sfizz import SAMPLE_QUALITY
+
     hits = groove_hits()
     renderer = kit.open(sr)
     try:
         wave = renderer.render(hits, hits[-1][0] + 0.5)
+        assert renderer._synth.get_sample_quality() == SAMPLE_QUALITY  # not freewheeling's 10
     finally:
         renderer.close()
     assert wave.shape == (round((hits[-1][0] + 0.5) * sr),) and wave.dtype == np.float32
