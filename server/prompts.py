@@ -1,0 +1,207 @@
+"""Kit prompts: a few seconds of a kit's sound with what was played, as codec tokens beside
+their grid, for rendering a new groove in that sound.
+
+A prompt comes from a recording and its MIDI, or from one-shot samples (each one hit at its
+start, laid end to end with a grid written for them). Either way it is checked the way a
+user's files fail: unreadable or not audio, NaN, silent, too short, MIDI hits beyond the
+audio; a recording longer than MAX_PROMPT_S is cut there and a rate other than the codec's
+is resampled, both said in `notes`. A prompt saves to a small kit file (the tokens in
+safetensors, the grid and provenance in its metadata) that renders again without the audio.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from drumgrid.server.codecs.base import Codec
+from drumgrid.server.codecs.resample import resample, to_mono
+from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
+from drumgrid.server.errors import UserError
+from drumgrid.server.midi_io import read_midi, write_midi
+from drumgrid.server.performance import Performance, from_note_list
+
+MIN_PROMPT_S = 1.0  # shorter than this holds too little of a kit to copy
+MAX_PROMPT_S = 8.0  # longer recordings are cut here
+SILENT_PEAK = 1e-3  # -60 dBFS: below this a prompt is taken for silence
+SHOT_SPACING_S = 1.5  # one-shots laid end to end at least this far apart
+SHOT_VELOCITY = 100  # the velocity a one-shot's grid says it was played at
+MAX_PROMPT_FILE = 256 * 2**20  # refuse to read a bigger file: nobody means it
+KIT_FORMAT = "drumgrid-prompt-kit/1"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A kit's sound as codec tokens [K, T] and the grid that played it."""
+
+    tokens: np.ndarray  # int64 [K, T] in `codec_id`'s token space
+    performance: Performance  # hits at their times in the prompt audio
+    codec_id: str
+    config_hash: str
+    seconds: float
+    source: str  # where it came from, for reports
+    notes: tuple[str, ...] = field(default=())  # what was changed (cut, resampled)
+
+    def classes(self) -> set[DrumClass]:
+        return {h.drum_class for h in self.performance.hits}
+
+    def missing_for(self, groove: Performance) -> set[DrumClass]:
+        """The classes the groove plays that the prompt never does."""
+        return {h.drum_class for h in groove.hits} - self.classes()
+
+
+def read_prompt_audio(path: Path) -> tuple[np.ndarray, int]:
+    """A prompt file -> (mono float32 wave, its rate), or a UserError naming the problem."""
+    if not path.is_file():
+        raise UserError(f"prompt {path}: no such file")
+    if path.stat().st_size > MAX_PROMPT_FILE:
+        raise UserError(f"prompt {path}: over 256 MB; give a few seconds of the kit")
+    try:
+        wave, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise UserError(
+            f"prompt {path}: not readable audio ({exc}); give a WAV, FLAC, AIFF or OGG file"
+        ) from None
+    return to_mono(wave), int(rate)
+
+
+def _checked_wave(wave: np.ndarray, rate: int, codec: Codec, where: str) -> tuple:
+    notes = []
+    if not np.isfinite(wave).all():
+        raise UserError(f"prompt {where}: the audio holds NaN or infinite samples")
+    seconds = len(wave) / rate
+    if seconds < MIN_PROMPT_S:
+        raise UserError(
+            f"prompt {where}: {seconds:.2f} s of audio; give at least {MIN_PROMPT_S:g} s "
+            f"(up to {MAX_PROMPT_S:g} s are used)"
+        )
+    if float(np.abs(wave).max()) < SILENT_PEAK:
+        raise UserError(f"prompt {where}: the audio is silent (peak below -60 dBFS)")
+    if seconds > MAX_PROMPT_S:
+        wave = wave[: round(MAX_PROMPT_S * rate)]
+        notes.append(f"cut to its first {MAX_PROMPT_S:g} s of {seconds:.1f} s")
+    if rate != codec.sample_rate:
+        wave = resample(wave, rate, codec.sample_rate)
+        notes.append(f"resampled from {rate} Hz to the codec's {codec.sample_rate} Hz")
+    return np.clip(wave, -1.0, 1.0), notes
+
+
+def prompt_from_recording(
+    wave: np.ndarray, rate: int, performance: Performance, codec: Codec, source: str
+) -> Prompt:
+    """A recording of the kit and the MIDI of what it plays -> its Prompt."""
+    wave, notes = _checked_wave(np.asarray(wave, np.float32), rate, codec, source)
+    seconds = len(wave) / codec.sample_rate
+    kept = tuple(h for h in performance.hits if h.time_s < seconds)
+    if not kept:
+        raise UserError(
+            f"prompt {source}: its MIDI plays no hit inside the audio's {seconds:.2f} s; give "
+            "the MIDI of what the recording plays"
+        )
+    if len(kept) < len(performance.hits):
+        notes.append(
+            f"{len(performance.hits) - len(kept)} MIDI hits after the audio's end left out"
+        )
+    grid = replace(
+        performance, hits=kept, length_beats=float(performance.tempo_map.beat_at(seconds))
+    )
+    return _encoded(wave, grid, codec, source, tuple(notes))
+
+
+def prompt_from_shots(
+    shots: dict[DrumClass, tuple[np.ndarray, int]], codec: Codec, source: str
+) -> Prompt:
+    """One-shot samples per class, each taken as one hit at its start played at
+    SHOT_VELOCITY, laid end to end (each given at least SHOT_SPACING_S) -> their Prompt."""
+    if not shots:
+        raise UserError("prompt shots: give at least one CLASS=FILE (e.g. kick=kick.wav)")
+    pieces, notes_in, at, notes = [], [], 0.0, []
+    for cls, (wave, rate) in shots.items():
+        where = f"{source} {cls.label}"
+        if not np.isfinite(wave).all():
+            raise UserError(f"prompt {where}: the audio holds NaN or infinite samples")
+        if float(np.abs(wave).max()) < SILENT_PEAK:
+            raise UserError(f"prompt {where}: the audio is silent (peak below -60 dBFS)")
+        shot = resample(np.asarray(wave, np.float32), rate, codec.sample_rate)
+        if rate != codec.sample_rate:
+            notes.append(f"{cls.label} resampled from {rate} Hz")
+        length = max(len(shot), round(SHOT_SPACING_S * codec.sample_rate))
+        shot = np.pad(shot[:length], (0, length - min(len(shot), length)))
+        pieces.append(shot)
+        notes_in.append((at, CLASS_TO_GM_PITCH[cls], SHOT_VELOCITY))
+        at += length / codec.sample_rate
+    wave = np.clip(np.concatenate(pieces), -1.0, 1.0)
+    if at > MAX_PROMPT_S:
+        raise UserError(
+            f"prompt shots: {at:.1f} s laid end to end, over {MAX_PROMPT_S:g} s; trim each "
+            f"shot to its sound (each takes at least {SHOT_SPACING_S:g} s)"
+        )
+    grid = from_note_list(notes_in, tempo_bpm=120.0, length_s=at)
+    return _encoded(wave, grid, codec, source, tuple(notes))
+
+
+def _encoded(
+    wave: np.ndarray, grid: Performance, codec: Codec, source: str, notes: tuple[str, ...]
+) -> Prompt:
+    with torch.no_grad():
+        tokens = codec.encode(wave).cpu().numpy().astype(np.int64)
+    return Prompt(
+        tokens, grid, codec.id, codec.config_hash, len(wave) / codec.sample_rate, source, notes
+    )
+
+
+def save_prompt_kit(path: Path, prompt: Prompt, name: str) -> None:
+    """The prompt as a kit file (safetensors): its tokens, its grid as a MIDI file's bytes,
+    and provenance in the metadata; written through a temp name."""
+    with tempfile.TemporaryDirectory(prefix="drumgrid-kit-") as tmp_dir:
+        midi = write_midi(prompt.performance, Path(tmp_dir) / "grid.mid").read_bytes()
+    tensors = {
+        "tokens": torch.from_numpy(prompt.tokens.astype(np.int16)),
+        "grid_midi": torch.frombuffer(bytearray(midi), dtype=torch.uint8),
+    }
+    meta = {
+        "format": KIT_FORMAT, "name": name, "codec_id": prompt.codec_id,
+        "config_hash": prompt.config_hash, "seconds": f"{prompt.seconds:.6f}",
+        "source": prompt.source, "notes": json.dumps(prompt.notes),
+    }  # fmt: skip
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp), meta)
+    tmp.replace(path)
+
+
+def load_prompt_kit(path: Path) -> tuple[str, Prompt]:
+    """A kit file -> (its name, its Prompt); a damaged or foreign file is a UserError."""
+    damaged = f"prompt kit {path}: not a drumgrid prompt kit"
+    if not path.is_file():
+        raise UserError(f"prompt kit {path}: no such file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (OSError, SafetensorError, ValueError, RuntimeError) as exc:
+        raise UserError(f"{damaged} ({exc}); save it again from its audio") from None
+    if meta.get("format") != KIT_FORMAT:
+        raise UserError(f"{damaged} (format {meta.get('format')!r}); save it again")
+    try:
+        tokens = tensors["tokens"].numpy().astype(np.int64)
+        with tempfile.TemporaryDirectory(prefix="drumgrid-kit-") as tmp_dir:
+            midi = Path(tmp_dir) / "grid.mid"
+            midi.write_bytes(tensors["grid_midi"].numpy().tobytes())
+            grid = read_midi(midi)
+        prompt = Prompt(
+            tokens, grid, meta["codec_id"], meta["config_hash"], float(meta["seconds"]),
+            meta["source"], tuple(json.loads(meta["notes"])),
+        )  # fmt: skip
+    except (KeyError, ValueError, TypeError, UserError) as exc:
+        raise UserError(f"{damaged}: it is damaged ({exc}); save it again") from None
+    if tokens.ndim != 2:
+        raise UserError(f"{damaged}: tokens of shape {tuple(tokens.shape)}; save it again")
+    return meta["name"], prompt
