@@ -44,13 +44,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = f"{'id':<14}{'sr':>7}{'frames/s':>10}{'K x V':>11}{'bits/s':>9}  weights  source"
+    width = max(len(spec_id) for spec_id in seen) + 1
+    header = f"{'id':<{width}}{'sr':>7}{'frames/s':>10}{'K x V':>11}{'bits/s':>9}  weights  source"
     print(header)
     for r in rows:
         kv = f"{r['n_codebooks']} x {r['codebook_size']}"
         have = "yes" if r["weights_local"] else "no"
         print(
-            f"{r['id']:<14}{r['sample_rate']:>7}{r['frame_rate']:>10.2f}{kv:>11}"
+            f"{r['id']:<{width}}{r['sample_rate']:>7}{r['frame_rate']:>10.2f}{kv:>11}"
             f"{r['bits_per_second']:>9.0f}  {have:<7}  {r['hub_id'] or 'packaged'}"
         )
     if args.codec_path is not None:

@@ -23,7 +23,8 @@ H2=/usr/share/hydrogen/data/drumkits
 CORPUS=$RUNS/corpus-default
 CODEC_RUN=$RUNS/runs/codec-default
 CODEC_DECODER_RUN=$RUNS/runs/codec-default-decoder
-CODEC=$CODEC_DECODER_RUN/codec  # the codec everything after codec-decoder uses
+CODEC=${CODEC:-$CODEC_DECODER_RUN/codec}  # the codec everything after codec-decoder uses
+# (server/drum_codec/weights is the packaged copy of it, for machines without the run)
 CODEC_EVAL=$RUNS/runs/codec-default-eval
 TOKENS=$RUNS/tokens-default
 LM_RUN=$RUNS/runs/lm-default
@@ -178,6 +179,10 @@ run_codec_eval() {
 
 run_codec_package() {
   stage "package: codec -> server/drum_codec/weights (with its model card)"
+  if [ "$(realpath "$CODEC")" = "$(realpath server/drum_codec/weights)" ]; then
+    echo "CODEC is the packaged copy already; nothing to package" >&2
+    return
+  fi
   rm -rf server/drum_codec/weights
   mkdir -p server/drum_codec/weights/plots
   cp "$CODEC/model.safetensors" "$CODEC/config.json" server/drum_codec/weights/
