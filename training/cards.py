@@ -98,7 +98,7 @@ def codec_training_lines(card: dict[str, Any]) -> list[str]:
     stages = training_stages(card)
     return [
         *(_codec_stage_line(stage) for stage in stages),
-        _total_line(stages, ["codec", "codec-decoder"]),
+        _total_line(stages, ["codec", "codec-decoder", "codec-kits"]),
     ]
 
 
@@ -130,7 +130,8 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
-    return [*lines, _total_line(stages, ["lm", "lm-more", "lm-more2", "lm-latent"])]
+    recipe = ["lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more"]
+    return [*lines, _total_line(stages, recipe)]
 
 
 def codec_card(

@@ -16,7 +16,7 @@ from typing import Any
 
 from drumgrid.server.codecs.base import Codec, CodecRates
 from drumgrid.server.drum_codec.config import DrumCodecConfig
-from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
+from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS, SHIPPED_WEIGHTS_2
 from drumgrid.server.errors import UserError
 
 
@@ -222,6 +222,12 @@ _SPECS = (
         _DRUMS.sample_rate, _DRUMS.hop_length, _DRUMS.n_codebooks, _DRUMS.codebook_size,
         "drumgrid's own drum codec, shipped in the package",
         lambda: _DRUMS, DrumCodecConfig.tiny, aliases=("default",), packaged=SHIPPED_WEIGHTS,
+    ),
+    CodecSpec(
+        "drumgrid-drums-2", None, "drumgrid.server.drum_codec.codec:DrumgridCodec",
+        _DRUMS.sample_rate, _DRUMS.hop_length, _DRUMS.n_codebooks, _DRUMS.codebook_size,
+        "drumgrid-drums fine-tuned on 20 kits: a second token space, for the next model",
+        lambda: _DRUMS, DrumCodecConfig.tiny, packaged=SHIPPED_WEIGHTS_2,
     ),
 )  # fmt: skip
 # Every id and alias -> its spec, in the table's order (`drumgrid codecs` lists them so).

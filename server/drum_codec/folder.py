@@ -33,6 +33,8 @@ FORMAT = "drumgrid-codec/1"
 FAMILY = "drumgrid-drums"  # the codec class that reads the folder
 CARD = "MODEL_CARD.md"
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights"  # the codec in the package
+# The second token space: fine-tuned whole on the 20-kit corpus, for the next model.
+SHIPPED_WEIGHTS_2 = Path(__file__).resolve().parent / "weights-2"
 # Training-only state that inference does not need.
 _SKIP = ("quantizer.usage",)
 HEX = frozenset("0123456789abcdef")
