@@ -14,7 +14,8 @@ from paths import EXAMPLES
 from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
 from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions
 from drumgrid.server.midi_io import read_midi
-from drumgrid.training.metrics import detect_onsets, mel_mae_db, paper_onset_score
+from drumgrid.server.performance import from_note_list
+from drumgrid.training.metrics import decay_curve_db, detect_onsets, mel_mae_db, paper_onset_score
 
 GROOVE = EXAMPLES / "rock_100_beat.mid"
 
@@ -56,12 +57,32 @@ def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding
     fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
     mel = mel_mae_db(reference[:n], audio[:n], 44100)
     print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
-    # Measured when the model shipped (lm-latent: parallel through the latent head): parallel
-    # F1 0.974 / mel 2.75 dB, iterative (4 coarse steps, temperature 1, top-k 5, seed 0) F1
-    # 0.974 / mel 3.15 dB, FluidSynth itself F1 0.974 (the model before: 0.974 / 2.81 and
-    # 0.974 / 3.12). These bounds keep what ships; the card's validation table is the
-    # model's measure.
-    least_f1, most_mel = {"parallel": (0.93, 3.3), "iterative": (0.90, 4.0)}[decoding]
+    # Measured when the model shipped (lm-ring-outs-more: parallel through the latent head):
+    # parallel F1 0.974 / mel 3.21 dB, iterative (4 coarse steps, temperature 1, top-k 5,
+    # seed 0) F1 0.949 / mel 3.30 dB, FluidSynth itself F1 0.974 (the model before, lm-latent:
+    # 0.974 / 2.75 and 0.974 / 3.15; its crash tails were cut short, test below). These
+    # bounds keep what ships; the card's validation table is the model's measure.
+    least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.90, 4.0)}[decoding]
     assert fluid_f1 >= 0.95, fluid_f1
     assert model_f1 >= least_f1, (model_f1, fluid_f1)
     assert mel <= most_mel, mel
+
+
+@needs_fonts
+def test_default_model_lets_a_lone_crash_ring(engine: Engine) -> None:
+    """A crash in silence decays with the kit's sample, not a second after the hit."""
+    from drumgrid.training.fluidsynth import KitRenderer, parse_kit
+
+    hit = (0.5, 49, 100)
+    performance = from_note_list([hit], tempo_bpm=120.0, length_s=4.5)
+    options = RenderOptions(kit="fluid-standard", tail_s=0.5, gate=False)
+    audio = engine.render(performance, options)[0].audio[:, 0].astype(np.float64)
+    reference = KitRenderer(parse_kit(FLUID_STANDARD), 44100).render([hit], len(audio) / 44100)
+    after = np.arange(0.5, 3.01, 0.5)
+    gap = decay_curve_db(audio, 44100, hit[0], after) - decay_curve_db(
+        reference.astype(np.float64), 44100, hit[0], after
+    )
+    # Measured when the model shipped: -0.7 -5.6 -8.2 -11.1 -10.4 -21.9 dB at 0.5 ... 3 s;
+    # the model before it (no ring-outs): -5.9 -15.5 -27.5 -28.2 -23.3 -26.0.
+    assert np.abs(gap[:3]).max() <= 10.0, gap  # within 10 dB for 1.5 s
+    assert gap[:5].min() >= -15.0, gap  # and 15 dB for 2.5 s

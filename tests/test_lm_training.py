@@ -330,6 +330,11 @@ def test_extra_token_caches_get_their_share_of_windows(cache, tmp_path):
     trainer.run(progress=False)
     card = load_model(tmp_path / "run" / "model")[1].card
     assert card["extra_token_caches"] == [str(extra)] and card["train"]["extra_share"] == 0.25
+    from drumgrid.training.cards import extra_data_lines
+
+    source = extra / ".." / "corpus"
+    (source / "ATTRIBUTION.md").write_text("# Attribution\n\nRing-outs by drumgrid,\nApache.\n")
+    assert extra_data_lines(card)[-1].endswith("windows from: Ring-outs by drumgrid, Apache.")
 
     # Without extras the draw is by length alone, as before extras existed.
     plain = LMTrainer(cache, tmp_path / "plain", replace(CFG, steps=4), "tiny",

@@ -61,6 +61,19 @@ def data_section(corpus: Path) -> list[str]:
     return lines
 
 
+def extra_data_lines(card: dict[str, Any]) -> list[str]:
+    """Where the extra token caches' audio came from (`train --extra-tokens`), from each
+    corpus's ATTRIBUTION.md (its first paragraph after the heading)."""
+    corpora = sorted({c for stage in training_stages(card) for c in stage.get("extra_corpora", [])})
+    lines = []
+    for corpus in corpora:
+        attribution = Path(corpus) / "ATTRIBUTION.md"
+        paragraphs = attribution.read_text().split("\n\n") if attribution.is_file() else []
+        source = " ".join(paragraphs[1].split()) if len(paragraphs) > 1 else f"the corpus {corpus}"
+        lines += ["", f"Later stages also trained on a share of windows from: {source}"]
+    return lines
+
+
 def training_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The training stages behind a codec or model card, first to last (each continued run
     keeps the card of the weights it started from under "init")."""
@@ -243,6 +256,7 @@ def model_card(
         "",
         f"Trained on {card.get('train_files', '?')} train files ({card.get('train_hours', 0):.1f} "
         "h); evaluated on the validation split: grooves never seen in training, every kit.",
+        *extra_data_lines(card),
         "",
         "## Training",
         "",
