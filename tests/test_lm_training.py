@@ -353,10 +353,10 @@ def test_extra_token_caches_are_checked(cache, tmp_path):
     with pytest.raises(UserError, match="kits kitZ are not in"):
         trainer(other_kit)
     other_codec = make_token_cache(tmp_path / "c", n_train=1, n_val=0, config_hash="e" * 16)
-    with pytest.raises(UserError, match="e{16}|other codec|hash"):
+    with pytest.raises(UserError, match=r"e{16}|other codec|hash"):
         trainer(other_codec)
     good = make_token_cache(tmp_path / "g", n_train=1, n_val=0)
-    with pytest.raises(UserError, match="--extra-share 1.0"):
+    with pytest.raises(UserError, match=r"--extra-share 1\.0"):
         trainer(good, share=1.0)
     with pytest.raises(UserError, match="needs extra token caches"):
         LMTrainer(cache, tmp_path / "run", replace(CFG, extra_share=0.2), "tiny",
