@@ -8,7 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
-#           codec-kits-package
+#           codec-kits-package tokens-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -55,6 +55,7 @@ CORPUS_KITS=$RUNS/corpus-kits
 CODEC_KITS_RUN=$RUNS/runs/codec-kits
 CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
 CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
+TOKENS_KITS=$RUNS/tokens-kits
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
@@ -148,6 +149,14 @@ run_codec_kits_package() {
   $DG card codec --id drumgrid-drums-2 --weights "$dest" --corpus "$CORPUS_KITS" \
     --eval "$CODEC_KITS_EVAL/seen" --unseen-eval "$CODEC_KITS_EVAL/unseen" -o "$dest/MODEL_CARD.md"
   du -sh "$dest"
+}
+
+# The next model's tokens: the 20-kit corpus through the packaged drumgrid-drums-2. Files
+# already encoded are kept, so it resumes and later grows with the corpus.
+run_tokens_kits() {
+  stage "token cache of the 20-kit corpus (drumgrid-drums-2)"
+  $DG tokenize --corpus "$CORPUS_KITS" --codec drumgrid-drums-2 --out "$TOKENS_KITS" \
+    --device "$DEVICE"
 }
 
 run_corpus_unseen() {
@@ -278,14 +287,14 @@ run_package() {
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
-  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package)  # run only when named
+  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits)  # when named
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits | codec-kits-package)
+        | codec-kits | codec-kits-package | tokens-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
