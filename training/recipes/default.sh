@@ -8,7 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
-#           codec-kits-package tokens-kits
+#           codec-kits-package tokens-kits lm-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -56,6 +56,8 @@ CODEC_KITS_RUN=$RUNS/runs/codec-kits
 CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
 CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
 TOKENS_KITS=$RUNS/tokens-kits
+LM_KITS_RUN=$RUNS/runs/lm-kits-medium
+LM_KITS_STEPS=${LM_KITS_STEPS:-12000}
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
@@ -157,6 +159,16 @@ run_tokens_kits() {
   stage "token cache of the 20-kit corpus (drumgrid-drums-2)"
   $DG tokenize --corpus "$CORPUS_KITS" --codec drumgrid-drums-2 --out "$TOKENS_KITS" \
     --device "$DEVICE"
+}
+
+# The next model's named-kit body: the medium preset from scratch on the 20 kits, with the
+# latent head; prompted rendering builds on it (started 2026-12-05 on the 250-performance
+# slice's tokens).
+run_lm_kits() {
+  stage "Transformer (medium) on the 20 kits: $LM_KITS_STEPS steps"
+  $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset medium --latent-head \
+    --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 --device "$DEVICE" \
+    $(resume_flag "$LM_KITS_RUN")
 }
 
 run_corpus_unseen() {
@@ -287,14 +299,14 @@ run_package() {
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
-  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits)  # when named
+  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits lm-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits | codec-kits-package | tokens-kits)
+        | codec-kits | codec-kits-package | tokens-kits | lm-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
