@@ -73,18 +73,23 @@ def read_prompt_audio(path: Path) -> tuple[np.ndarray, int]:
     return to_mono(wave), int(rate)
 
 
-def _checked_wave(wave: np.ndarray, rate: int, codec: Codec, where: str) -> tuple:
-    notes = []
+def _check_sound(wave: np.ndarray, where: str) -> None:
+    """Refuse audio that is not a sound: NaN or infinite samples, or silence."""
     if not np.isfinite(wave).all():
         raise UserError(f"prompt {where}: the audio holds NaN or infinite samples")
+    if float(np.abs(wave).max()) < SILENT_PEAK:
+        raise UserError(f"prompt {where}: the audio is silent (peak below -60 dBFS)")
+
+
+def _checked_wave(wave: np.ndarray, rate: int, codec: Codec, where: str) -> tuple:
+    notes = []
+    _check_sound(wave, where)
     seconds = len(wave) / rate
     if seconds < MIN_PROMPT_S:
         raise UserError(
             f"prompt {where}: {seconds:.2f} s of audio; give at least {MIN_PROMPT_S:g} s "
             f"(up to {MAX_PROMPT_S:g} s are used)"
         )
-    if float(np.abs(wave).max()) < SILENT_PEAK:
-        raise UserError(f"prompt {where}: the audio is silent (peak below -60 dBFS)")
     if seconds > MAX_PROMPT_S:
         wave = wave[: round(MAX_PROMPT_S * rate)]
         notes.append(f"cut to its first {MAX_PROMPT_S:g} s of {seconds:.1f} s")
@@ -125,11 +130,7 @@ def prompt_from_shots(
         raise UserError("prompt shots: give at least one CLASS=FILE (e.g. kick=kick.wav)")
     pieces, notes_in, at, notes = [], [], 0.0, []
     for cls, (wave, rate) in shots.items():
-        where = f"{source} {cls.label}"
-        if not np.isfinite(wave).all():
-            raise UserError(f"prompt {where}: the audio holds NaN or infinite samples")
-        if float(np.abs(wave).max()) < SILENT_PEAK:
-            raise UserError(f"prompt {where}: the audio is silent (peak below -60 dBFS)")
+        _check_sound(wave, f"{source} {cls.label}")
         shot = resample(np.asarray(wave, np.float32), rate, codec.sample_rate)
         if rate != codec.sample_rate:
             notes.append(f"{cls.label} resampled from {rate} Hz")
