@@ -10,6 +10,15 @@ import pytest
 from paths import GMD_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_limits():
+    """The daemon's log limiter is process-wide: without a reset, a test that looks for a
+    line can find it swallowed because an earlier test logged 20 like it seconds before."""
+    from drumgrid.server.daemon.ratelimit import limited
+
+    limited.reset()
+
+
 @pytest.fixture(scope="session")
 def gmd_root() -> Path:
     """GMD beside the checkout. Without it the tests that read it skip, by name in the

@@ -37,6 +37,11 @@ class LimitedLog:
         if allowed:
             self.logger.log(level, template, *args)
 
+    def reset(self) -> None:
+        """Forget every window (tests: a log line must not depend on what ran before)."""
+        with self._lock:
+            self._windows.clear()
+
     def info(self, template: str, *args: object) -> None:
         self.log(logging.INFO, template, *args)
 
