@@ -32,6 +32,7 @@ from drumgrid.bridge.contract import (
 )
 from drumgrid.server.conditioning import FrameConditioning
 from drumgrid.server.model.lm import DrumLM, LogitsFn
+from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.ops import sample_tokens
 
 # The methods and the iterative defaults (DEFAULT_COARSE_STEPS, DEFAULT_TOP_K, ...) are the
@@ -237,15 +238,16 @@ def decode(
 def latent_proposal(
     model: DrumLM,
     features: torch.Tensor,  # [B, T, F]
-    kit: torch.Tensor,  # [B]
+    kit: torch.Tensor | None,  # [B]; None with a prompt's memory
     pad_mask: torch.Tensor | None,
     quantize: Callable[[torch.Tensor], torch.Tensor] | None,
+    memory: PromptMemory | None = None,
 ) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """tokens -> the codec's codes of the latent head's prediction, or None for a model
     without a latent head (or no quantiser given)."""
     if not model.latent_dim or quantize is None:
         return None
-    latent = model.latent_fn(features, kit, pad_mask)
+    latent = model.latent_fn(features, kit, pad_mask, memory)
     return lambda tokens: quantize(latent(tokens).float())
 
 

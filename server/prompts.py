@@ -32,7 +32,9 @@ from drumgrid.server.performance import Performance, from_note_list
 MIN_PROMPT_S = 1.0  # shorter than this holds too little of a kit to copy
 MAX_PROMPT_S = 8.0  # longer recordings are cut here
 SILENT_PEAK = 1e-3  # -60 dBFS: below this a prompt is taken for silence
-SHOT_SPACING_S = 1.5  # one-shots laid end to end at least this far apart
+SHOT_SPACING_S = 1.5  # each one-shot takes at least this long in the prompt ...
+SHOT_MAX_S = 3.0  # ... and at most this (a longer one is cut: enough of a cymbal's ring)
+MAX_SHOTS_S = 20.0  # one-shots laid end to end: one per class fits (6 x 1.5 s + 3 x 3 s)
 SHOT_VELOCITY = 100  # the velocity a one-shot's grid says it was played at
 MAX_PROMPT_FILE = 256 * 2**20  # refuse to read a bigger file: nobody means it
 KIT_FORMAT = "drumgrid-prompt-kit/1"
@@ -125,7 +127,8 @@ def prompt_from_shots(
     shots: dict[DrumClass, tuple[np.ndarray, int]], codec: Codec, source: str
 ) -> Prompt:
     """One-shot samples per class, each taken as one hit at its start played at
-    SHOT_VELOCITY, laid end to end (each given at least SHOT_SPACING_S) -> their Prompt."""
+    SHOT_VELOCITY, laid end to end (each given SHOT_SPACING_S to SHOT_MAX_S) -> their
+    Prompt. training/shot_prompts.py lays out the training corpus's one-shots alike."""
     if not shots:
         raise UserError("prompt shots: give at least one CLASS=FILE (e.g. kick=kick.wav)")
     pieces, notes_in, at, notes = [], [], 0.0, []
@@ -134,16 +137,19 @@ def prompt_from_shots(
         shot = resample(np.asarray(wave, np.float32), rate, codec.sample_rate)
         if rate != codec.sample_rate:
             notes.append(f"{cls.label} resampled from {rate} Hz")
-        length = max(len(shot), round(SHOT_SPACING_S * codec.sample_rate))
+        low, high = (round(s * codec.sample_rate) for s in (SHOT_SPACING_S, SHOT_MAX_S))
+        length = min(max(len(shot), low), high)
+        if len(shot) > high:
+            notes.append(f"{cls.label} cut to its first {SHOT_MAX_S:g} s")
         shot = np.pad(shot[:length], (0, length - min(len(shot), length)))
         pieces.append(shot)
         notes_in.append((at, CLASS_TO_GM_PITCH[cls], SHOT_VELOCITY))
         at += length / codec.sample_rate
     wave = np.clip(np.concatenate(pieces), -1.0, 1.0)
-    if at > MAX_PROMPT_S:
+    if at > MAX_SHOTS_S:
         raise UserError(
-            f"prompt shots: {at:.1f} s laid end to end, over {MAX_PROMPT_S:g} s; trim each "
-            f"shot to its sound (each takes at least {SHOT_SPACING_S:g} s)"
+            f"prompt shots: {at:.1f} s laid end to end, over {MAX_SHOTS_S:g} s; give one shot "
+            f"per class (each takes {SHOT_SPACING_S:g} to {SHOT_MAX_S:g} s)"
         )
     grid = from_note_list(notes_in, tempo_bpm=120.0, length_s=at)
     return _encoded(wave, grid, codec, source, tuple(notes))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -240,3 +241,46 @@ def test_compiled_body_renders_the_same_tokens(model_dir):
     opts = RenderOptions(decoding="parallel")
     a, b = eager.render(perf, opts)[0], compiled.render(perf, opts)[0]
     assert (a.tokens == b.tokens).float().mean() > 0.999  # argmax ties may flip in fp32
+
+
+# -- kit prompts -------------------------------------------------------------------------------
+
+
+def _prompt_of(engine, seconds: float = 2.0, seed: int = 0):
+    from factories import noise_bursts
+
+    from drumgrid.server.prompts import prompt_from_recording
+
+    wave = noise_bursts(np.random.default_rng(seed), seconds, engine.codec.sample_rate)
+    return prompt_from_recording(
+        wave, engine.codec.sample_rate, make_groove(1), engine.codec, "kit.wav"
+    )
+
+
+def test_a_prompted_model_renders_in_the_prompts_sound(tmp_path):
+    """Every window (several here) of every take attends to the prompt: two prompts, two
+    renders; the same prompt, the same render; a latent head quantises as by kit name."""
+    folder = make_model_dir(tmp_path, prompted=True, latent_dim=32)
+    engine = Engine.load(folder, "cpu", "eager", precision="fp32")
+    perf = make_groove(3)
+    a, b = _prompt_of(engine, seed=1), _prompt_of(engine, seed=2)
+    options = RenderOptions(decoding="parallel", tail_s=0.0)
+    first = engine.render(perf, options, prompt=a)[0]
+    assert first.tokens.shape[1] > WINDOW_FRAMES  # several windows
+    assert torch.equal(first.tokens, engine.render(perf, options, prompt=a)[0].tokens)
+    other = engine.render(perf, options, prompt=b)[0].tokens
+    named = engine.render(perf, options)[0].tokens
+    assert not torch.equal(first.tokens, other) and not torch.equal(first.tokens, named)
+    takes = engine.render(perf, replace(SAMPLED, variations=2), prompt=a)
+    assert len(takes) == 2 and not torch.equal(takes[0].tokens, takes[1].tokens)
+
+
+def test_prompts_are_refused_where_they_cannot_work(engine, tmp_path):
+    prompt = _prompt_of(engine)
+    with pytest.raises(UserError, match="renders by kit name only"):
+        engine.render(make_groove(1), RenderOptions(), prompt=prompt)
+    folder = make_model_dir(tmp_path, prompted=True)
+    prompted = Engine.load(folder, "cpu", "eager", precision="fp32")
+    foreign = replace(prompt, config_hash="0" * 16)
+    with pytest.raises(UserError, match="make the prompt again from its audio"):
+        prompted.render(make_groove(1), RenderOptions(), prompt=foreign)

@@ -361,3 +361,76 @@ def test_extra_token_caches_are_checked(cache, tmp_path):
     with pytest.raises(UserError, match="needs extra token caches"):
         LMTrainer(cache, tmp_path / "run", replace(CFG, extra_share=0.2), "tiny",
                   model_overrides=SMALL)  # fmt: skip
+
+
+# -- prompted models -----------------------------------------------------------------------------
+
+
+def test_a_prompted_model_learns_the_kit_from_its_prompt(cache, tmp_path):
+    """Half the steps render from a prompt of the window's kit (another file of it); the
+    prompted validation then reads the kit from the prompt about as well as from the name,
+    and a prompt of the other kit turns the render into that kit's tokens."""
+    shots = make_token_cache(tmp_path / "shots", n_train=2, n_val=0, seed=7)
+    cfg = replace(CFG, steps=120, validate_every=60, prompt_share=0.5, shot_share=0.25,
+                  prompt_seconds=(0.5, 2.0), val_prompt_seconds=1.5)  # fmt: skip
+    trainer = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL,
+                        prompt_shots=shots)  # fmt: skip
+    result = trainer.run(progress=False)
+    log = _log(tmp_path / "run")
+    assert 0.3 < np.mean([r["prompted"] for r in log]) < 0.7
+    val = result["validation"]
+    assert val["prompted_token_acc"] > 2 * val["baseline_acc"]
+    assert val["prompted_token_acc"] > val["token_acc"] - 0.1
+    assert val["loss"] == pytest.approx((val["named_loss"] + val["prompted_loss"]) / 2)
+    model, info = load_model(tmp_path / "run" / "model")
+    assert info.config.prompted and info.card["prompt_shots"] == str(shots)
+
+    # A window of kitA's groove with kitB's prompt comes out as kitB's tokens.
+    a = next(t for t in trainer.val_tracks if t.kit == 0)
+    b_prompt = next(t for t in trainer.val_tracks if t.kit == 1 and t.name != a.name)
+    a_as_b = next(
+        t for t in trainer.val_tracks if t.kit == 1 and t.name.split("_")[0] == a.name.split("_")[0]
+    )
+    T = min(a.n_frames, 40)
+    features = torch.from_numpy(a.features[None, :T])
+    memory = model.eval().remember(
+        torch.from_numpy(b_prompt.tokens[None].astype(np.int64)),
+        torch.from_numpy(b_prompt.features[None]),
+    )
+    masked = torch.full((1, info.config.n_codebooks, T), info.config.codebook_size)
+    with torch.no_grad():
+        pred = model(masked, features, None, memory=memory).argmax(-1)[0].numpy()
+    as_b = (pred == a_as_b.tokens[:, :T]).mean()
+    as_a = (pred == a.tokens[:, :T]).mean()
+    assert as_b > as_a + 0.2
+
+
+def test_prompted_training_resumes_exactly(cache, tmp_path):
+    cfg = replace(CFG, steps=12, validate_every=6, checkpoint_every=6, prompt_share=0.5,
+                  prompt_seconds=(0.5, 2.0))  # fmt: skip
+
+    def trainer(out: str) -> LMTrainer:
+        return LMTrainer(cache, tmp_path / out, cfg, "tiny", model_overrides=SMALL)
+
+    trainer("whole").run(progress=False)
+    trainer("parts").run(progress=False, until=8)
+    second = trainer("parts")
+    assert second.resume() and second.step == 6
+    second.run(progress=False)
+    assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
+
+
+def test_init_makes_a_named_kit_model_prompted(cache, tmp_path):
+    LMTrainer(cache, tmp_path / "named", replace(CFG, steps=4), "tiny",
+              model_overrides=SMALL).run(progress=False)  # fmt: skip
+    cfg = replace(CFG, steps=4, prompt_share=0.5)
+    grown = LMTrainer(cache, tmp_path / "prompted", cfg, "tiny", model_overrides=SMALL,
+                      init=tmp_path / "named" / "model")  # fmt: skip
+    assert grown.model.prompted
+    named, _ = load_model(tmp_path / "named" / "model")
+    for name, value in named.state_dict().items():
+        assert torch.equal(grown.model.state_dict()[name], value), name
+    with pytest.raises(UserError, match="one-shot prompts"):
+        LMTrainer(
+            cache, tmp_path / "x", replace(cfg, shot_share=0.5), "tiny", model_overrides=SMALL
+        )

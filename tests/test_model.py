@@ -183,3 +183,86 @@ def test_model_folder_errors(tmp_path):
     path.write_text(json.dumps({**meta, "features": [*features[:-1], "kick.shimmer"]}))
     with pytest.raises(UserError, match=r"does not compute \(kick.shimmer\); update drumgrid"):
         load_model(tmp_path / "m")
+
+
+# -- prompted models: a kit prompt as a prefix the window attends to --------------------------
+
+
+def _prompt(P: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    features, _ = random_inputs(B=1, T=P, seed=seed)
+    return torch.randint(
+        DEBUG_V, (1, DEBUG_K, P), generator=torch.Generator().manual_seed(seed)
+    ), features
+
+
+def test_prompt_memory_is_a_one_way_prefix():
+    """A window with a prompt's memory = the prompt and window as one sequence in which the
+    prompt attends only to itself (what training and every window of a render compute)."""
+    model = debug_model(prompted=True)
+    body = model.body
+    P, T = 6, 9
+    tokens_p, features_p = _prompt(P, seed=3)
+    features, _ = random_inputs(B=1, T=T, seed=4)
+    tokens = torch.randint(DEBUG_V + 1, (1, DEBUG_K, T))
+    memory = model.remember(tokens_p, features_p)
+    got = model(tokens, features, None, memory=memory)
+
+    from drumgrid.server.model.modules import rotary_tables
+    from drumgrid.server.ops import embed_tokens
+
+    xp = embed_tokens(tokens_p, model.tables, (model.cond_proj(features_p) + model.prompt_tag))
+    xw = embed_tokens(tokens, model.tables, model.conditioning(features, None))
+    x = torch.cat((xp, xw), 1)
+    cos, sin = rotary_tables(P + T, body.head_dim, body.rope_base, x.device)
+    allowed = torch.ones(P + T, P + T, dtype=torch.bool)
+    allowed[:P, P:] = False  # the prompt does not see the window
+    for block in body.blocks:
+        x = block(x, cos, sin, allowed[None, None])
+    want = body.head_logits(body.norm(x))[:, :, P:]
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_left_padded_prompts_batch_like_each_alone():
+    model = debug_model(prompted=True)
+    (t5, f5), (t8, f8) = _prompt(5, seed=1), _prompt(8, seed=2)
+    tokens_p = torch.cat([torch.nn.functional.pad(t5, (3, 0)), t8])
+    features_p = torch.cat([torch.nn.functional.pad(f5, (0, 0, 3, 0)), f8])
+    pad = torch.zeros(2, 8, dtype=torch.bool)
+    pad[0, :3] = True
+    features, _ = random_inputs(B=2, T=7, seed=5)
+    tokens = torch.full((2, DEBUG_K, 7), DEBUG_V)
+    batched = model(tokens, features, None, memory=model.remember(tokens_p, features_p, pad))
+    alone = model(tokens[:1], features[:1], None, memory=model.remember(t5, f5))
+    torch.testing.assert_close(batched[:1], alone, atol=1e-5, rtol=1e-5)
+    # one prompt serves a batch of windows (the engine's case): an expanded view
+    memory = model.remember(t8, f8)
+    torch.testing.assert_close(
+        model(tokens, features, None, memory=memory)[1:],
+        model(tokens[1:], features[1:], None, memory=memory),
+        atol=1e-5, rtol=1e-5,
+    )  # fmt: skip
+
+
+def test_the_prompt_decides_the_sound_and_kit_only_models_refuse_one():
+    model = debug_model(prompted=True)
+    features, _ = random_inputs(B=1, T=7, seed=5)
+    tokens = torch.full((1, DEBUG_K, 7), DEBUG_V)
+    a = model(tokens, features, None, memory=model.remember(*_prompt(6, seed=1)))
+    b = model(tokens, features, None, memory=model.remember(*_prompt(6, seed=2)))
+    assert not torch.allclose(a, b)
+    plain = debug_model()
+    with pytest.raises(ValueError, match="not trained on prompts"):
+        plain.remember(*_prompt(6, seed=1))
+    with pytest.raises(ValueError, match="not trained on prompts"):
+        plain.logits_fn(features, None)
+
+
+def test_prompted_config_round_trips_and_old_configs_stay_unprompted():
+    config = LMConfig.preset_config(
+        "debug", n_codebooks=4, codebook_size=32, n_kits=2, max_frames=9
+    )
+    assert "prompted" not in config.to_dict()  # folders from before keep their config.json
+    prompted = config.with_(prompted=True)
+    assert LMConfig.from_dict(prompted.to_dict()) == prompted
+    with pytest.raises(ValueError, match="prompted: expected true or false"):
+        LMConfig.from_dict({**prompted.to_dict(), "prompted": 1})

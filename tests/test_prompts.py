@@ -17,6 +17,7 @@ from drumgrid.server.errors import UserError
 from drumgrid.server.performance import from_note_list
 from drumgrid.server.prompts import (
     MAX_PROMPT_S,
+    SHOT_MAX_S,
     SHOT_SPACING_S,
     SHOT_VELOCITY,
     load_prompt_kit,
@@ -69,6 +70,14 @@ def test_one_shots_are_laid_end_to_end_with_their_grid(codec):
     assert hits[0].time_s == 0.0 and hits[1].time_s == pytest.approx(SHOT_SPACING_S, abs=1e-3)
     assert prompt.seconds == pytest.approx(SHOT_SPACING_S + 2.5, abs=1e-3)
     assert prompt.notes == ("crash resampled from 48000 Hz",)
+    # a longer one-shot is cut at SHOT_MAX_S (a cymbal's ring says enough by then)
+    ride = (noise_bursts(rng, 5.0, 44100), 44100)
+    prompt = prompt_from_shots({DrumClass.RIDE: ride}, codec, "shots")
+    assert prompt.seconds == pytest.approx(SHOT_MAX_S, abs=1e-3)
+    assert prompt.notes == (f"ride cut to its first {SHOT_MAX_S:g} s",)
+    # one short shot per class fits
+    shots = {c: (noise_bursts(rng, 0.4, 44100), 44100) for c in DrumClass}
+    assert prompt_from_shots(shots, codec, "shots").seconds == pytest.approx(9 * SHOT_SPACING_S)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +100,8 @@ def test_midi_that_plays_nothing_inside_the_audio_is_refused(codec):
         prompt_from_recording(wave, 44100, late, codec, "kit.wav")
     with pytest.raises(UserError, match="give at least one CLASS=FILE"):
         prompt_from_shots({}, codec, "shots")
-    long = {c: (noise_bursts(np.random.default_rng(3), 3.0, 44100), 44100) for c in DrumClass}
-    with pytest.raises(UserError, match="over 8 s; trim each shot"):
+    long = {c: (noise_bursts(np.random.default_rng(3), 3.5, 44100), 44100) for c in DrumClass}
+    with pytest.raises(UserError, match=r"27\.0 s laid end to end, over 20 s; give one shot"):
         prompt_from_shots(long, codec, "shots")
 
 

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "drumgrid.training.commands.ring_outs",
         "write MIDI of lone hits ringing out into silence, for a corpus beside GMD's",
     ),
+    "shot-prompts": (
+        "drumgrid.training.commands.shot_prompts",
+        "write MIDI of one-shot prompts (one hit per class), for a corpus that trains prompts",
+    ),
     "train-codec": ("drumgrid.training.commands.train_codec", "train drumgrid's drum codec"),
     "codec-roundtrip": (
         "drumgrid.training.commands.codec_roundtrip",

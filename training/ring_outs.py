@@ -139,21 +139,33 @@ def write_ring_outs(out: Path, spec: RingOutSet) -> list[dict[str, str]]:
     for i, split in enumerate(splits, start=1):
         bpm = int(rng.integers(BPM_RANGE[0], BPM_RANGE[1] + 1))
         notes = performance_notes(rng, bpm, spec.seconds)
-        session = f"ringouts/session{1 if split == 'train' else 2}"
-        stem = f"{session}/{i}_ringout_{bpm}_beat_4-4"
-        path = out / f"{stem}.mid"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_midi(from_note_list(notes, tempo_bpm=bpm, length_s=spec.seconds), path)
-        rows.append({
-            "drummer": "ringouts", "session": session, "id": f"{session}/{i}",
-            "style": "ringout", "bpm": str(bpm), "beat_type": "beat", "time_signature": "4-4",
-            "midi_filename": f"{stem}.mid", "audio_filename": f"{stem}.wav",
-            "duration": f"{spec.seconds:.6f}", "split": split,
-        })  # fmt: skip
+        rows.append(write_file(out, "ringouts", i, split, bpm, notes, spec.seconds))
+    write_info(out, rows, SOURCE_TEXT.format(seed=spec.seed), LICENSE_TEXT)
+    return rows
+
+
+def write_file(
+    out: Path, kind: str, i: int, split: str, bpm: int, notes: list[tuple], seconds: float
+) -> dict[str, str]:
+    """One generated performance as GMD lays a file out; returns its info.csv row."""
+    session = f"{kind}/session{1 if split == 'train' else 2}"
+    stem = f"{session}/{i}_{kind.rstrip('s')}_{bpm}_beat_4-4"
+    path = out / f"{stem}.mid"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_midi(from_note_list(notes, tempo_bpm=bpm, length_s=seconds), path)
+    return {
+        "drummer": kind, "session": session, "id": f"{session}/{i}",
+        "style": kind.rstrip("s"), "bpm": str(bpm), "beat_type": "beat",
+        "time_signature": "4-4", "midi_filename": f"{stem}.mid",
+        "audio_filename": f"{stem}.wav", "duration": f"{seconds:.6f}", "split": split,
+    }  # fmt: skip
+
+
+def write_info(out: Path, rows: list[dict[str, str]], source: str, licence: str) -> None:
+    """info.csv (GMD's columns), SOURCE.md and LICENSE of a generated set."""
     with (out / "info.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=INFO_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    (out / "SOURCE.md").write_text(SOURCE_TEXT.format(seed=spec.seed))
-    (out / "LICENSE").write_text(LICENSE_TEXT)
-    return rows
+    (out / "SOURCE.md").write_text(source)
+    (out / "LICENSE").write_text(licence)

@@ -9,6 +9,9 @@
 
 Takes (variations) are the batch dimension: N takes cost one batched pass per model call.
 
+A kit prompt (a prompted model only) runs through the body once per render into a
+PromptMemory; every window, of every take, attends to that one memory.
+
 Axes: B takes, K codebooks, T frames, V codebook size, F conditioning features.
 """
 
@@ -36,7 +39,9 @@ from drumgrid.server.engine.windows import plan_windows, window_seed
 from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
 from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
+from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.performance import Performance
+from drumgrid.server.prompts import Prompt
 from drumgrid.server.silence import ring_mask
 
 if TYPE_CHECKING:
@@ -212,9 +217,33 @@ class Engine:
             raise UnknownKit(f"unknown kit {name!r}; this model knows {', '.join(self.kits)}")
         return self.kits.index(name)
 
-    def check(self, performance: Performance, options: RenderOptions) -> None:
+    @property
+    def prompted(self) -> bool:
+        """Does the model render from kit prompts as well as by kit name?"""
+        return self.info.config.prompted
+
+    def check_prompt(self, prompt: Prompt) -> None:
+        """A prompt this model can render from: a prompted model, the model's token space."""
+        if not self.prompted:
+            raise UserError(
+                "this model renders by kit name only (it was not trained on kit prompts); "
+                "pass --kit, or load a prompted model"
+            )
+        ours = (self.info.codec_id, self.info.codec_config_hash)
+        if (prompt.codec_id, prompt.config_hash) != ours:
+            raise UserError(
+                f"prompt {prompt.source}: its tokens are {prompt.codec_id} "
+                f"({prompt.config_hash}), this model's are {ours[0]} ({ours[1]}); make the "
+                "prompt again from its audio"
+            )
+
+    def check(
+        self, performance: Performance, options: RenderOptions, prompt: Prompt | None = None
+    ) -> None:
         """Everything about a request that can be refused before any work (the daemon calls
         this at enqueue time)."""
+        if prompt is not None:
+            self.check_prompt(prompt)
         self.kit_index(options.kit)
         if not performance.hits:
             unknown = ", ".join(str(p) for p in performance.unknown_pitches)
@@ -241,6 +270,7 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,  # (units done, units in all)
         cancelled: Callable[[], bool] | None = None,
         extra_units: int = 0,
+        prompt: Prompt | None = None,
     ) -> torch.Tensor:  # [B, K, n_frames]
         """The token stream for frames [0, n_frames), window by window (module docstring)."""
         K, V = self.model.n_codebooks, self.model.codebook_size
@@ -252,7 +282,10 @@ class Engine:
             performance, self.info.frame_rate, 0, n_frames, kit=kit_id, features=self.info.features
         )
         features = torch.from_numpy(cond.features).to(self.device)  # [T, F]
-        kit = torch.full((B,), kit_id, dtype=torch.long, device=self.device)  # [B]
+        kit: torch.Tensor | None = torch.full((B,), kit_id, dtype=torch.long, device=self.device)
+        memory = None
+        if prompt is not None:
+            memory, kit = self.remember(prompt), None
         timings.conditioning += time.perf_counter() - t0
 
         windows = plan_windows(n_frames, self.window, self.overlap)
@@ -265,8 +298,10 @@ class Engine:
             t0 = time.perf_counter()
             feats = features[win.start : win.stop].expand(B, -1, -1)  # [B, W, F]
             stopwatch = Stopwatch(self._sync)
-            logits_fn = stopwatch.wrap(self.model.logits_fn(feats, kit, None, self._body))
-            propose = latent_proposal(self.model, feats, kit, None, self.codec.quantize)
+            logits_fn = stopwatch.wrap(
+                self.model.logits_fn(feats, kit, None, self._body, memory=memory)
+            )
+            propose = latent_proposal(self.model, feats, kit, None, self.codec.quantize, memory)
             if propose is not None:  # the latent head's codes [B, K, W]
                 propose = stopwatch.wrap(propose)
             self._sync()
@@ -289,19 +324,32 @@ class Engine:
             tokens[:, :, win.start : win.stop] = out
         return tokens
 
+    def remember(self, prompt: Prompt) -> PromptMemory:
+        """The prompt's tokens and grid through the body once, for every window to attend to."""
+        self.check_prompt(prompt)
+        n = prompt.tokens.shape[1]
+        cond = frame_conditioning(
+            prompt.performance, self.info.frame_rate, 0, n, features=self.info.features
+        )
+        tokens = torch.from_numpy(prompt.tokens).to(self.device)[None]  # [1, K, P]
+        features = torch.from_numpy(cond.features).to(self.device)[None]  # [1, P, F]
+        return self.model.remember(tokens, features)
+
     def render(
         self,
         performance: Performance,
         options: RenderOptions | None = None,
         progress: Callable[[float], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        prompt: Prompt | None = None,
     ) -> list[RenderResult]:
         """One RenderResult per take (options.variations), each `length_s + tail` long at the
         requested rate. `progress(fraction)` is called after every model call and codec chunk;
-        `cancelled()` is polled between windows and chunks and raises Cancelled."""
+        `cancelled()` is polled between windows and chunks and raises Cancelled. With a
+        `prompt`, the takes are in its sound instead of options.kit's."""
         options = options or RenderOptions()
         start = time.perf_counter()
-        self.check(performance, options)
+        self.check(performance, options, prompt)
         timings = RenderTimings()
         tail = self.tail_s if options.tail_s is None else options.tail_s
         duration = performance.length_s + tail
@@ -315,7 +363,7 @@ class Engine:
 
         with torch.inference_mode():
             tokens = self.render_tokens(
-                performance, options, n_frames, timings, report, cancelled, n_chunks
+                performance, options, n_frames, timings, report, cancelled, n_chunks, prompt
             )  # [B, K, T]
             windows_units = len(plan_windows(n_frames, self.window, self.overlap)) * (
                 options.decode_options(self.model.n_codebooks).n_calls(self.model.n_codebooks)

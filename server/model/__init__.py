@@ -3,7 +3,7 @@
 from drumgrid.server.model.config import PRESETS, LMConfig
 from drumgrid.server.model.folder import ModelInfo, load_model, read_info, save_model
 from drumgrid.server.model.lm import DrumLM, LogitsFn, build_model
-from drumgrid.server.model.modules import TransformerBody
+from drumgrid.server.model.modules import PromptMemory, TransformerBody
 
 __all__ = [
     "PRESETS",
@@ -11,6 +11,7 @@ __all__ = [
     "LMConfig",
     "LogitsFn",
     "ModelInfo",
+    "PromptMemory",
     "TransformerBody",
     "build_model",
     "load_model",

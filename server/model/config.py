@@ -48,6 +48,9 @@ class LMConfig:
     # decoding then quantises that prediction with the codec's own quantiser instead of
     # taking each level's argmax (docs/model_quality.md).
     latent_dim: int = 0
+    # Renders in a prompt's sound as well as by kit name: the prompt's frames go in as a
+    # prefix the window attends to (docs/prompting.md).
+    prompted: bool = False
 
     def __post_init__(self) -> None:
         sizes = ("n_codebooks", "codebook_size", "n_kits", "max_frames", "n_layers", "dim")
@@ -89,8 +92,9 @@ class LMConfig:
         """Keys added after the first release are written only when set, so folders written
         before them keep their config.json (and their checkpoint hash)."""
         d = asdict(self)
-        if not d["latent_dim"]:
-            del d["latent_dim"]
+        for late in ("latent_dim", "prompted"):
+            if not d[late]:
+                del d[late]
         return d
 
     @classmethod
@@ -118,6 +122,8 @@ class LMConfig:
                 or not math.isfinite(value)
             ):
                 raise ValueError(f"{name}: expected a finite number, got {value!r}")
+            if kind == "bool" and not isinstance(value, bool):
+                raise ValueError(f"{name}: expected true or false, got {value!r}")
             if kind == "str" and not isinstance(value, str):
                 raise ValueError(f"{name}: expected a string, got {value!r}")
         return cls(**data)

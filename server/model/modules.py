@@ -4,10 +4,18 @@ mask, a GELU MLP, and pre-norm blocks.
 Everything here is plain tensor code with no data-dependent Python control flow, so that
 `torch.export` traces the body with a symbolic frame count T (the engine compiles or exports it).
 
-Axes: B batch, T frames, D model width, H heads, E head width (D / H).
+A kit prompt (a prompted model) is a prefix the window attends to and that attends only to
+itself: `TransformerBody.remember` runs the blocks over the prompt once and keeps each layer's
+keys and values (`PromptMemory`); a window then runs with them as extra keys, at positions
+after the prompt's. So one prompt serves every window of a render, and the same code trains
+it. The memory path runs eager (the exported body has no memory input).
+
+Axes: B batch, T frames, P prompt frames, D model width, H heads, E head width (D / H).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +45,32 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return out.to(x.dtype)
 
 
+@dataclass(frozen=True)
+class PromptMemory:
+    """Each layer's keys and values of a prompt, rotated to positions 0..P-1, and which of its
+    frames are padding (prompts of a batch are padded on the left, so every prompt ends
+    where its window begins)."""
+
+    keys: tuple[torch.Tensor, ...]  # per layer [B, H, P, E]
+    values: tuple[torch.Tensor, ...]  # per layer [B, H, P, E]
+    pad: torch.Tensor  # [B, P] bool, True at padding
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.pad.shape[1])
+
+    def expand(self, batch: int) -> PromptMemory:
+        """The same prompt for `batch` windows (a view: no copy)."""
+        if self.pad.shape[0] == batch:
+            return self
+        if self.pad.shape[0] != 1:
+            raise ValueError(f"a memory of {self.pad.shape[0]} prompts cannot serve {batch}")
+        grow = lambda t: t.expand(batch, *t.shape[1:])  # noqa: E731
+        return PromptMemory(
+            tuple(map(grow, self.keys)), tuple(map(grow, self.values)), grow(self.pad)
+        )
+
+
 class Attention(nn.Module):
     """Multi-head self-attention over all frames (no causal mask); padded frames are left
     out as keys, so a real frame's output does not depend on how much padding follows."""
@@ -53,16 +87,31 @@ class Attention(nn.Module):
         x: torch.Tensor,  # [B, T, D]
         cos: torch.Tensor,  # [T, E/2]
         sin: torch.Tensor,  # [T, E/2]
-        attn_mask: torch.Tensor | None,  # [B, 1, 1, T] bool, True = may be attended to
+        attn_mask: torch.Tensor | None,  # [B, 1, 1, (P +) T] bool, True = may be attended to
+        memory: tuple[torch.Tensor, torch.Tensor] | None = None,  # a prompt's keys, values
     ) -> torch.Tensor:  # [B, T, D]
+        y, _, _ = self.attend(x, cos, sin, attn_mask, memory)
+        return y
+
+    def attend(
+        self,
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        attn_mask: torch.Tensor | None,
+        memory: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # output, and its own k, v
         B, T, D = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, D // self.n_heads).unbind(2)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [B, H, T, E]
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        keys, values = (k, v) if memory is None else (
+            torch.cat((memory[0], k), 2), torch.cat((memory[1], v), 2)
+        )  # fmt: skip
         y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+            q, keys, values, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
         )  # [B, H, T, E]
-        return self.out(y.transpose(1, 2).reshape(B, T, D))
+        return self.out(y.transpose(1, 2).reshape(B, T, D)), k, v
 
 
 class MLP(nn.Module):
@@ -93,9 +142,17 @@ class Block(nn.Module):
         cos: torch.Tensor,
         sin: torch.Tensor,
         attn_mask: torch.Tensor | None,
+        memory: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:  # [B, T, D]
-        x = x + self.drop(self.attn(self.norm1(x), cos, sin, attn_mask))
+        x = x + self.drop(self.attn(self.norm1(x), cos, sin, attn_mask, memory))
         return x + self.drop(self.mlp(self.norm2(x)))
+
+    def remember(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, attn_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # forward's output, and its k, v
+        y, k, v = self.attn.attend(self.norm1(x), cos, sin, attn_mask)
+        x = x + self.drop(y)
+        return x + self.drop(self.mlp(self.norm2(x))), k, v
 
 
 class TransformerBody(nn.Module):
@@ -135,22 +192,51 @@ class TransformerBody(nn.Module):
         self,
         x: torch.Tensor,  # [B, T, D]
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
+        memory: PromptMemory | None = None,
     ) -> torch.Tensor:  # [B, T, D], normed: what the K heads read
-        cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
-        attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B, 1, 1, T]
-        for block in self.blocks:
-            x = block(x, cos, sin, attn_mask)
+        if memory is None:
+            cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
+            attn_mask = None if pad_mask is None else (~pad_mask)[:, None, None, :]  # [B,1,1,T]
+            for block in self.blocks:
+                x = block(x, cos, sin, attn_mask)
+            return self.norm(x)
+        memory = memory.expand(x.shape[0])
+        P = memory.n_frames
+        cos, sin = rotary_tables(P + x.shape[1], self.head_dim, self.rope_base, x.device)
+        cos, sin = cos[P:], sin[P:]  # the window comes after the prompt
+        window_pad = pad_mask if pad_mask is not None else torch.zeros_like(x[..., 0], dtype=bool)
+        attn_mask = ~torch.cat((memory.pad, window_pad), 1)[:, None, None, :]  # [B,1,1,P+T]
+        for block, k, v in zip(self.blocks, memory.keys, memory.values, strict=True):
+            x = block(x, cos, sin, attn_mask, (k, v))
         return self.norm(x)
+
+    def remember(
+        self,
+        x: torch.Tensor,  # [B, P, D] the prompt's embedded frames
+        pad: torch.Tensor | None = None,  # [B, P] bool, True at padding (on the left)
+    ) -> PromptMemory:
+        """Run the blocks over a prompt alone and keep each layer's keys and values."""
+        cos, sin = rotary_tables(x.shape[1], self.head_dim, self.rope_base, x.device)
+        if pad is None:
+            pad = torch.zeros_like(x[..., 0], dtype=torch.bool)
+        attn_mask = (~pad)[:, None, None, :]
+        keys, values = [], []
+        for block in self.blocks:
+            x, k, v = block.remember(x, cos, sin, attn_mask)
+            keys.append(k)
+            values.append(v)
+        return PromptMemory(tuple(keys), tuple(values), pad)
 
     def forward(
         self,
         x: torch.Tensor,  # [B, T, D]
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
         level: int | None = None,
+        memory: PromptMemory | None = None,
     ) -> torch.Tensor:  # [B, K, T, V]; [B, T, V] for one `level`
         """With `level`, only that codebook's head runs: iterative decoding needs one level
         per call, and the K heads are a large share of a small model's work."""
-        h = self.hidden(x, pad_mask)  # [B, T, D]
+        h = self.hidden(x, pad_mask, memory)  # [B, T, D]
         if level is not None:
             head, bias = self.heads[level].to(h.dtype), self.head_bias[level].to(h.dtype)
             return h @ head.t() + bias  # [B, T, V]
@@ -163,10 +249,11 @@ class TransformerBody(nn.Module):
         self,
         x: torch.Tensor,  # [B, T, D]
         pad_mask: torch.Tensor | None = None,  # [B, T] bool, True at padded frames
+        memory: PromptMemory | None = None,
     ) -> torch.Tensor:  # [B, T, latent_dim]
         if self.latent_head is None:
             raise ValueError("this model has no latent head (latent_dim 0)")
-        return self.latent_head(self.hidden(x, pad_mask))
+        return self.latent_head(self.hidden(x, pad_mask, memory))
 
     def selected_logits(
         self,

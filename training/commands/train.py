@@ -38,6 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of training windows drawn from --extra-tokens (default 0.1)",
     )  # fmt: skip
     parser.add_argument(
+        "--prompt-share", type=float, default=0.0, metavar="F",
+        help="train a prompted model: this share of steps renders each window from a prompt "
+        "of its kit (another recording of it, or a one-shot prompt) instead of its name",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prompt-seconds", type=float, nargs=2, default=(1.0, 8.0), metavar=("LOW", "HIGH"),
+        help="length range of recorded prompts, drawn once per step (default 1 8)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prompt-shots", type=Path, metavar="DIR",
+        help="a token cache of one-shot prompts of the same kits (`drumgrid shot-prompts`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--shot-share", type=float, default=0.25, metavar="F",
+        help="share of prompts taken from --prompt-shots (default 0.25)",
+    )  # fmt: skip
+    parser.add_argument(
         "--preset", choices=PRESETS,
         help="model size (default: tiny, or the --init model's own)",
     )  # fmt: skip
@@ -115,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         latent_weight=args.latent_weight,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
+        prompt_share=args.prompt_share,
+        prompt_seconds=tuple(args.prompt_seconds),
+        shot_share=args.shot_share if args.prompt_shots else 0.0,
     )
     preset = args.preset or "tiny"
     if args.init is not None and args.preset is None:
@@ -126,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
             args.latent_head, args.codec_path, args.grow_features, tuple(args.extra_tokens),
+            args.prompt_shots,
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

@@ -167,7 +167,8 @@ class WindowSampler:
     def generator(self, step: int, stream: int = 0) -> torch.Generator:
         return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 7 + stream)
 
-    def batch(self, step: int, batch_size: int) -> LMBatch:
+    def windows(self, step: int, batch_size: int) -> list[tuple[int, int, int]]:
+        """The step's (track index, f0, f1) windows."""
         g = self.generator(step)
         picks = torch.multinomial(self.weights, batch_size, replacement=True, generator=g)
         windows = []
@@ -177,7 +178,101 @@ class WindowSampler:
             start = float(torch.rand((), generator=g, dtype=torch.float64)) * span
             f0, f1 = tr.window_frames(start, self.window_beats)
             windows.append((i, f0, f1))
-        return collate(self.tracks, windows, self.max_frames)
+        return windows
+
+    def batch(self, step: int, batch_size: int) -> LMBatch:
+        return collate(self.tracks, self.windows(step, batch_size), self.max_frames)
+
+
+@dataclass(frozen=True)
+class PromptBatch:
+    """One kit prompt per item, padded on the left (so each ends where its window begins)."""
+
+    tokens: torch.Tensor  # [B, K, P] int64
+    features: torch.Tensor  # [B, P, F] float32
+    pad: torch.Tensor  # [B, P] bool, True at padding
+
+    def select(self, idx: slice) -> PromptBatch:
+        return PromptBatch(self.tokens[idx], self.features[idx], self.pad[idx])
+
+    def to(self, device: torch.device | str) -> PromptBatch:
+        return PromptBatch(*(t.to(device) for t in (self.tokens, self.features, self.pad)))
+
+    def args(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.tokens, self.features, self.pad
+
+
+def left_padded(pieces: list[tuple[np.ndarray, np.ndarray]]) -> PromptBatch:
+    """(tokens [K, P_i], features [P_i, F]) pieces -> a PromptBatch padded on the left."""
+    P = max(t.shape[1] for t, _ in pieces)
+    K, F = pieces[0][0].shape[0], pieces[0][1].shape[1]
+    tokens = np.zeros((len(pieces), K, P), np.int64)
+    feats = np.zeros((len(pieces), P, F), np.float32)
+    pad = np.ones((len(pieces), P), bool)
+    for b, (t, f) in enumerate(pieces):
+        n = t.shape[1]
+        tokens[b, :, P - n :], feats[b, P - n :], pad[b, P - n :] = t, f, False
+    return PromptBatch(*(torch.from_numpy(a) for a in (tokens, feats, pad)))
+
+
+class PromptSampler:
+    """A prompt of each window's kit: `seconds` (a range; one length per batch) of another
+    recording of that kit, or, a `shot_share` of the time, a whole one-shot prompt of it
+    (`shots`: tracks laid out as server/prompts.py lays users' one-shots)."""
+
+    def __init__(
+        self,
+        tracks: list[Track],
+        seconds: tuple[float, float],
+        shots: Sequence[Track] = (),
+        shot_share: float = 0.0,
+    ):
+        self.tracks, self.shots, self.seconds, self.shot_share = tracks, shots, seconds, shot_share
+        self.by_kit: dict[int, list[int]] = {}
+        for i, t in enumerate(tracks):
+            self.by_kit.setdefault(t.kit, []).append(i)
+        self.shots_by_kit: dict[int, list[int]] = {}
+        for i, t in enumerate(shots):
+            self.shots_by_kit.setdefault(t.kit, []).append(i)
+        if shots:
+            lacking = sorted(set(self.by_kit) - set(self.shots_by_kit))
+            if lacking:
+                raise UserError(f"the one-shot prompts have none of kits {lacking}")
+
+    def _pick(self, choices: list[int], not_this: int | None, g: torch.Generator) -> int:
+        others = [i for i in choices if i != not_this] or choices
+        return others[int(torch.randint(len(others), (), generator=g))]
+
+    def batch(self, kits: list[int], sources: list[int | None], g: torch.Generator) -> PromptBatch:
+        """Prompts for windows of `kits`, never from the window's own track (`sources`, an
+        index into the tracks, None for a window from elsewhere) where the kit has another."""
+        lo, hi = self.seconds
+        seconds = lo + float(torch.rand((), generator=g, dtype=torch.float64)) * (hi - lo)
+        pieces = []
+        for kit, source in zip(kits, sources, strict=True):
+            use_shot = bool(torch.rand((), generator=g) < self.shot_share) and bool(self.shots)
+            if use_shot:
+                tr = self.shots[self._pick(self.shots_by_kit[kit], None, g)]
+                pieces.append((tr.tokens.astype(np.int64), tr.features))
+                continue
+            tr = self.tracks[self._pick(self.by_kit[kit], source, g)]
+            n = max(1, min(tr.n_frames, round(seconds * tr.frame_rate)))
+            f0 = int(torch.randint(tr.n_frames - n + 1, (), generator=g))
+            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features[f0 : f0 + n]))
+        return left_padded(pieces)
+
+    def fixed(self, windows: list[tuple[int, int, int]], seconds: float) -> PromptBatch:
+        """Validation prompts: for window j, the middle `seconds` of the next track of its kit
+        (the same prompt at every validation)."""
+        pieces = []
+        for i, _, _ in windows:
+            kit = self.tracks[i].kit
+            same = self.by_kit[kit]
+            tr = self.tracks[same[(same.index(i) + 1) % len(same)]]
+            n = max(1, min(tr.n_frames, round(seconds * tr.frame_rate)))
+            f0 = (tr.n_frames - n) // 2
+            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features[f0 : f0 + n]))
+        return left_padded(pieces)
 
 
 def fixed_windows(

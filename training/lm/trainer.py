@@ -44,6 +44,9 @@ from drumgrid.training.checkpoint import (
 )
 from drumgrid.training.lm.data import (
     LMBatch,
+    PromptBatch,
+    PromptSampler,
+    Track,
     WindowSampler,
     collate,
     corpus_root,
@@ -81,6 +84,12 @@ class LMTrainConfig:
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
     # their length beside the main cache's; 0 without extras. Validation is the main cache's.
     extra_share: float = 0.0
+    # Share of steps whose windows render from a prompt of their kit (another recording of
+    # it, or a one-shot prompt) instead of its name: > 0 trains a prompted model.
+    prompt_share: float = 0.0
+    prompt_seconds: tuple[float, float] = (1.0, 8.0)  # recorded prompts' lengths, one per step
+    shot_share: float = 0.0  # share of prompts that are one-shot prompts (--prompt-shots)
+    val_prompt_seconds: float = 6.0  # the validation windows' prompts
 
 
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
@@ -142,6 +151,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         codec_path: str | Path | None = None,
         grow_features: bool = False,
         extra_tokens: tuple[str | Path, ...] = (),
+        prompt_shots: str | Path | None = None,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
@@ -150,7 +160,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         an `init` model without one gets a new one. The conditioning: every feature this
         drumgrid computes for a new model, the `init` model's own unless `grow_features` (the
         ones it lacks are added at zero weight). `extra_tokens`: more token caches of the same
-        codec and kits whose train splits give cfg.extra_share of the training windows."""
+        codec and kits whose train splits give cfg.extra_share of the training windows.
+        `prompt_shots`: a token cache of one-shot prompts of the same kits (its train split),
+        for cfg.shot_share of the prompts of a prompted model (cfg.prompt_share > 0)."""
         super().__init__(out, cfg)
         self.device = torch.device(device)
         if cfg.batch_size % self.world:
@@ -184,10 +196,16 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             self.train_tracks + extra_tracks, cfg.window_beats, max_frames, cfg.seed,
             groups=self._groups(len(self.train_tracks), len(extra_tracks)),
         )  # fmt: skip
+        self.n_main = len(self.train_tracks)
+        self.shot_cache = self._open_extra(Path(prompt_shots)) if prompt_shots else None
+        self.prompts, self.val_prompts = self._prompt_samplers()
         self.train_tracks += extra_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
         overrides = {**(model_overrides or {}), "n_features": len(self.features)}
+        self.prompted = cfg.prompt_share > 0 or bool(init_info and init_info.config.prompted)
+        if self.prompted:
+            overrides["prompted"] = True
         self.codec = None
         if latent_head or (init_info is not None and init_info.config.latent_dim):
             self.codec = self.cache.load_codec(codec_path)
@@ -215,7 +233,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.ddp: torch.nn.Module = self.model
         if self.world > 1:
             self.ddp = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+                self.model,
+                device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=self.prompted,  # a named step leaves the prompt's unused
             )
         self.optimizer = torch.optim.AdamW(
             decay_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas
@@ -230,8 +250,11 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         # feature existed gains its columns (zero weights: it starts as the same function).
         # Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
+        gains_prompts = not info.config.prompted and self.model_config.prompted
         grown = info.config.with_(
-            latent_dim=self.model_config.latent_dim, n_features=self.model_config.n_features
+            latent_dim=self.model_config.latent_dim,
+            n_features=self.model_config.n_features,
+            prompted=self.model_config.prompted,
         )
         if grown != self.model_config or (
             info.config.latent_dim and not self.model_config.latent_dim
@@ -257,8 +280,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         state["cond_proj.weight"] = widen_columns(
             state["cond_proj.weight"], info.features, self.features
         )
-        missing, _ = self.model.load_state_dict(state, strict=not gains_head)
-        if any(not k.startswith("body.latent_head.") for k in missing):
+        missing, _ = self.model.load_state_dict(state, strict=not (gains_head or gains_prompts))
+        new = ("body.latent_head.", "prompt_kit", "prompt_tag")
+        if any(not k.startswith(new) for k in missing):
             raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
         return {**info.card, "path": str(folder)}
 
@@ -301,6 +325,24 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if not extra.select(split="train"):
             raise UserError(f"{path}: no entries with split 'train'")
         return extra
+
+    def _prompt_samplers(self) -> tuple[PromptSampler, PromptSampler | None]:
+        """Prompts of the main cache's kits for training, and for validation."""
+        cfg = self.cfg
+        if not 0.0 <= cfg.prompt_share <= 1.0 or not 0.0 <= cfg.shot_share <= 1.0:
+            raise UserError("--prompt-share and --shot-share: expected fractions from 0 to 1")
+        lo, hi = cfg.prompt_seconds
+        if not 0 < lo <= hi:
+            raise UserError(f"--prompt-seconds {lo} {hi}: expected 0 < LOW <= HIGH")
+        shots: list[Track] = []
+        if self.shot_cache is None and cfg.shot_share:
+            raise UserError("a one-shot share needs one-shot prompts (--prompt-shots)")
+        if self.shot_cache is not None:
+            c = self.shot_cache
+            entries = c.select(split="train")
+            shots = load_tracks(c, entries, self.kits, corpus_root(c), self.features)
+        val = PromptSampler(self.val_tracks, (lo, hi)) if self.val_tracks else None
+        return PromptSampler(self.train_tracks, (lo, hi), shots, cfg.shot_share), val
 
     def _groups(self, n_main: int, n_extra: int) -> list[tuple[int, float]] | None:
         share = self.cfg.extra_share
@@ -359,6 +401,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "corpus": str(self.cache.meta.get("source", "")),
             "extra_token_caches": [str(c.root) for c in self.extra_caches],
             "extra_corpora": [str(c.meta.get("source", "")) for c in self.extra_caches],
+            "prompt_shots": None if self.shot_cache is None else str(self.shot_cache.root),
             "train_files": len(self.train_tracks),
             "validation_files": len(self.val_tracks),
             "train_hours": round(
@@ -386,7 +429,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
 
     def train_step(self) -> dict[str, float]:
         cfg, V = self.cfg, self.model_config.codebook_size
-        batch = self.sampler.batch(self.step, cfg.batch_size)  # the global batch, on every rank
+        windows = self.sampler.windows(self.step, cfg.batch_size)  # global, on every rank
+        batch = collate(self.sampler.tracks, windows, self.sampler.max_frames)
+        prompt = self._step_prompt(windows)
         m = soundstorm_mask(
             batch.tokens, batch.pad_mask, V, self.sampler.generator(self.step, 1), cfg.prompt_prob
         )
@@ -400,8 +445,13 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         latent = self.codec is not None
+        kit = b.kit if prompt is None else None
+        prompt_args = None if prompt is None else prompt.select(local).to(self.device).args()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            out = self.ddp(inputs, b.features, b.kit, b.pad_mask, loss_mask, with_latent=latent)
+            out = self.ddp(
+                inputs, b.features, kit, b.pad_mask, loss_mask, with_latent=latent,
+                prompt=prompt_args,
+            )  # fmt: skip
         logits, pred = out if latent else (out, None)  # [N, V], [B, T, L]
         loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
         loss = loss_sum / max(1, n_global) * self.world
@@ -421,6 +471,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         logs = {}
         if pred is not None:
             logs["latent_nmse"] = total_latent / max(1, n_frames)
+        if self.prompted:
+            logs["prompted"] = float(prompt is not None)
         return {
             **logs,
             "loss": total_loss / max(1, n_global),
@@ -428,6 +480,15 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "lr": lr,
             "grad_norm": float(grad_norm),
         }
+
+    def _step_prompt(self, windows: list[tuple[int, int, int]]) -> PromptBatch | None:
+        """A prompt per window on the cfg.prompt_share of steps that train prompted."""
+        g = self.sampler.generator(self.step, 2)
+        if not float(torch.rand((), generator=g)) < self.cfg.prompt_share:
+            return None
+        kits = [self.sampler.tracks[i].kit for i, _, _ in windows]
+        sources = [i if i < self.n_main else None for i, _, _ in windows]
+        return self.prompts.batch(kits, sources, g)
 
     def latent_error(
         self, pred: torch.Tensor, target: torch.Tensor, frames: torch.Tensor
@@ -457,11 +518,24 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
     @torch.no_grad()
     def validate(self) -> dict[str, Any]:
         """Masked loss and accuracy under the training mask (fixed draws per window), and the
-        seed paper's token accuracy: every token masked, one pass, argmax, per level."""
+        seed paper's token accuracy: every token masked, one pass, argmax, per level. A
+        prompted model is scored twice, by kit name and from a prompt of the kit (another
+        validation recording's middle cfg.val_prompt_seconds), and its loss is the mean."""
         if not self.val_windows:
             return {}
-        cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
         self.model.eval()
+        named = self._scores(prompted=False)
+        out = {**named}
+        if self.prompted:
+            prompted = self._scores(prompted=True)
+            out.update({f"prompted_{k}": v for k, v in prompted.items() if k != "baseline_acc"})
+            out["named_loss"] = named["loss"]
+            out["loss"] = (named["loss"] + prompted["loss"]) / 2
+        self.model.train()
+        return out
+
+    def _scores(self, prompted: bool) -> dict[str, Any]:
+        cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
         # loss, correct, count, per-level parallel correct, count; latent: error, frames and
         # per-level correct of the quantised all-masked prediction
         sums = np.zeros(3 + 2 * K + 2 + K)
@@ -472,12 +546,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             batch, inputs, loss_mask = self._validation_batch(idx)
             b = batch.to(self.device)
             loss_mask = loss_mask.to(self.device)
+            kit, memory = b.kit, None
+            if prompted:
+                assert self.val_prompts is not None  # validation windows imply tracks
+                windows = [self.val_windows[i] for i in idx]
+                p = self.val_prompts.fixed(windows, cfg.val_prompt_seconds).to(self.device)
+                kit, memory = None, self.model.remember(*p.args())
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-                logits = self.model(inputs.to(self.device), b.features, b.kit, b.pad_mask)
+                logits = self.model(inputs.to(self.device), b.features, kit, b.pad_mask,
+                                    memory=memory)  # fmt: skip
                 all_masked = torch.full_like(b.tokens, V)
                 out = self.model(
-                    all_masked, b.features, b.kit, b.pad_mask, with_latent=self.codec is not None
-                )
+                    all_masked, b.features, kit, b.pad_mask, with_latent=self.codec is not None,
+                    memory=memory,
+                )  # fmt: skip
                 par = (out[0] if self.codec is not None else out).argmax(-1)
             loss, correct = selected_cross_entropy(logits[loss_mask], b.tokens[loss_mask])
             sums[:3] += [float(loss), float(correct), float(loss_mask.sum())]
@@ -493,7 +575,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 hit = ((codes == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
                 sums[i_lat + 2 :] += hit
         sums = np.array(_all_sum(sums.tolist(), self.device))
-        self.model.train()
         per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K : 3 + 2 * K])
         ce = float(sums[0] / max(1, sums[2]))
         latent: dict[str, Any] = {}
@@ -527,4 +608,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 f", latent nmse {val['latent_nmse']:.3f}, quantised token acc "
                 f"{val['latent_token_acc']:.3f}"
             )
+        if "prompted_token_acc" in val:
+            line += f", prompted token acc {val['prompted_token_acc']:.3f}"
         return line

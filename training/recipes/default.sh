@@ -8,7 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
-#           codec-kits-package tokens-kits lm-kits
+#           codec-kits-package tokens-kits shot-prompts lm-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -56,9 +56,15 @@ CODEC_KITS_RUN=$RUNS/runs/codec-kits
 CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
 CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
 TOKENS_KITS=$RUNS/tokens-kits
-LM_KITS_RUN=$RUNS/runs/lm-kits-medium
-LM_KITS_STEPS=${LM_KITS_STEPS:-12000}
+LM_KITS_RUN=$RUNS/runs/lm-kits-prompted
+LM_KITS_STEPS=${LM_KITS_STEPS:-10000}
+LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
 CORPUS_UNSEEN=$RUNS/corpus-unseen
+SHOTS_MIDI=$RUNS/shot-prompts-midi
+CORPUS_SHOTS=$RUNS/corpus-shots
+CORPUS_UNSEEN_SHOTS=$RUNS/corpus-unseen-shots
+TOKENS_SHOTS=$RUNS/tokens-shots
+PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
 WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
@@ -161,14 +167,17 @@ run_tokens_kits() {
     --device "$DEVICE"
 }
 
-# The next model's named-kit body: the medium preset from scratch on the 20 kits, with the
-# latent head; prompted rendering builds on it (started 2026-12-05 on the 250-performance
-# slice's tokens).
+# The next model: from scratch on the 20 kits with the latent head, rendering by kit name
+# and from kit prompts (half the steps: 1-8 s of another recording of the window's kit, a
+# quarter of those a one-shot prompt). The tiny body: on one core beside the corpus render a
+# prompted step of the medium body takes 17 s against the tiny's 5 (docs/prompting.md).
+# Started 2026-12-05 on the 250-performance slice's tokens.
 run_lm_kits() {
-  stage "Transformer (medium) on the 20 kits: $LM_KITS_STEPS steps"
-  $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset medium --latent-head \
-    --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 --device "$DEVICE" \
-    $(resume_flag "$LM_KITS_RUN")
+  stage "Transformer ($LM_KITS_PRESET, prompted) on the 20 kits: $LM_KITS_STEPS steps"
+  $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset "$LM_KITS_PRESET" \
+    --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
+    --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
+    --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
 }
 
 run_corpus_unseen() {
@@ -299,14 +308,15 @@ run_package() {
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
-  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits lm-kits)
+  local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
+    lm-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits | codec-kits-package | tokens-kits | lm-kits)
+        | codec-kits | codec-kits-package | tokens-kits | shot-prompts | lm-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
