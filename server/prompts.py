@@ -12,6 +12,7 @@ safetensors, the grid and provenance in its metadata) that renders again without
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -212,3 +213,134 @@ def load_prompt_kit(path: Path) -> tuple[str, Prompt]:
     if tokens.ndim != 2:
         raise UserError(f"{damaged}: tokens of shape {tuple(tokens.shape)}; save it again")
     return meta["name"], prompt
+
+
+# -- what a request names: files to read, or a saved kit ---------------------------------------
+
+KIT_SUFFIX = ".dgkit"
+KIT_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-."
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    """A prompt as a user names it: a recording and its MIDI, or one-shots per class."""
+
+    audio: Path | None = None
+    midi: Path | None = None
+    shots: tuple[tuple[DrumClass, Path], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.audio is None) != (self.midi is None):
+            given, missing = ("audio", "MIDI") if self.audio is not None else ("MIDI", "audio")
+            raise UserError(
+                f"prompt: a recording needs its MIDI and the MIDI its recording; the {given} "
+                f"was given without the {missing} (--prompt WAV --prompt-midi MID)"
+            )
+        if self.audio is not None and self.shots:
+            raise UserError("prompt: give a recording with its MIDI or one-shots, not both")
+
+    @property
+    def given(self) -> bool:
+        return self.audio is not None or bool(self.shots)
+
+    def paths(self) -> list[Path]:
+        out = [p for p in (self.audio, self.midi) if p is not None]
+        return out + [path for _, path in self.shots]
+
+
+def parse_shots(items: list[str] | tuple[str, ...]) -> tuple[tuple[DrumClass, Path], ...]:
+    """["kick=kick.wav", ...] -> ((KICK, Path), ...); a class named twice is an error."""
+    out: dict[DrumClass, Path] = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep or not path:
+            raise UserError(f"prompt shot {item!r}: expected CLASS=FILE, e.g. kick=kick.wav")
+        try:
+            cls = DrumClass.from_label(label.strip())
+        except ValueError as exc:
+            raise UserError(f"prompt shot {item!r}: {exc}") from None
+        if cls in out:
+            raise UserError(f"prompt shots: {cls.label} given twice")
+        out[cls] = Path(path)
+    return tuple(out.items())
+
+
+def read_prompt(request: PromptRequest, codec: Codec) -> Prompt:
+    """The files a request names -> its Prompt (UserError naming the file and the fix)."""
+    if request.audio is not None:
+        assert request.midi is not None  # PromptRequest checks they come together
+        wave, rate = read_prompt_audio(request.audio)
+        if not request.midi.is_file():
+            raise UserError(f"prompt MIDI {request.midi}: no such file")
+        performance = read_midi(request.midi)
+        return prompt_from_recording(wave, rate, performance, codec, str(request.audio))
+    if request.shots:
+        shots = {cls: read_prompt_audio(path) for cls, path in request.shots}
+        names = ", ".join(f"{c.label}={p.name}" for c, p in request.shots)
+        return prompt_from_shots(shots, codec, f"shots {names}")
+    raise UserError("prompt: give --prompt WAV --prompt-midi MID, or --prompt-shots CLASS=FILE")
+
+
+def prompt_notices(prompt: Prompt, groove: Performance) -> list[str]:
+    """What a user should know about rendering `groove` from `prompt`: what was changed in
+    the prompt, and the classes the groove plays that the prompt never does (the model
+    renders those from what it learned of kits: the stated fallback)."""
+    lines = [f"prompt: {note}" for note in prompt.notes]
+    missing = sorted(prompt.missing_for(groove))
+    if missing:
+        labels = ", ".join(c.label for c in missing)
+        lines.append(
+            f"prompt: plays no {labels}; the model renders {'it' if len(missing) == 1 else 'them'}"
+            " from the kits it learned (give a prompt that plays them, or a one-shot of each)"
+        )
+    return lines
+
+
+def kits_dir() -> Path:
+    """Where saved prompt kits live: $DRUMGRID_KITS, else ~/.local/share/drumgrid/kits."""
+    env = os.environ.get("DRUMGRID_KITS")
+    return Path(env) if env else Path.home() / ".local" / "share" / "drumgrid" / "kits"
+
+
+def check_kit_name(name: str) -> str:
+    if not name or len(name) > 64 or name.startswith(".") or set(name) - set(KIT_NAME_CHARS):
+        raise UserError(
+            f"kit name {name!r}: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
+        )
+    return name
+
+
+def saved_kit_path(name: str) -> Path:
+    return kits_dir() / f"{check_kit_name(name)}{KIT_SUFFIX}"
+
+
+def saved_kits() -> list[str]:
+    """Names of the saved prompt kits, sorted."""
+    folder = kits_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[: -len(KIT_SUFFIX)] for p in folder.glob(f"*{KIT_SUFFIX}"))
+
+
+def save_named_kit(prompt: Prompt, name: str) -> Path:
+    """Save a prompt under `name` in kits_dir(), for `--kit NAME` later."""
+    path = saved_kit_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_prompt_kit(path, prompt, name)
+    return path
+
+
+def saved_kit_meta(path: Path) -> dict[str, str] | None:
+    """A kit file's metadata without its tensors, or None if it is not a readable kit."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except (OSError, SafetensorError, ValueError, RuntimeError):
+        return None
+    return meta if meta.get("format") == KIT_FORMAT else None
+
+
+def load_named_kit(name: str) -> Prompt | None:
+    """The saved prompt kit called `name`, or None if there is none."""
+    path = saved_kit_path(name)
+    return load_prompt_kit(path)[1] if path.is_file() else None

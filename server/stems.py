@@ -24,6 +24,7 @@ import torch
 
 from drumgrid.server.drums import DrumClass
 from drumgrid.server.performance import Performance
+from drumgrid.server.prompts import Prompt
 
 N_FFT, HOP = 2048, 512
 STEM_SUM_TOLERANCE_DB = -80.0  # RMS of (sum of stems - mix) relative to the mix's RMS
@@ -95,10 +96,14 @@ def stereo(stems: Stems) -> np.ndarray:
 
 
 def render_stems(
-    engine, performance: Performance, options, progress: Callable[[float], None] | None = None
+    engine,
+    performance: Performance,
+    options,
+    progress: Callable[[float], None] | None = None,
+    prompt: Prompt | None = None,
 ) -> list[Stems]:
     """One Stems per take: the render, and each class present rendered alone with the same
-    options and seed (1 + classes renders in all) to split it."""
+    options, seed and prompt (1 + classes renders in all) to split it."""
     mono = replace(options, channels=1)
     classes = sorted({h.drum_class for h in performance.hits})
     parts = [performance, *(solo(performance, c) for c in classes)]
@@ -108,7 +113,7 @@ def render_stems(
             return None
         return lambda f: progress((i + f) / len(parts))
 
-    renders = [engine.render(p, mono, part_progress(i)) for i, p in enumerate(parts)]
+    renders = [engine.render(p, mono, part_progress(i), prompt=prompt) for i, p in enumerate(parts)]
     takes, solos = renders[0], dict(zip(classes, renders[1:], strict=True))
     return [
         split(take.audio[:, 0], {c: solos[c][b].audio[:, 0] for c in classes}, take.sample_rate)

@@ -378,6 +378,16 @@ def test_a_prompted_model_learns_the_kit_from_its_prompt(cache, tmp_path):
     result = trainer.run(progress=False)
     log = _log(tmp_path / "run")
     assert 0.3 < np.mean([r["prompted"] for r in log]) < 0.7
+    # a prompted step: 4 groups of windows of one kit each, a prompt per group
+    step = next(r["step"] for r in log if r["prompted"])
+    trainer.step = step - 1
+    kits = trainer._prompted_kits()
+    windows = trainer.sampler.windows(trainer.step, cfg.batch_size, kits)
+    assert len(kits) == 4
+    assert [trainer.sampler.tracks[i].kit for i, _, _ in windows] == [
+        k for k in kits for _ in (0, 1)
+    ]
+    assert trainer._step_prompt(kits, windows).tokens.shape[0] == 4
     val = result["validation"]
     assert val["prompted_token_acc"] > 2 * val["baseline_acc"]
     assert val["prompted_token_acc"] > val["token_acc"] - 0.1

@@ -175,3 +175,81 @@ def test_bench_render_under_a_competing_load(model_dir, capsys):
     assert "1 competing busy processes" in out and "1 bars" in out
     left = subprocess.run(["pgrep", "-f", "while True: pass"], capture_output=True, text=True)
     assert left.stdout.strip() == ""  # the load is gone with the bench
+
+
+# -- kit prompts -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompted_dir(tmp_path_factory):
+    return make_model_dir(tmp_path_factory.mktemp("prompted"), prompted=True)
+
+
+@pytest.fixture
+def prompt_files(tmp_path):
+    """A 2 s recording of a 'kit' with its MIDI, and two one-shots."""
+    from factories import noise_bursts
+
+    rng = np.random.default_rng(4)
+    write_audio(tmp_path / "kit.wav", noise_bursts(rng, 2.0, 44100)[:, None], 44100, "pcm16")
+    notes = [(i * 240, (36, 38)[i % 2], 100, i * 240 + 60) for i in range(8)]
+    make_midi(tmp_path / "kit.mid", notes, 480, tempos=[(0, 500000)])
+    for name in ("kick", "snare"):
+        write_audio(
+            tmp_path / f"{name}.wav", noise_bursts(rng, 0.5, 48000)[:, None], 48000, "pcm16"
+        )
+    return tmp_path
+
+
+def test_render_from_a_prompt_and_again_from_its_saved_kit(
+    prompted_dir, midi, prompt_files, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("DRUMGRID_KITS", str(tmp_path / "kits"))
+    p = prompt_files
+    args = ["--prompt", str(p / "kit.wav"), "--prompt-midi", str(p / "kit.mid")]
+    assert _render(prompted_dir, midi, tmp_path / "a.wav", *args, "--save-kit", "my-kit") == 0
+    err = capsys.readouterr().err
+    assert "kit my-kit saved" in err
+    assert "prompt: plays no hihat_closed; the model renders it from the kits it learned" in err
+    assert _render(prompted_dir, midi, tmp_path / "b.wav", "--kit", "my-kit") == 0
+    a, b = (sf.read(str(tmp_path / n))[0] for n in ("a.wav", "b.wav"))
+    np.testing.assert_array_equal(a, b)  # the saved kit is the prompt, without its audio
+    assert _render(prompted_dir, midi, tmp_path / "named.wav", "--kit", KITS[0]) == 0
+    assert not np.array_equal(a, sf.read(str(tmp_path / "named.wav"))[0])
+    shots = ["--prompt-shots", f"kick={p / 'kick.wav'}", f"snare={p / 'snare.wav'}"]
+    assert _render(prompted_dir, midi, tmp_path / "c.wav", *shots) == 0
+    assert "prompt: snare resampled from 48000 Hz" in capsys.readouterr().err
+    assert main(["kits", "--model", str(prompted_dir)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[: len(KITS)] == list(KITS)
+    assert listed[-1].startswith("my-kit  (saved prompt kit: 2.0 s of ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--prompt", "{p}/kit.wav"], "the audio was given without the MIDI"),
+        (["--prompt-shots", "cowbell={p}/kick.wav"], "unknown drum class 'cowbell'"),
+        (["--prompt-shots", "kick"], "expected CLASS=FILE"),
+        (["--prompt-shots", "kick={p}/nope.wav"], "nope.wav: no such file"),
+        (["--prompt-shots", "kick={p}/kit.mid"], "not readable audio"),
+        (["--prompt-shots", "kick={p}/kick.wav", "--kit", "acoustic"], "not both"),
+        (["--save-kit", "x"], "--save-kit saves a prompt"),
+        (["--prompt-shots", "kick={p}/kick.wav", "--save-kit", "../x"], "kit name '../x'"),
+        (["--kit", "nobody"], "and the saved prompt kits"),
+    ],
+)
+def test_bad_prompts_exit_2_naming_the_fix(
+    prompted_dir, midi, prompt_files, tmp_path, capsys, monkeypatch, extra, message
+):
+    monkeypatch.setenv("DRUMGRID_KITS", str(tmp_path / "kits"))
+    extra = [e.format(p=prompt_files) for e in extra]
+    assert _render(prompted_dir, midi, tmp_path / "o.wav", *extra) == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_a_kit_only_model_refuses_a_prompt_before_reading_it(model_dir, midi, tmp_path, capsys):
+    args = ["--prompt", str(tmp_path / "absent.wav"), "--prompt-midi", str(tmp_path / "a.mid")]
+    assert _render(model_dir, midi, tmp_path / "o.wav", *args) == 2
+    assert "renders by kit name only" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """`drumgrid kits [--model DIR|default]`: the kits a model renders, read from its config.json
-without loading any weights."""
+without loading any weights; for a prompted model, the saved prompt kits beside them (read
+from their metadata), which `--kit NAME` renders too."""
 
 from __future__ import annotations
 
@@ -17,8 +18,22 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.server.model.folder import read_info
 
     info = read_info(resolve_model_dir(args.model))
+    saved = saved_kit_lines(info.codec_id, info.codec_config_hash) if info.config.prompted else []
     if args.json:
-        print(json.dumps(list(info.kits)))
+        print(json.dumps([*info.kits, *(name for name, _ in saved)]))
     else:
-        print("\n".join(info.kits))
+        print("\n".join([*info.kits, *(f"{name}  ({what})" for name, what in saved)]))
     return 0
+
+
+def saved_kit_lines(codec_id: str, config_hash: str) -> list[tuple[str, str]]:
+    """(name, description) of each saved prompt kit this model's token space can render."""
+    from drumgrid.server.prompts import saved_kit_meta, saved_kit_path, saved_kits
+
+    out = []
+    for name in saved_kits():
+        meta = saved_kit_meta(saved_kit_path(name))
+        if meta is None or (meta["codec_id"], meta["config_hash"]) != (codec_id, config_hash):
+            continue
+        out.append((name, f"saved prompt kit: {float(meta['seconds']):.1f} s of {meta['source']}"))
+    return out

@@ -29,8 +29,18 @@ from drumgrid.bridge.contract import (
     take_paths,
 )
 from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
+from drumgrid.server.drums import CLASS_LABELS
 from drumgrid.server.errors import UserError
 from drumgrid.server.levels import LevelTarget, apply_level
+from drumgrid.server.prompts import (
+    MAX_PROMPT_S,
+    PromptRequest,
+    check_kit_name,
+    parse_shots,
+    prompt_notices,
+    read_prompt,
+    save_named_kit,
+)
 from drumgrid.server.stems import Stems, render_stems, stereo
 
 
@@ -66,7 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the file to write: .wav (pcm16, pcm24 or float) or .flac (pcm16 or pcm24)",
     )  # fmt: skip
     add_model_arguments(parser)
-    parser.add_argument("--kit", help="kit name (`drumgrid kits` lists them); default: the first")
+    parser.add_argument(
+        "--kit", help="kit name, or a saved prompt kit's (`drumgrid kits` lists them); default: "
+        "the model's first",
+    )  # fmt: skip
+    add_prompt_arguments(parser)
     parser.add_argument(
         "--seed", type=int, default=0,
         help="sampling seed of the first take (iterative decoding; parallel decoding is argmax, "
@@ -127,6 +141,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true")
 
 
+def add_prompt_arguments(parser: argparse.ArgumentParser) -> None:
+    """--prompt/--prompt-midi/--prompt-shots/--save-kit: a kit from a taste of its sound."""
+    group = parser.add_argument_group("kit prompts (a prompted model)")
+    group.add_argument(
+        "--prompt", type=Path, metavar="AUDIO",
+        help=f"render in the sound of this recording of a kit (1-{MAX_PROMPT_S:g} s are used) "
+        "instead of a named kit; needs --prompt-midi",
+    )  # fmt: skip
+    group.add_argument(
+        "--prompt-midi", type=Path, metavar="MIDI", help="the MIDI of what --prompt plays"
+    )
+    group.add_argument(
+        "--prompt-shots", nargs="+", default=[], metavar="CLASS=FILE",
+        help="render in the sound of one-shot samples, one per class (kick=kick.wav "
+        f"snare=snare.wav ...; classes: {', '.join(CLASS_LABELS)})",
+    )  # fmt: skip
+    group.add_argument(
+        "--save-kit", metavar="NAME",
+        help="also save the prompt as a kit, so that `--kit NAME` renders with it again "
+        "without the audio (in $DRUMGRID_KITS or ~/.local/share/drumgrid/kits)",
+    )  # fmt: skip
+
+
+def prompt_request(args: argparse.Namespace) -> PromptRequest:
+    request = PromptRequest(args.prompt, args.prompt_midi, parse_shots(args.prompt_shots))
+    if request.given and args.kit is not None:
+        raise UserError("a prompt gives the kit's sound; pass --kit or a prompt, not both")
+    if args.save_kit is not None:
+        if not request.given:
+            raise UserError("--save-kit saves a prompt; give --prompt and --prompt-midi, or "
+                            "--prompt-shots")  # fmt: skip
+        check_kit_name(args.save_kit)
+    return request
+
+
 def add_max_length_argument(parser: argparse.ArgumentParser) -> None:
     """--max-length, shared with serve: the engine's limit, the contract's by default."""
     parser.add_argument(
@@ -177,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.server.engine import Engine, RenderOptions
 
     target = level_target(args)
+    request = prompt_request(args)
     takes = take_paths(args.output, max(1, args.variations))
     paths = [check_output_path(p, fmt=args.format) for p in takes]
     if args.stems is not None:
@@ -200,7 +250,14 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if engine.backend_note:
         print(f"drumgrid render: {engine.backend_note}", file=sys.stderr)
-    engine.check(performance, options)
+    if request.given:
+        engine.require_prompted()  # before the prompt's files are read
+    prompt = read_prompt(request, engine.codec) if request.given else engine.kit_prompt(args.kit)
+    engine.check(performance, options, prompt)
+    if prompt is not None:
+        report += prompt_notices(prompt, performance)
+    if args.save_kit is not None and prompt is not None:
+        report.append(f"kit {args.save_kit} saved: {save_named_kit(prompt, args.save_kit)}")
 
     bar = None
     if not args.no_progress:
@@ -216,11 +273,11 @@ def run(args: argparse.Namespace) -> int:
     stems: list[Stems] = []
     try:
         if args.stereo or args.stems is not None:
-            stems = render_stems(engine, performance, options, progress)
+            stems = render_stems(engine, performance, options, progress, prompt)
             rate = stems[0].sample_rate
             outputs = [stereo(s) if args.stereo else s.mix[:, None] for s in stems]
         else:
-            results = engine.render(performance, options, progress)
+            results = engine.render(performance, options, progress, prompt=prompt)
             rate = results[0].sample_rate
             outputs = [r.audio for r in results]
     finally:

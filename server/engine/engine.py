@@ -41,7 +41,7 @@ from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.performance import Performance
-from drumgrid.server.prompts import Prompt
+from drumgrid.server.prompts import Prompt, load_named_kit, saved_kits
 from drumgrid.server.silence import ring_mask
 
 if TYPE_CHECKING:
@@ -214,21 +214,35 @@ class Engine:
         if name is None:
             return 0
         if name not in self.kits:
-            raise UnknownKit(f"unknown kit {name!r}; this model knows {', '.join(self.kits)}")
+            saved = f", and the saved prompt kits {', '.join(saved_kits()) or '(none)'}"
+            raise UnknownKit(
+                f"unknown kit {name!r}; this model knows {', '.join(self.kits)}"
+                + (saved if self.prompted else "")
+            )
         return self.kits.index(name)
+
+    def kit_prompt(self, name: str | None) -> Prompt | None:
+        """The saved prompt kit a kit name means, where the model has no kit of that name
+        and renders from prompts; None for the model's own kits."""
+        if name is None or name in self.kits or not self.prompted:
+            return None
+        return load_named_kit(name)
 
     @property
     def prompted(self) -> bool:
         """Does the model render from kit prompts as well as by kit name?"""
         return self.info.config.prompted
 
-    def check_prompt(self, prompt: Prompt) -> None:
-        """A prompt this model can render from: a prompted model, the model's token space."""
+    def require_prompted(self) -> None:
         if not self.prompted:
             raise UserError(
                 "this model renders by kit name only (it was not trained on kit prompts); "
-                "pass --kit, or load a prompted model"
+                "pass a kit name, or load a prompted model"
             )
+
+    def check_prompt(self, prompt: Prompt) -> None:
+        """A prompt this model can render from: a prompted model, the model's token space."""
+        self.require_prompted()
         ours = (self.info.codec_id, self.info.codec_config_hash)
         if (prompt.codec_id, prompt.config_hash) != ours:
             raise UserError(
@@ -242,9 +256,11 @@ class Engine:
     ) -> None:
         """Everything about a request that can be refused before any work (the daemon calls
         this at enqueue time)."""
+        prompt = prompt or self.kit_prompt(options.kit)
         if prompt is not None:
             self.check_prompt(prompt)
-        self.kit_index(options.kit)
+        else:
+            self.kit_index(options.kit)
         if not performance.hits:
             unknown = ", ".join(str(p) for p in performance.unknown_pitches)
             hint = f" (pitches {unknown} are not drum notes drumgrid maps)" if unknown else ""
@@ -275,7 +291,7 @@ class Engine:
         """The token stream for frames [0, n_frames), window by window (module docstring)."""
         K, V = self.model.n_codebooks, self.model.codebook_size
         B = options.variations
-        kit_id = self.kit_index(options.kit)
+        kit_id = self.kit_index(options.kit) if prompt is None else 0
         decode_options = options.decode_options(K)
         t0 = time.perf_counter()
         cond = frame_conditioning(
@@ -350,6 +366,7 @@ class Engine:
         options = options or RenderOptions()
         start = time.perf_counter()
         self.check(performance, options, prompt)
+        prompt = prompt or self.kit_prompt(options.kit)
         timings = RenderTimings()
         tail = self.tail_s if options.tail_s is None else options.tail_s
         duration = performance.length_s + tail

@@ -60,12 +60,17 @@ class PromptMemory:
         return int(self.pad.shape[1])
 
     def expand(self, batch: int) -> PromptMemory:
-        """The same prompt for `batch` windows (a view: no copy)."""
-        if self.pad.shape[0] == batch:
+        """The memory for `batch` windows, each of its n prompts serving batch / n windows in
+        a row (one prompt: a view, no copy)."""
+        n = self.pad.shape[0]
+        if n == batch:
             return self
-        if self.pad.shape[0] != 1:
-            raise ValueError(f"a memory of {self.pad.shape[0]} prompts cannot serve {batch}")
-        grow = lambda t: t.expand(batch, *t.shape[1:])  # noqa: E731
+        if batch % n:
+            raise ValueError(f"a memory of {n} prompts cannot serve {batch} windows evenly")
+        if n == 1:
+            grow = lambda t: t.expand(batch, *t.shape[1:])  # noqa: E731
+        else:
+            grow = lambda t: t.repeat_interleave(batch // n, dim=0)  # noqa: E731
         return PromptMemory(
             tuple(map(grow, self.keys)), tuple(map(grow, self.values)), grow(self.pad)
         )

@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="length range of recorded prompts, drawn once per step (default 1 8)",
     )  # fmt: skip
     parser.add_argument(
+        "--prompt-groups", type=int, default=4, metavar="G",
+        help="a prompted step takes its windows from G kits, each group sharing one prompt "
+        "(default 4)",
+    )  # fmt: skip
+    parser.add_argument(
         "--prompt-shots", type=Path, metavar="DIR",
         help="a token cache of one-shot prompts of the same kits (`drumgrid shot-prompts`)",
     )  # fmt: skip
@@ -134,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),
+        prompt_groups=args.prompt_groups,
         shot_share=args.shot_share if args.prompt_shots else 0.0,
     )
     preset = args.preset or "tiny"

@@ -163,14 +163,36 @@ class WindowSampler:
                 weights[start : start + n] = share * part / part.sum()
                 start += n
         self.weights = torch.from_numpy(weights)
+        self.by_kit = self.kit_weights()
 
     def generator(self, step: int, stream: int = 0) -> torch.Generator:
         return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 7 + stream)
 
-    def windows(self, step: int, batch_size: int) -> list[tuple[int, int, int]]:
-        """The step's (track index, f0, f1) windows."""
+    def kit_weights(self) -> dict[int, torch.Tensor]:
+        """Per kit, the draw weights restricted to its tracks (summing to 1)."""
+        out = {}
+        for kit in sorted({t.kit for t in self.tracks}):
+            mine = torch.tensor([t.kit == kit for t in self.tracks])
+            w = torch.where(mine, self.weights, 0.0)
+            out[kit] = w / w.sum()
+        return out
+
+    def windows(
+        self, step: int, batch_size: int, kits: Sequence[int] = ()
+    ) -> list[tuple[int, int, int]]:
+        """The step's (track index, f0, f1) windows; with `kits` (G of them, G dividing the
+        batch), batch / G consecutive windows of each kit's tracks."""
         g = self.generator(step)
-        picks = torch.multinomial(self.weights, batch_size, replacement=True, generator=g)
+        if kits:
+            if batch_size % len(kits):
+                raise ValueError(f"{len(kits)} kit groups do not divide a batch of {batch_size}")
+            each = batch_size // len(kits)
+            picks = torch.cat([
+                torch.multinomial(self.by_kit[k], each, replacement=True, generator=g)
+                for k in kits
+            ])  # fmt: skip
+        else:
+            picks = torch.multinomial(self.weights, batch_size, replacement=True, generator=g)
         windows = []
         for i in picks.tolist():
             tr = self.tracks[i]
@@ -239,23 +261,23 @@ class PromptSampler:
             if lacking:
                 raise UserError(f"the one-shot prompts have none of kits {lacking}")
 
-    def _pick(self, choices: list[int], not_this: int | None, g: torch.Generator) -> int:
-        others = [i for i in choices if i != not_this] or choices
+    def _pick(self, choices: list[int], avoid: set[int], g: torch.Generator) -> int:
+        others = [i for i in choices if i not in avoid] or choices
         return others[int(torch.randint(len(others), (), generator=g))]
 
-    def batch(self, kits: list[int], sources: list[int | None], g: torch.Generator) -> PromptBatch:
-        """Prompts for windows of `kits`, never from the window's own track (`sources`, an
-        index into the tracks, None for a window from elsewhere) where the kit has another."""
+    def batch(self, kits: list[int], avoid: list[set[int]], g: torch.Generator) -> PromptBatch:
+        """A prompt of each of `kits`, never from a track in its `avoid` (the tracks its
+        windows come from: indices into the tracks) where the kit has another."""
         lo, hi = self.seconds
         seconds = lo + float(torch.rand((), generator=g, dtype=torch.float64)) * (hi - lo)
         pieces = []
-        for kit, source in zip(kits, sources, strict=True):
+        for kit, not_these in zip(kits, avoid, strict=True):
             use_shot = bool(torch.rand((), generator=g) < self.shot_share) and bool(self.shots)
             if use_shot:
-                tr = self.shots[self._pick(self.shots_by_kit[kit], None, g)]
+                tr = self.shots[self._pick(self.shots_by_kit[kit], set(), g)]
                 pieces.append((tr.tokens.astype(np.int64), tr.features))
                 continue
-            tr = self.tracks[self._pick(self.by_kit[kit], source, g)]
+            tr = self.tracks[self._pick(self.by_kit[kit], not_these, g)]
             n = max(1, min(tr.n_frames, round(seconds * tr.frame_rate)))
             f0 = int(torch.randint(tr.n_frames - n + 1, (), generator=g))
             pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features[f0 : f0 + n]))

@@ -90,6 +90,9 @@ class LMTrainConfig:
     prompt_seconds: tuple[float, float] = (1.0, 8.0)  # recorded prompts' lengths, one per step
     shot_share: float = 0.0  # share of prompts that are one-shot prompts (--prompt-shots)
     val_prompt_seconds: float = 6.0  # the validation windows' prompts
+    # A prompted step draws its windows from this many kits, batch / groups of each, and each
+    # group shares one prompt: the prompt's pass costs 1 / (batch / groups) per window.
+    prompt_groups: int = 4
 
 
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
@@ -331,6 +334,12 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         cfg = self.cfg
         if not 0.0 <= cfg.prompt_share <= 1.0 or not 0.0 <= cfg.shot_share <= 1.0:
             raise UserError("--prompt-share and --shot-share: expected fractions from 0 to 1")
+        groups = cfg.prompt_groups
+        if cfg.prompt_share and (groups < 1 or cfg.batch_size % groups or groups % self.world):
+            raise UserError(
+                f"--prompt-groups {groups}: expected a divisor of --batch-size "
+                f"{cfg.batch_size} that {self.world} processes can share"
+            )
         lo, hi = cfg.prompt_seconds
         if not 0 < lo <= hi:
             raise UserError(f"--prompt-seconds {lo} {hi}: expected 0 < LOW <= HIGH")
@@ -429,9 +438,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
 
     def train_step(self) -> dict[str, float]:
         cfg, V = self.cfg, self.model_config.codebook_size
-        windows = self.sampler.windows(self.step, cfg.batch_size)  # global, on every rank
+        kits = self._prompted_kits()
+        windows = self.sampler.windows(self.step, cfg.batch_size, kits)  # global, every rank
         batch = collate(self.sampler.tracks, windows, self.sampler.max_frames)
-        prompt = self._step_prompt(windows)
+        prompt = self._step_prompt(kits, windows) if kits else None
         m = soundstorm_mask(
             batch.tokens, batch.pad_mask, V, self.sampler.generator(self.step, 1), cfg.prompt_prob
         )
@@ -446,7 +456,11 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         latent = self.codec is not None
         kit = b.kit if prompt is None else None
-        prompt_args = None if prompt is None else prompt.select(local).to(self.device).args()
+        prompt_args = None
+        if prompt is not None:  # the groups of this rank's windows
+            groups = len(prompt.pad) // self.world
+            mine = slice(self.rank * groups, (self.rank + 1) * groups)
+            prompt_args = prompt.select(mine).to(self.device).args()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             out = self.ddp(
                 inputs, b.features, kit, b.pad_mask, loss_mask, with_latent=latent,
@@ -481,14 +495,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "grad_norm": float(grad_norm),
         }
 
-    def _step_prompt(self, windows: list[tuple[int, int, int]]) -> PromptBatch | None:
-        """A prompt per window on the cfg.prompt_share of steps that train prompted."""
+    def _prompted_kits(self) -> list[int]:
+        """The kits of a prompted step's groups (cfg.prompt_share of steps); [] otherwise."""
         g = self.sampler.generator(self.step, 2)
         if not float(torch.rand((), generator=g)) < self.cfg.prompt_share:
-            return None
-        kits = [self.sampler.tracks[i].kit for i, _, _ in windows]
-        sources = [i if i < self.n_main else None for i, _, _ in windows]
-        return self.prompts.batch(kits, sources, g)
+            return []
+        kits = sorted(self.prompts.by_kit)
+        picks = torch.randint(len(kits), (self.cfg.prompt_groups,), generator=g)
+        return [kits[i] for i in picks.tolist()]
+
+    def _step_prompt(self, kits: list[int], windows: list[tuple[int, int, int]]) -> PromptBatch:
+        """One prompt per group of windows, from a track none of them comes from."""
+        each = len(windows) // len(kits)
+        avoid = [{i for i, _, _ in windows[j * each : (j + 1) * each]} for j in range(len(kits))]
+        return self.prompts.batch(kits, avoid, self.sampler.generator(self.step, 3))
 
     def latent_error(
         self, pred: torch.Tensor, target: torch.Tensor, frames: torch.Tensor
