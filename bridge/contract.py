@@ -46,6 +46,9 @@ PEAK_RANGE = (-60.0, 0.0)  # dBFS
 LOUDNESS_RANGE = (-70.0, -5.0)  # LUFS
 MAX_NOTE_MAP = 1024  # characters: a full map of 128 pitches is about 1 KB
 MAX_NAME = 100  # characters of the `name` option
+MAX_PROMPT_PATH = 1024  # characters of a prompt file's path
+MAX_PROMPT_SHOTS = 4096  # characters of `prompt_shots` (CLASS=PATH;CLASS=PATH;...)
+MAX_KIT_NAME = 64  # characters of a saved prompt kit's name
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ OPTIONS: dict[str, OptionSpec] = {
     "peak": OptionSpec("f", "level", low=PEAK_RANGE[0], high=PEAK_RANGE[1]),
     "loudness": OptionSpec("f", "level", low=LOUDNESS_RANGE[0], high=LOUDNESS_RANGE[1]),
     "gate": OptionSpec("i", low=0, high=1, flag=True),
+    "prompt": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
+    "prompt_midi": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
+    "prompt_shots": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_SHOTS),
+    "save_kit": OptionSpec("s", "prompt", max_chars=MAX_KIT_NAME),
 }
 
 

@@ -11,9 +11,10 @@ safetensors, the grid and provenance in its metadata) that renders again without
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,11 +28,15 @@ from drumgrid.server.codecs.base import Codec
 from drumgrid.server.codecs.resample import resample, to_mono
 from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
 from drumgrid.server.errors import UserError
-from drumgrid.server.midi_io import read_midi, write_midi
+from drumgrid.server.midi_io import MAX_MIDI_BYTES, read_midi, write_midi
 from drumgrid.server.performance import Performance, from_note_list
+from drumgrid.server.prompt_request import (
+    MAX_PROMPT_S,
+    MIN_PROMPT_S,
+    PromptRequest,
+    saved_kit_path,
+)
 
-MIN_PROMPT_S = 1.0  # shorter than this holds too little of a kit to copy
-MAX_PROMPT_S = 8.0  # longer recordings are cut here
 SILENT_PEAK = 1e-3  # -60 dBFS: below this a prompt is taken for silence
 SHOT_SPACING_S = 1.5  # each one-shot takes at least this long in the prompt ...
 SHOT_MAX_S = 3.0  # ... and at most this (a longer one is cut: enough of a cymbal's ring)
@@ -61,14 +66,25 @@ class Prompt:
         return {h.drum_class for h in groove.hits} - self.classes()
 
 
-def read_prompt_audio(path: Path) -> tuple[np.ndarray, int]:
-    """A prompt file -> (mono float32 wave, its rate), or a UserError naming the problem."""
+def read_file(path: Path, max_bytes: int, what: str) -> bytes:
+    """A file's bytes for a prompt (the CLI's reader; the daemon brings its own, which also
+    keeps to its input folder)."""
     if not path.is_file():
-        raise UserError(f"prompt {path}: no such file")
-    if path.stat().st_size > MAX_PROMPT_FILE:
-        raise UserError(f"prompt {path}: over 256 MB; give a few seconds of the kit")
+        raise UserError(f"{what} {path}: no such file")
+    if path.stat().st_size > max_bytes:
+        raise UserError(f"{what} {path}: over {max_bytes >> 20} MB; give a few seconds of the kit")
+    return path.read_bytes()
+
+
+# (path, max bytes, what: the option naming it) -> the file's bytes, or a UserError
+Reader = Callable[[Path, int, str], bytes]
+
+
+def read_prompt_audio(path: Path, read: Reader = read_file) -> tuple[np.ndarray, int]:
+    """A prompt file -> (mono float32 wave, its rate), or a UserError naming the problem."""
+    data = read(path, MAX_PROMPT_FILE, "prompt")
     try:
-        wave, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        wave, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise UserError(
             f"prompt {path}: not readable audio ({exc}); give a WAV, FLAC, AIFF or OGG file"
@@ -217,65 +233,17 @@ def load_prompt_kit(path: Path) -> tuple[str, Prompt]:
 
 # -- what a request names: files to read, or a saved kit ---------------------------------------
 
-KIT_SUFFIX = ".dgkit"
-KIT_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-."
 
-
-@dataclass(frozen=True)
-class PromptRequest:
-    """A prompt as a user names it: a recording and its MIDI, or one-shots per class."""
-
-    audio: Path | None = None
-    midi: Path | None = None
-    shots: tuple[tuple[DrumClass, Path], ...] = ()
-
-    def __post_init__(self) -> None:
-        if (self.audio is None) != (self.midi is None):
-            given, missing = ("audio", "MIDI") if self.audio is not None else ("MIDI", "audio")
-            raise UserError(
-                f"prompt: a recording needs its MIDI and the MIDI its recording; the {given} "
-                f"was given without the {missing} (--prompt WAV --prompt-midi MID)"
-            )
-        if self.audio is not None and self.shots:
-            raise UserError("prompt: give a recording with its MIDI or one-shots, not both")
-
-    @property
-    def given(self) -> bool:
-        return self.audio is not None or bool(self.shots)
-
-    def paths(self) -> list[Path]:
-        out = [p for p in (self.audio, self.midi) if p is not None]
-        return out + [path for _, path in self.shots]
-
-
-def parse_shots(items: list[str] | tuple[str, ...]) -> tuple[tuple[DrumClass, Path], ...]:
-    """["kick=kick.wav", ...] -> ((KICK, Path), ...); a class named twice is an error."""
-    out: dict[DrumClass, Path] = {}
-    for item in items:
-        label, sep, path = item.partition("=")
-        if not sep or not path:
-            raise UserError(f"prompt shot {item!r}: expected CLASS=FILE, e.g. kick=kick.wav")
-        try:
-            cls = DrumClass.from_label(label.strip())
-        except ValueError as exc:
-            raise UserError(f"prompt shot {item!r}: {exc}") from None
-        if cls in out:
-            raise UserError(f"prompt shots: {cls.label} given twice")
-        out[cls] = Path(path)
-    return tuple(out.items())
-
-
-def read_prompt(request: PromptRequest, codec: Codec) -> Prompt:
+def read_prompt(request: PromptRequest, codec: Codec, read: Reader = read_file) -> Prompt:
     """The files a request names -> its Prompt (UserError naming the file and the fix)."""
     if request.audio is not None:
         assert request.midi is not None  # PromptRequest checks they come together
-        wave, rate = read_prompt_audio(request.audio)
-        if not request.midi.is_file():
-            raise UserError(f"prompt MIDI {request.midi}: no such file")
-        performance = read_midi(request.midi)
+        wave, rate = read_prompt_audio(request.audio, read)
+        midi = read(request.midi, MAX_MIDI_BYTES, "prompt_midi")
+        performance = read_midi(request.midi, data=midi)
         return prompt_from_recording(wave, rate, performance, codec, str(request.audio))
     if request.shots:
-        shots = {cls: read_prompt_audio(path) for cls, path in request.shots}
+        shots = {cls: read_prompt_audio(path, read) for cls, path in request.shots}
         names = ", ".join(f"{c.label}={p.name}" for c, p in request.shots)
         return prompt_from_shots(shots, codec, f"shots {names}")
     raise UserError("prompt: give --prompt WAV --prompt-midi MID, or --prompt-shots CLASS=FILE")
@@ -294,32 +262,6 @@ def prompt_notices(prompt: Prompt, groove: Performance) -> list[str]:
             " from the kits it learned (give a prompt that plays them, or a one-shot of each)"
         )
     return lines
-
-
-def kits_dir() -> Path:
-    """Where saved prompt kits live: $DRUMGRID_KITS, else ~/.local/share/drumgrid/kits."""
-    env = os.environ.get("DRUMGRID_KITS")
-    return Path(env) if env else Path.home() / ".local" / "share" / "drumgrid" / "kits"
-
-
-def check_kit_name(name: str) -> str:
-    if not name or len(name) > 64 or name.startswith(".") or set(name) - set(KIT_NAME_CHARS):
-        raise UserError(
-            f"kit name {name!r}: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
-        )
-    return name
-
-
-def saved_kit_path(name: str) -> Path:
-    return kits_dir() / f"{check_kit_name(name)}{KIT_SUFFIX}"
-
-
-def saved_kits() -> list[str]:
-    """Names of the saved prompt kits, sorted."""
-    folder = kits_dir()
-    if not folder.is_dir():
-        return []
-    return sorted(p.name[: -len(KIT_SUFFIX)] for p in folder.glob(f"*{KIT_SUFFIX}"))
 
 
 def save_named_kit(prompt: Prompt, name: str) -> Path:

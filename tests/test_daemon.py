@@ -685,3 +685,82 @@ def test_serve_and_send_commands_and_sigterm(engine, tmp_path, midi_file):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- kit prompts over OSC ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompted_daemon(tmp_path_factory):
+    from engine_helpers import make_model_dir
+
+    from drumgrid.server.daemon import Daemon, DaemonConfig
+    from drumgrid.server.engine import Engine
+
+    root = tmp_path_factory.mktemp("prompted")
+    kits = root / "kits"
+    old = os.environ.get("DRUMGRID_KITS")
+    os.environ["DRUMGRID_KITS"] = str(kits)
+    engine = Engine.load(make_model_dir(root, prompted=True), "cpu", "eager", precision="fp32")
+    config = DaemonConfig(udp_port=0, tcp_port=0, render_dir=root / "renders", model_name="p")
+    daemon = Daemon(engine, config).start()
+    yield daemon
+    daemon.stop()
+    if old is None:
+        os.environ.pop("DRUMGRID_KITS")
+    else:
+        os.environ["DRUMGRID_KITS"] = old
+
+
+def test_render_from_a_prompt_over_osc_and_save_it_as_a_kit(
+    prompted_daemon, daemon, tmp_path, monkeypatch
+):
+    """A recording and its MIDI, or one-shots, named by path; the prompt's notices before the
+    end; `save_kit` makes a kit that `kit` names and /drumgrid/kits lists; a kit-only model
+    and unreadable files are refused when the request arrives."""
+    from factories import noise_bursts
+
+    from drumgrid.server.audio_io import write_audio
+
+    rng = np.random.default_rng(3)
+    write_audio(tmp_path / "kit.wav", noise_bursts(rng, 2.0, 44100)[:, None], 44100, "pcm16")
+    write_audio(tmp_path / "kick.wav", noise_bursts(rng, 0.4, 44100)[:, None], 44100, "pcm16")
+    kit_midi = make_midi(tmp_path / "kit.mid", [(i * 480, 36, 100, i * 480 + 60) for i in range(4)])
+    groove = make_midi(tmp_path / "groove.mid", [(i * 240, (36, 42)[i % 2], 90, i * 240 + 60)
+                                                  for i in range(8)])  # fmt: skip
+    prompt = {"prompt": str(tmp_path / "kit.wav"), "prompt_midi": str(kit_midi)}
+    with Client(HOST, prompted_daemon.tcp_port, timeout=60) as c:
+        (done,) = c.render_file(str(groove), decoding="parallel", save_kit="room", **prompt)
+        assert any(n.startswith("kit room saved: ") for n in done.notices)
+        assert any("prompt: plays no hihat_closed" in n for n in done.notices)
+        assert "room" in c.kits()
+        (again,) = c.render_file(str(groove), decoding="parallel", kit="room")
+        np.testing.assert_array_equal(sf.read(done.path)[0], sf.read(again.path)[0])
+        shots = f"kick={tmp_path / 'kick.wav'}"
+        (shot,) = c.render_clip(SHORT, 120.0, 4.0, decoding="parallel", prompt_shots=shots)
+        assert Path(shot.path).is_file()
+        refused = [
+            (lambda: c.render_file(str(groove), prompt=str(tmp_path / "kit.wav")), "without the"),
+            (lambda: c.render_file(str(groove), prompt="kit.wav", prompt_midi=str(kit_midi)),
+             "expected an absolute path"),
+            (lambda: c.render_file(str(groove), prompt_shots=f"kick={tmp_path}/none.wav"),
+             "no such file"),
+            (lambda: c.render_file(str(groove), prompt_shots="cowbell=/x.wav"), "cowbell"),
+            (lambda: c.render_file(str(groove), save_kit="x", **{}), "save_kit saves a prompt"),
+            (lambda: c.render_file(str(groove), kit="nobody"), "unknown kit 'nobody'"),
+        ]  # fmt: skip
+        for call, needle in refused:
+            with pytest.raises(RenderError) as info:
+                call()
+            assert needle in info.value.message
+    # `drumgrid send` carries the same options, its paths made absolute
+    from drumgrid.training.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    send = ["send", "--port", str(prompted_daemon.tcp_port), "render", "groove.mid", "--quiet"]
+    assert main([*send, "--prompt-shots", "kick=kick.wav", "--save-kit", "shots"]) == 0
+    with Client(HOST, prompted_daemon.tcp_port, timeout=60) as c:
+        assert "shots" in c.kits()
+    with Client(HOST, daemon.tcp_port, timeout=60) as c, pytest.raises(RenderError) as info:
+        c.render_file(str(groove), **prompt)  # a kit-only model refuses before reading
+    assert info.value.code == "bad_request" and "renders by kit name only" in info.value.message

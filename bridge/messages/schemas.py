@@ -35,6 +35,7 @@ OPTION_TYPES: dict[str, str] = {name: spec.osc_type for name, spec in OPTIONS.it
 # are the engine's RenderOptions
 ROUTING_OPTIONS = options_in("routing")
 INPUT_OPTIONS = options_in("input")  # checked by the daemon (server/drum_select, note_maps)
+PROMPT_OPTIONS = options_in("prompt")  # files the daemon reads for a kit prompt (server/prompts)
 LEVEL_OPTIONS = options_in("level")  # the output level (server/levels.py); one of them
 
 

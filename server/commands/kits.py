@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
 def saved_kit_lines(codec_id: str, config_hash: str) -> list[tuple[str, str]]:
     """(name, description) of each saved prompt kit this model's token space can render."""
-    from drumgrid.server.prompts import saved_kit_meta, saved_kit_path, saved_kits
+    from drumgrid.server.prompt_request import saved_kit_path, saved_kits
+    from drumgrid.server.prompts import saved_kit_meta
 
     out = []
     for name in saved_kits():

@@ -29,18 +29,9 @@ from drumgrid.bridge.contract import (
     take_paths,
 )
 from drumgrid.server.commands.midi_input import add_midi_arguments, print_report, read_input
-from drumgrid.server.drums import CLASS_LABELS
+from drumgrid.server.commands.prompt_input import add_prompt_arguments, prompt_request
 from drumgrid.server.errors import UserError
 from drumgrid.server.levels import LevelTarget, apply_level
-from drumgrid.server.prompts import (
-    MAX_PROMPT_S,
-    PromptRequest,
-    check_kit_name,
-    parse_shots,
-    prompt_notices,
-    read_prompt,
-    save_named_kit,
-)
 from drumgrid.server.stems import Stems, render_stems, stereo
 
 
@@ -141,41 +132,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true")
 
 
-def add_prompt_arguments(parser: argparse.ArgumentParser) -> None:
-    """--prompt/--prompt-midi/--prompt-shots/--save-kit: a kit from a taste of its sound."""
-    group = parser.add_argument_group("kit prompts (a prompted model)")
-    group.add_argument(
-        "--prompt", type=Path, metavar="AUDIO",
-        help=f"render in the sound of this recording of a kit (1-{MAX_PROMPT_S:g} s are used) "
-        "instead of a named kit; needs --prompt-midi",
-    )  # fmt: skip
-    group.add_argument(
-        "--prompt-midi", type=Path, metavar="MIDI", help="the MIDI of what --prompt plays"
-    )
-    group.add_argument(
-        "--prompt-shots", nargs="+", default=[], metavar="CLASS=FILE",
-        help="render in the sound of one-shot samples, one per class (kick=kick.wav "
-        f"snare=snare.wav ...; classes: {', '.join(CLASS_LABELS)})",
-    )  # fmt: skip
-    group.add_argument(
-        "--save-kit", metavar="NAME",
-        help="also save the prompt as a kit, so that `--kit NAME` renders with it again "
-        "without the audio (in $DRUMGRID_KITS or ~/.local/share/drumgrid/kits)",
-    )  # fmt: skip
-
-
-def prompt_request(args: argparse.Namespace) -> PromptRequest:
-    request = PromptRequest(args.prompt, args.prompt_midi, parse_shots(args.prompt_shots))
-    if request.given and args.kit is not None:
-        raise UserError("a prompt gives the kit's sound; pass --kit or a prompt, not both")
-    if args.save_kit is not None:
-        if not request.given:
-            raise UserError("--save-kit saves a prompt; give --prompt and --prompt-midi, or "
-                            "--prompt-shots")  # fmt: skip
-        check_kit_name(args.save_kit)
-    return request
-
-
 def add_max_length_argument(parser: argparse.ArgumentParser) -> None:
     """--max-length, shared with serve: the engine's limit, the contract's by default."""
     parser.add_argument(
@@ -224,6 +180,7 @@ def set_threads(threads: int) -> int:
 def run(args: argparse.Namespace) -> int:
     from drumgrid.server.audio_io import check_output_path, write_audio
     from drumgrid.server.engine import Engine, RenderOptions
+    from drumgrid.server.prompts import prompt_notices, save_named_kit
 
     target = level_target(args)
     request = prompt_request(args)
@@ -252,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"drumgrid render: {engine.backend_note}", file=sys.stderr)
     if request.given:
         engine.require_prompted()  # before the prompt's files are read
-    prompt = read_prompt(request, engine.codec) if request.given else engine.kit_prompt(args.kit)
+    prompt = engine.read_prompt(request) if request.given else engine.kit_prompt(args.kit)
     engine.check(performance, options, prompt)
     if prompt is not None:
         report += prompt_notices(prompt, performance)

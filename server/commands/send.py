@@ -21,6 +21,7 @@ from drumgrid.bridge.contract import (
     DEFAULT_UDP_PORT,
 )
 from drumgrid.server.commands.midi_input import add_midi_arguments, read_input
+from drumgrid.server.commands.prompt_input import add_prompt_arguments, prompt_request
 from drumgrid.server.drum_select import AUTO
 from drumgrid.server.errors import UserError
 from drumgrid.server.note_maps import DEFAULT_NOTE_MAP
@@ -47,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read the MIDI here and send its notes (for a daemon elsewhere)",
     )  # fmt: skip
     render.add_argument("--job", help="job id (default: a random one)")
-    render.add_argument("--kit")
+    render.add_argument("--kit", help="a kit of the daemon's model, or a saved prompt kit")
+    add_prompt_arguments(render)
     render.add_argument("--seed", type=int)
     render.add_argument("--decoding", choices=list(DECODING_METHODS))
     render.add_argument("--steps", type=int)
@@ -114,6 +116,9 @@ def _render(client, args: argparse.Namespace) -> int:
     options["note_map"] = parse_note_map(args.note_map, allow_files=True).inline()
     if options["note_map"] == DEFAULT_NOTE_MAP:
         del options["note_map"]
+    options.update(prompt_request(args).osc_options())
+    if args.save_kit is not None:
+        options["save_kit"] = args.save_kit
 
     def progress(fraction: float) -> None:
         if not args.quiet:

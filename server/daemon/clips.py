@@ -10,7 +10,7 @@ from pathlib import Path
 
 from drumgrid.bridge import protocol as p
 from drumgrid.server.daemon.config import DaemonConfig
-from drumgrid.server.daemon.job_options import io_settings, render_options
+from drumgrid.server.daemon.job_options import io_settings, known_kits, render_options
 from drumgrid.server.daemon.jobs import Job, JobBoard, PendingClip
 from drumgrid.server.daemon.renderer import Renderer
 from drumgrid.server.daemon.replies import Replies
@@ -32,11 +32,12 @@ class Clips:
     ) -> None:
         self.board, self.config, self.renderer = board, config, renderer
         self.render_dir, self.replies = render_dir, replies
+        self.input_dir = None if config.input_dir is None else Path(config.input_dir).resolve()
         self._last_sweep = 0.0
 
     def begin(self, request: p.ClipBegin, route: Route) -> None:
-        render_options(request.options, request.job, self.renderer.kits, self.render_dir)
-        io_settings(request.options, request.job, clip=True)  # bad options before the notes
+        render_options(request.options, request.job, known_kits(self.renderer), self.render_dir)
+        io_settings(request.options, request.job, True, self.renderer, self.input_dir)  # now
         key = (route.host, request.job)
         limit = self.config.max_clips_per_host
         with self.board.lock:
@@ -84,8 +85,9 @@ class Clips:
                 "(datagrams were lost); send the clip again, or over TCP",
                 begin.job,
             )
-        options, out = render_options(begin.options, begin.job, self.renderer.kits, self.render_dir)
-        io = io_settings(begin.options, begin.job, clip=True)
+        kits = known_kits(self.renderer)
+        options, out = render_options(begin.options, begin.job, kits, self.render_dir)
+        io = io_settings(begin.options, begin.job, True, self.renderer, self.input_dir)
         notes = [BeatNote(pitch, start, dur, vel) for pitch, start, dur, vel in clip.notes]
         performance = from_beat_notes(
             notes, begin.tempo, begin.length_beats, (begin.sig_num, begin.sig_den),

@@ -14,7 +14,7 @@ from typing import Any
 from drumgrid.bridge import protocol as p
 from drumgrid.server.daemon.clips import Clips
 from drumgrid.server.daemon.config import DaemonConfig
-from drumgrid.server.daemon.job_options import io_settings, render_options
+from drumgrid.server.daemon.job_options import io_settings, known_kits, render_options
 from drumgrid.server.daemon.jobs import Job, JobBoard
 from drumgrid.server.daemon.ratelimit import RefusalBudget, limited
 from drumgrid.server.daemon.renderer import Renderer
@@ -128,7 +128,10 @@ class Dispatcher:
             status = [queued, running, self.about.device, self.about.model_name]
             self.replies.send(route.replying_to(request.reply_port), p.STATUS, status)
         elif isinstance(request, p.Kits):
-            self.replies.packet(route.replying_to(request.reply_port), self.about.kits_reply)
+            reply = self.about.kits_reply  # a prompted model's list grows with saved kits:
+            if self.renderer.prompted:
+                reply = p.kits_message(known_kits(self.renderer))[0]
+            self.replies.packet(route.replying_to(request.reply_port), reply)
         elif isinstance(request, p.Subscribe):
             assert self.replies.transport is not None
             self.replies.transport.subscribe(route, request.port)
@@ -148,9 +151,9 @@ class Dispatcher:
     def _render(self, request: p.Render, route: Route) -> None:
         with self.board.lock:  # before any file is opened for it
             self.board.check_free(route.host, request.job)
-        kits = self.renderer.kits
+        kits = known_kits(self.renderer)
         options, out = render_options(request.options, request.job, kits, self.render_dir)
-        io = io_settings(request.options, request.job)
+        io = io_settings(request.options, request.job, False, self.renderer, self.input_dir)
         path = resolve_midi_path(request.midi_path, self.input_dir)
         data = read_midi_file(path, self.input_dir)  # opened and checked once, here
         route = route.replying_to(request.options.get("reply_port"))

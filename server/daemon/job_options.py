@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from drumgrid.bridge import protocol as p
 from drumgrid.server.daemon.jobs import IOSettings
-from drumgrid.server.daemon.renders import check_not_users, output_paths
+from drumgrid.server.daemon.renderer import Renderer
+from drumgrid.server.daemon.renders import check_not_users, output_paths, resolve_midi_path
 from drumgrid.server.drum_select import AUTO, parse_channels
 from drumgrid.server.errors import UnknownKit, UserError
 from drumgrid.server.levels import DEFAULT_LEVEL, LevelTarget
@@ -18,8 +19,17 @@ from drumgrid.server.note_maps import parse_note_map
 
 if TYPE_CHECKING:
     from drumgrid.server.engine.options import RenderOptions
+    from drumgrid.server.prompt_request import PromptRequest
 
-NOT_THE_ENGINES = (*p.ROUTING_OPTIONS, *p.INPUT_OPTIONS, *p.LEVEL_OPTIONS)
+NOT_THE_ENGINES = (*p.ROUTING_OPTIONS, *p.INPUT_OPTIONS, *p.LEVEL_OPTIONS, *p.PROMPT_OPTIONS)
+
+
+def known_kits(renderer: Renderer) -> list[str]:
+    """The kit names a request may give: the model's, and for a prompted model the saved
+    prompt kits."""
+    from drumgrid.server.prompt_request import saved_kits
+
+    return [*renderer.kits, *(saved_kits() if renderer.prompted else ())]
 
 
 def render_options(
@@ -42,9 +52,17 @@ def render_options(
     return options, out
 
 
-def io_settings(given: dict[str, Any], job: str, clip: bool = False) -> IOSettings:
-    """The channel spec, note map and level of a request, refused as bad_request when
-    unknown. Clip notes carry no MIDI channel, so a clip's `channel` option is refused too."""
+def io_settings(
+    given: dict[str, Any],
+    job: str,
+    clip: bool = False,
+    renderer: Renderer | None = None,
+    input_dir: Path | None = None,
+) -> IOSettings:
+    """The channel spec, note map, level and kit prompt of a request, refused as bad_request
+    when unknown. Clip notes carry no MIDI channel, so a clip's `channel` option is refused
+    too. A prompt needs a prompted model (`renderer`) and files the daemon may read, which
+    exist now (they are read when the job runs)."""
     if clip and "channel" in given:
         raise p.ProtocolError(
             "channel: clip notes carry no MIDI channel (a Live clip's notes are all its "
@@ -59,6 +77,43 @@ def io_settings(given: dict[str, Any], job: str, clip: bool = False) -> IOSettin
             level = LevelTarget("loudness", given["loudness"])
         elif "peak" in given:
             level = LevelTarget("peak", given["peak"])
+        prompt, save_kit = prompt_settings(given, renderer, input_dir)
     except UserError as exc:
         raise p.ProtocolError(str(exc), job) from None
-    return IOSettings(channel, note_map, level)
+    return IOSettings(channel, note_map, level, prompt, save_kit)
+
+
+def prompt_settings(
+    given: dict[str, Any], renderer: Renderer | None, input_dir: Path | None
+) -> tuple[PromptRequest | None, str | None]:
+    from drumgrid.server.prompt_request import PromptRequest, check_kit_name, parse_shots
+
+    if not any(name in given for name in p.PROMPT_OPTIONS):
+        return None, None
+    if renderer is None or not renderer.prompted:
+        raise UserError("this model renders by kit name only (it was not trained on kit prompts)")
+
+    def where(option: str) -> Path | None:
+        if option not in given:
+            return None
+        path = resolve_midi_path(given[option], input_dir, option)
+        if not path.is_file():
+            raise UserError(f"{option} {path}: no such file")
+        return path
+
+    shots = tuple(
+        (cls, resolve_midi_path(str(path), input_dir, "prompt_shots"))
+        for cls, path in parse_shots(given.get("prompt_shots", ""))
+    )
+    for _, path in shots:
+        if not path.is_file():
+            raise UserError(f"prompt_shots {path}: no such file")
+    request = PromptRequest(where("prompt"), where("prompt_midi"), shots)
+    save_kit = given.get("save_kit")
+    if save_kit is not None:
+        if not request.given:
+            raise UserError("save_kit saves a prompt; give prompt and prompt_midi, or prompt_shots")
+        check_kit_name(save_kit)
+    if not request.given:
+        raise UserError("prompt: give prompt and prompt_midi, or prompt_shots")
+    return request, save_kit

@@ -16,6 +16,7 @@ from drumgrid.server.daemon.transport import POLL_S, Connection, Route
 from drumgrid.server.drum_select import AUTO, ChannelSpec
 from drumgrid.server.levels import DEFAULT_LEVEL, LevelTarget
 from drumgrid.server.note_maps import GM_NOTE_MAP, NoteMap
+from drumgrid.server.prompt_request import PromptRequest
 
 if TYPE_CHECKING:
     from drumgrid.server.engine.options import RenderOptions
@@ -26,12 +27,14 @@ JobKey = tuple[str, str]  # (host, job id): job ids are unique per host
 
 @dataclass(frozen=True)
 class IOSettings:
-    """How a job's notes are read (which MIDI channels are drums, which pitch plays what) and
-    the level its audio is written at."""
+    """How a job's notes are read (which MIDI channels are drums, which pitch plays what),
+    the level its audio is written at, and the kit prompt it renders from, if any."""
 
     channel: ChannelSpec = AUTO
     note_map: NoteMap = GM_NOTE_MAP
     level: LevelTarget = DEFAULT_LEVEL
+    prompt: PromptRequest | None = None  # files of a kit prompt, checked to be readable
+    save_kit: str | None = None  # save that prompt as a kit of this name
 
 
 @dataclass(eq=False)

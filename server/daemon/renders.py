@@ -57,27 +57,33 @@ def output_paths(
     return paths
 
 
-def resolve_midi_path(path: str, input_dir: Path | None) -> Path:
-    """The MIDI file a render request may read. With an input folder (required for remote
-    daemons) the file must resolve inside it; without one the path must be absolute."""
+def resolve_midi_path(path: str, input_dir: Path | None, what: str = "midi_path") -> Path:
+    """A file a request may read (`what`: the option naming it). With an input folder
+    (required for remote daemons) the file must resolve inside it; without one the path must
+    be absolute."""
     if "\x00" in path:
-        raise UserError("midi_path: NUL in the path")
+        raise UserError(f"{what}: NUL in the path")
     given = Path(path)
     if input_dir is None:
         if not given.is_absolute():
-            raise UserError(f"midi_path {path!r}: expected an absolute path")
+            raise UserError(f"{what} {path!r}: expected an absolute path")
         return given
     resolved = (input_dir / given).resolve()
     if not resolved.is_relative_to(input_dir):
-        raise UserError(f"midi_path {path!r}: outside the daemon's --input-dir")
+        raise UserError(f"{what} {path!r}: outside the daemon's --input-dir")
     return resolved
 
 
 def read_midi_file(path: Path, input_dir: Path | None) -> bytes:
-    """The bytes of the MIDI file a request names, read when the request arrives: opened
-    without blocking (a FIFO cannot hang the daemon), checked to be a regular file under
-    MAX_MIDI_BYTES and, with an input folder, opened without following a final link and
-    checked to lie inside the folder, judged by the file that was opened, not by its name."""
+    """The bytes of the MIDI file a request names, read when the request arrives."""
+    return read_input_file(path, input_dir, MAX_MIDI_BYTES, "midi_path")
+
+
+def read_input_file(path: Path, input_dir: Path | None, max_bytes: int, what: str) -> bytes:
+    """The bytes of a file a request names (`what`: the option naming it): opened without
+    blocking (a FIFO cannot hang the daemon), checked to be a regular file under `max_bytes`
+    and, with an input folder, opened without following a final link and checked to lie
+    inside the folder, judged by the file that was opened, not by its name."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (_NOFOLLOW if input_dir else 0)
     try:
         fd = os.open(path, flags)
@@ -89,15 +95,13 @@ def read_midi_file(path: Path, input_dir: Path | None) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UserError(f"{path}: not a regular file")
-        if st.st_size > MAX_MIDI_BYTES:
-            raise UserError(
-                f"{path}: {st.st_size} bytes; a MIDI file here is under {MAX_MIDI_BYTES}"
-            )
+        if st.st_size > max_bytes:
+            raise UserError(f"{path}: {st.st_size} bytes; a {what} file here is under {max_bytes}")
         if input_dir is not None:
             opened = _opened_path(fd)
             if opened is None or not opened.is_relative_to(input_dir):
-                raise UserError(f"midi_path {path.name!r}: outside the daemon's --input-dir")
-        return f.read(MAX_MIDI_BYTES + 1)
+                raise UserError(f"{what} {path.name!r}: outside the daemon's --input-dir")
+        return f.read(max_bytes + 1)
 
 
 def _opened_path(fd: int) -> Path | None:

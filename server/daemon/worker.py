@@ -19,12 +19,14 @@ from drumgrid.server.daemon.renders import (
     check_not_users,
     clean_renders,
     output_paths,
+    read_input_file,
     record_written,
 )
 from drumgrid.server.daemon.replies import Replies
 from drumgrid.server.errors import Cancelled, UserError
 from drumgrid.server.levels import apply_level
 from drumgrid.server.performance import Performance
+from drumgrid.server.prompts import Prompt
 
 log = logging.getLogger("drumgrid.serve")
 
@@ -43,6 +45,7 @@ class Worker:
         self.render_dir, self.replies, self.heartbeat = render_dir, replies, heartbeat
         self.jobs_done = 0
         self._thread: threading.Thread | None = None
+        self.input_dir = None if config.input_dir is None else Path(config.input_dir).resolve()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="drumgrid-render", daemon=True)
@@ -76,6 +79,28 @@ class Worker:
         for line in input_report(performance, job.io.note_map):
             self.replies.packet(job.route, p.notice_message(job.job, line))
 
+    def _prompt(self, job: Job, performance: Performance) -> Prompt | None:
+        """The job's kit prompt: its files read (as its MIDI is: no FIFOs, inside the input
+        folder) and encoded, saved as a kit when asked; or the saved kit its `kit` names. Its
+        notices (what was cut or resampled, classes it never plays) go out before the end."""
+        from drumgrid.server.prompts import prompt_notices, save_named_kit
+
+        request = job.io.prompt
+        if request is None:
+            prompt = self.renderer.kit_prompt(job.options.kit)
+        else:
+            read = lambda path, limit, what: read_input_file(path, self.input_dir, limit, what)  # noqa: E731
+            prompt = self.renderer.read_prompt(request, read)
+        if prompt is None:
+            return None
+        lines = prompt_notices(prompt, performance)
+        if job.io.save_kit is not None:
+            path = save_named_kit(prompt, job.io.save_kit)
+            lines.append(f"kit {job.io.save_kit} saved: {path}")
+        for line in lines:
+            self.replies.packet(job.route, p.notice_message(job.job, line))
+        return prompt
+
     def _performance(self, job: Job) -> Performance:
         """A clip's performance, or the job's MIDI file read and checked by the engine."""
         if job.performance is not None:
@@ -101,9 +126,10 @@ class Worker:
                 raise Cancelled("cancelled before it started")
             performance = self._performance(job)
             self._notices(job, performance)
+            prompt = self._prompt(job, performance)
             results = self.renderer.render(
                 performance, job.options, lambda f: self.heartbeat.progress(job, f),
-                job.cancel.is_set,
+                job.cancel.is_set, prompt,
             )  # fmt: skip
             rendered = time.monotonic()
             if job.cancel.is_set():

@@ -41,7 +41,8 @@ from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.performance import Performance
-from drumgrid.server.prompts import Prompt, load_named_kit, saved_kits
+from drumgrid.server.prompt_request import PromptRequest, saved_kits
+from drumgrid.server.prompts import Prompt, Reader, load_named_kit, read_file, read_prompt
 from drumgrid.server.silence import ring_mask
 
 if TYPE_CHECKING:
@@ -339,6 +340,11 @@ class Engine:
             timings.sampling += time.perf_counter() - t0 - stopwatch.seconds
             tokens[:, :, win.start : win.stop] = out
         return tokens
+
+    def read_prompt(self, request: PromptRequest, read: Reader = read_file) -> Prompt:
+        """A prompt's files, read through `read`, encoded with this model's codec."""
+        self.require_prompted()
+        return read_prompt(request, self.codec, read)
 
     def remember(self, prompt: Prompt) -> PromptMemory:
         """The prompt's tokens and grid through the body once, for every window to attend to."""
