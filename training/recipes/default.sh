@@ -64,7 +64,8 @@ SHOTS_MIDI=$RUNS/shot-prompts-midi
 CORPUS_SHOTS=$RUNS/corpus-shots
 CORPUS_UNSEEN_SHOTS=$RUNS/corpus-unseen-shots
 TOKENS_SHOTS=$RUNS/tokens-shots
-PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
+PROMPT_SHARE=${PROMPT_SHARE:-0.5}
+TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it  # share of the next model's steps trained from a kit prompt
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
 WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
@@ -177,7 +178,7 @@ run_lm_kits() {
   $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset "$LM_KITS_PRESET" \
     --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
     --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
-    --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
+    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
 }
 
 run_corpus_unseen() {
