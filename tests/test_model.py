@@ -266,3 +266,26 @@ def test_prompted_config_round_trips_and_old_configs_stay_unprompted():
     assert LMConfig.from_dict(prompted.to_dict()) == prompted
     with pytest.raises(ValueError, match="prompted: expected true or false"):
         LMConfig.from_dict({**prompted.to_dict(), "prompted": 1})
+
+
+def test_a_pooled_prompt_conditions_through_the_kit_vector_only():
+    """prompt_mode "pooled": the prompt's frames, averaged, set the window's kit vector; the
+    body does not attend to them (so a prompt of the same average conditions alike)."""
+    model = debug_model(prompted=True, prompt_mode="pooled")
+    features, _ = random_inputs(B=1, T=7, seed=5)
+    tokens = torch.full((1, DEBUG_K, 7), DEBUG_V)
+    memory = model.remember(*_prompt(6, seed=1))
+    got = model(tokens, features, None, memory=memory)
+    other = model(tokens, features, None, memory=model.remember(*_prompt(6, seed=2)))
+    assert not torch.allclose(got, other)
+    cond = model.conditioning(features, None, memory)
+    want = model.body(embed_tokens_of(model, tokens, cond))
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="prompt_mode prefix or pooled"):
+        debug_model(prompted=True, prompt_mode="cross")
+
+
+def embed_tokens_of(model, tokens, cond):
+    from drumgrid.server.ops import embed_tokens
+
+    return embed_tokens(tokens, model.tables, cond)

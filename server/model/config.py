@@ -18,6 +18,8 @@ from drumgrid.server.conditioning import N_FEATURES
 # the engine renders max_frames-long windows, so a config.json saying 1e12 is refused.
 MAX_FRAMES_LIMIT = 8192
 
+PROMPT_MODES = ("prefix", "pooled")
+
 # name -> (dim, layers, heads, dropout). small is the seed paper's 768 x 6 x 8.
 PRESETS: dict[str, tuple[int, int, int, float]] = {
     "debug": (32, 2, 2, 0.0),  # tests only: a forward pass in milliseconds
@@ -51,6 +53,9 @@ class LMConfig:
     # Renders in a prompt's sound as well as by kit name: the prompt's frames go in as a
     # prefix the window attends to (docs/prompting.md).
     prompted: bool = False
+    # How a prompt conditions a window: "prefix" (the window attends to the prompt's frames)
+    # or "pooled" (the prompt's frames averaged into the window's kit vector).
+    prompt_mode: str = "prefix"
 
     def __post_init__(self) -> None:
         sizes = ("n_codebooks", "codebook_size", "n_kits", "max_frames", "n_layers", "dim")
@@ -61,6 +66,10 @@ class LMConfig:
             raise ValueError(
                 f"expected dim divisible by n_heads into an even head size, got dim {self.dim}, "
                 f"{self.n_heads} heads"
+            )
+        if self.prompt_mode not in PROMPT_MODES:
+            raise ValueError(
+                f"expected prompt_mode {' or '.join(PROMPT_MODES)}, got {self.prompt_mode!r}"
             )
         if self.latent_dim < 0:
             raise ValueError(f"expected latent_dim >= 0, got {self.latent_dim}")
@@ -95,6 +104,8 @@ class LMConfig:
         for late in ("latent_dim", "prompted"):
             if not d[late]:
                 del d[late]
+        if d["prompt_mode"] == "prefix":
+            del d["prompt_mode"]
         return d
 
     @classmethod

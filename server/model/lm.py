@@ -46,6 +46,7 @@ class DrumLM(nn.Module):
         rope_base: float = 10000.0,
         latent_dim: int = 0,
         prompted: bool = False,
+        prompt_mode: str = "prefix",
     ) -> None:
         super().__init__()
         self.n_codebooks, self.codebook_size = n_codebooks, codebook_size
@@ -56,10 +57,12 @@ class DrumLM(nn.Module):
         # One table per codebook, V + 1 rows: the last row is MASK's embedding.
         self.tables = nn.Parameter(torch.randn(n_codebooks, codebook_size + 1, dim) * 0.02)
         nn.init.normal_(self.kit_embedding.weight, std=0.02)
-        self.prompted = prompted
+        self.prompted, self.prompt_mode = prompted, prompt_mode
         if prompted:  # the kit vector of a prompted window, and the mark of a prompt's frames
             self.prompt_kit = nn.Parameter(torch.randn(dim) * 0.02)
             self.prompt_tag = nn.Parameter(torch.randn(dim) * 0.02)
+            if prompt_mode == "pooled":  # the prompt's summary -> the window's kit vector
+                self.prompt_pool = nn.Linear(dim, dim)
         self.body = TransformerBody(
             dim, n_layers, n_heads, n_codebooks, codebook_size, mlp_ratio, dropout, rope_base,
             latent_dim,
@@ -89,10 +92,22 @@ class DrumLM(nn.Module):
         self,
         features: torch.Tensor,  # [B, T, F] float
         kit: torch.Tensor | None,  # [B] int64; None: a prompted window (the prompt's kit)
+        memory: PromptMemory | None = None,
     ) -> torch.Tensor:  # [B, T, D], dtype of the token tables (embed_tokens requires it)
         cond = self.cond_proj(features.to(self.cond_proj.weight.dtype))
-        kit_vector = self.prompt_kit if kit is None else self.kit_embedding(kit)[:, None, :]
+        if kit is not None:
+            kit_vector = self.kit_embedding(kit)[:, None, :]
+        else:
+            kit_vector = self.prompt_kit
+            if self.prompt_mode == "pooled" and memory is not None:
+                summary = memory.expand(features.shape[0]).summary
+                kit_vector = kit_vector + self.prompt_pool(summary.to(cond.dtype))[:, None, :]
         return (cond + kit_vector).to(self.tables.dtype)
+
+    def attended(self, memory: PromptMemory | None) -> PromptMemory | None:
+        """The memory the body attends to: a prefix model's; a pooled model's goes in through
+        the kit vector only."""
+        return memory if self.prompt_mode == "prefix" else None
 
     def remember(
         self,
@@ -125,7 +140,8 @@ class DrumLM(nn.Module):
         remember's arguments, so that training runs the prompt inside one forward (DDP)."""
         if prompt is not None:
             memory = self.remember(*prompt)
-        x = embed_tokens(tokens, self.tables, self.conditioning(features, kit))
+        x = embed_tokens(tokens, self.tables, self.conditioning(features, kit, memory))
+        memory = self.attended(memory)
         if select is None and not with_latent:
             return self.body(x, pad_mask, memory=memory)
         h = self.body.hidden(x, pad_mask, memory)
@@ -138,7 +154,7 @@ class DrumLM(nn.Module):
         return logits, self.body.latent_head(h)
 
     def _window_conditioning(
-        self, features: torch.Tensor, kit: torch.Tensor | None
+        self, features: torch.Tensor, kit: torch.Tensor | None, memory: PromptMemory | None
     ) -> torch.Tensor:  # [B, T, D]
         self.check_inputs(features, kit)
         if features.shape[1] > self.max_frames:
@@ -146,7 +162,7 @@ class DrumLM(nn.Module):
                 f"expected at most {self.max_frames} frames (the trained maximum), "
                 f"got {features.shape[1]}; render long inputs window by window"
             )
-        return self.conditioning(features, kit)
+        return self.conditioning(features, kit, memory)
 
     def logits_fn(
         self,
@@ -159,9 +175,10 @@ class DrumLM(nn.Module):
         """tokens -> logits with the conditioning computed once, for decoding loops. `body`
         replaces self.body (a compiled or exported copy); it is called as body(x, pad_mask),
         or body(x) when pad_mask is None. With a prompt's `memory` the eager body runs."""
-        cond = self._window_conditioning(features, kit)
+        cond = self._window_conditioning(features, kit, memory)
         if memory is not None:
             body = None
+        memory = self.attended(memory)
 
         def fn(tokens: torch.Tensor, level: int | None = None) -> torch.Tensor:
             x = embed_tokens(tokens, self.tables, cond)
@@ -182,7 +199,8 @@ class DrumLM(nn.Module):
         """The latent head's prediction given the known tokens (a model with latent_dim)."""
         if not self.latent_dim:
             raise ValueError("this model has no latent head (latent_dim 0)")
-        cond = self._window_conditioning(features, kit)
+        cond = self._window_conditioning(features, kit, memory)
+        memory = self.attended(memory)
         return lambda tokens: self.body.latent(
             embed_tokens(tokens, self.tables, cond), pad_mask, memory
         )

@@ -54,6 +54,7 @@ class PromptMemory:
     keys: tuple[torch.Tensor, ...]  # per layer [B, H, P, E]
     values: tuple[torch.Tensor, ...]  # per layer [B, H, P, E]
     pad: torch.Tensor  # [B, P] bool, True at padding
+    summary: torch.Tensor  # [B, D] the last layer's normed output, averaged over the prompt
 
     @property
     def n_frames(self) -> int:
@@ -72,8 +73,9 @@ class PromptMemory:
         else:
             grow = lambda t: t.repeat_interleave(batch // n, dim=0)  # noqa: E731
         return PromptMemory(
-            tuple(map(grow, self.keys)), tuple(map(grow, self.values)), grow(self.pad)
-        )
+            tuple(map(grow, self.keys)), tuple(map(grow, self.values)), grow(self.pad),
+            grow(self.summary),
+        )  # fmt: skip
 
 
 class Attention(nn.Module):
@@ -230,7 +232,9 @@ class TransformerBody(nn.Module):
             x, k, v = block.remember(x, cos, sin, attn_mask)
             keys.append(k)
             values.append(v)
-        return PromptMemory(tuple(keys), tuple(values), pad)
+        real = (~pad).to(x.dtype)[..., None]  # [B, P, 1]
+        summary = (self.norm(x) * real).sum(1) / real.sum(1).clamp(min=1)  # [B, D]
+        return PromptMemory(tuple(keys), tuple(values), pad, summary)
 
     def forward(
         self,

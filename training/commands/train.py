@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="length range of recorded prompts, drawn once per step (default 1 8)",
     )  # fmt: skip
     parser.add_argument(
+        "--prompt-mode", choices=("prefix", "pooled"), default="prefix",
+        help="how a prompt conditions a window: attended to as a prefix (default), or pooled "
+        "into its kit vector",
+    )  # fmt: skip
+    parser.add_argument(
         "--prompt-groups", type=int, default=4, metavar="G",
         help="a prompted step takes its windows from G kits, each group sharing one prompt "
         "(default 4)",
@@ -132,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
     overrides = {k: v for k, v in sizes.items() if v is not None}
+    if args.prompt_mode != "prefix":
+        overrides["prompt_mode"] = args.prompt_mode
     from drumgrid.server.devices import resolve_device
 
     args.device = str(resolve_device(args.device))
