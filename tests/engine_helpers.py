@@ -33,6 +33,7 @@ def make_model_dir(
     codec: str = "inside",  # "inside": model/codec/; "beside": ../codec + codec.path; "none"
     max_frames: int = WINDOW_FRAMES,
     seed: int = 0,
+    kits: tuple[str, ...] = KITS,
     **config_changes,
 ) -> Path:
     """A model folder at root/model whose codec the engine finds by itself (see models.py)."""
@@ -52,7 +53,7 @@ def make_model_dir(
         codec_id=CODEC_ID,
         codec_config_hash=loaded.config_hash,
         frame_rate=c.frame_rate,
-        kits=KITS,
+        kits=kits,
         card={"note": "random test model"},
     )
     folder = save_model(root / "model", model, info)

@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("drumgrid.server.commands.export", "export the Transformer body (torch.export)"),
     "eval": ("drumgrid.training.commands.eval", "score a model with the research's metrics"),
+    "eval-prompts": (
+        "drumgrid.training.commands.eval_prompts",
+        "score a prompted model on unseen kits against the sampler and the best named kit",
+    ),
     "serve": (
         "drumgrid.server.commands.serve",
         "run the OSC daemon for Live and other OSC clients",

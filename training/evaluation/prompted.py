@@ -1,0 +1,308 @@
+"""`drumgrid eval-prompts`: a prompted model on kits it never heard, against the sampler's
+own render of each kit.
+
+For each kit of a corpus (the unseen-kit corpus: GMD validation grooves through kits no
+model trained on), the first `seconds` of `grooves` validation files are rendered through
+the engine, as `drumgrid render` renders them (parallel decoding, the gate, no tail):
+
+- `prompt`: from a recording of the kit (the first `prompt_seconds` of another validation
+  file of it, with its MIDI), read as server/prompts.py reads a user's recording;
+- `shots`: from one one-shot per class (the kit's validation file of a one-shot corpus,
+  `drumgrid shot-prompts` rendered through the same kits, cut at its hits into the samples a
+  user would give);
+- every named kit of the model, the best one per kit (by mean ViSQOL) chosen in hindsight;
+- `ceiling`: the codec's round trip of the sampler's render.
+
+Scores: ViSQOL (audio mode) and log-mel MAE against the sampler's render; the prompted 8 s
+renders' real-time factor. Seen kits (a corpus of kits the model knows) score the same way,
+prompted beside named. Plots: per kit, the sampler's render, the prompted one and the best
+named kit's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from drumgrid.server.drums import DrumClass
+from drumgrid.server.engine import Engine, RenderOptions
+from drumgrid.server.errors import UserError
+from drumgrid.server.midi_io import read_midi
+from drumgrid.server.performance import Performance
+from drumgrid.server.prompts import Prompt, prompt_from_recording, prompt_from_shots
+from drumgrid.training import metrics as M
+from drumgrid.training.egmd import EGMDIndex, EGMDRow
+
+ROWS = ("ceiling", "prompt", "shots", "named")  # "named": the best named kit, in hindsight
+
+
+@dataclass(frozen=True)
+class PromptEvalConfig:
+    grooves: int = 6  # validation files per kit
+    seconds: float = 8.0  # rendered of each groove
+    prompt_seconds: float = 8.0  # of the recording a prompt takes
+    visqol: bool = True
+
+
+@dataclass
+class KitResult:
+    """One kit's scores: row -> per-groove scores, and each named kit's."""
+
+    kit: str
+    seen: bool
+    visqol: dict[str, list[float]] = field(default_factory=dict)
+    mel: dict[str, list[float]] = field(default_factory=dict)
+    named_visqol: dict[str, list[float]] = field(default_factory=dict)
+    named_mel: dict[str, list[float]] = field(default_factory=dict)
+    prompt_source: str = ""
+    shots_source: str = ""
+
+    @property
+    def best_named(self) -> str:
+        if self.named_visqol and not np.isnan(next(iter(self.named_visqol.values()))).any():
+            return max(self.named_visqol, key=lambda k: float(np.mean(self.named_visqol[k])))
+        return min(self.named_mel, key=lambda k: float(np.mean(self.named_mel[k])))
+
+    def mean(self, row: str, metric: str = "visqol") -> float:
+        table = self.visqol if metric == "visqol" else self.mel
+        if row == "named":
+            named = self.named_visqol if metric == "visqol" else self.named_mel
+            return float(np.mean(named[self.best_named]))
+        return float(np.mean(table[row])) if table.get(row) else float("nan")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kit": self.kit, "seen": self.seen, "best_named": self.best_named,
+            "prompt_source": self.prompt_source, "shots_source": self.shots_source,
+            "visqol": {r: self.mean(r) for r in ROWS},
+            "mel_mae_db": {r: self.mean(r, "mel") for r in ROWS},
+            "per_groove_visqol": self.visqol, "per_groove_mel_mae_db": self.mel,
+            "named_visqol": {k: float(np.mean(v)) for k, v in self.named_visqol.items()},
+            "named_mel_mae_db": {k: float(np.mean(v)) for k, v in self.named_mel.items()},
+        }  # fmt: skip
+
+
+def cut(performance: Performance, seconds: float) -> Performance:
+    """The first `seconds` of a performance (its hits there, its length that)."""
+    kept = tuple(h for h in performance.hits if h.time_s < seconds)
+    return replace(
+        performance, hits=kept, length_beats=float(performance.tempo_map.beat_at(seconds))
+    )
+
+
+def read_audio(path: Path, seconds: float | None = None) -> tuple[np.ndarray, int]:
+    wave, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    wave = wave.mean(1)
+    return (wave if seconds is None else wave[: round(seconds * rate)]), int(rate)
+
+
+def shots_of(index: EGMDIndex, row: EGMDRow) -> dict[DrumClass, tuple[np.ndarray, int]]:
+    """A one-shot corpus file cut at its hits into one sample per class (each up to the next
+    hit), the samples a user would give."""
+    wave, rate = read_audio(index.audio_path(row))
+    hits = sorted(read_midi(index.midi_path(row)).hits, key=lambda h: h.time_s)
+    out = {}
+    for i, hit in enumerate(hits):
+        end = hits[i + 1].time_s if i + 1 < len(hits) else len(wave) / rate
+        out[hit.drum_class] = (wave[round(hit.time_s * rate) : round(end * rate)], rate)
+    return out
+
+
+def pick_rows(index: EGMDIndex, kit: str, grooves: int, seconds: float) -> tuple[list, EGMDRow]:
+    """`grooves` validation files of a kit at least `seconds` long, spread over the list, and
+    another for the prompt."""
+    rows = sorted(
+        (r for r in index.select(split="validation", kits=[kit]) if r.duration >= seconds),
+        key=lambda r: r.midi_filename,
+    )
+    if len(rows) < grooves + 1:
+        raise UserError(f"kit {kit}: {len(rows)} validation files of {seconds:g} s or more; "
+                        f"need {grooves + 1}")  # fmt: skip
+    picks = np.linspace(0, len(rows) - 2, grooves).round().astype(int)
+    chosen = [rows[i] for i in picks]
+    return chosen, next(r for r in reversed(rows) if r not in chosen)
+
+
+def score(ref: np.ndarray, est: np.ndarray, rate: int, visqol: bool) -> tuple[float, float]:
+    n = min(len(ref), len(est))
+    q = M.visqol_moslqo(ref[:n], est[:n], rate) if visqol else None
+    return (float("nan") if q is None else float(q)), M.mel_mae_db(ref[:n], est[:n], rate)
+
+
+def evaluate_kit(
+    engine: Engine,
+    index: EGMDIndex,
+    shots_index: EGMDIndex | None,
+    kit: str,
+    cfg: PromptEvalConfig,
+    seen: bool,
+    on_render: Callable[[str, float, float], None],
+    keep: dict[str, np.ndarray] | None = None,
+) -> KitResult:
+    """Every row of one kit; `on_render(row, audio seconds, render seconds)` per render;
+    `keep` receives the first groove's audio per row, for the plots."""
+    rows, prompt_row = pick_rows(index, kit, cfg.grooves, cfg.seconds)
+    codec, result = engine.codec, KitResult(kit, seen)
+    wave, rate = read_audio(index.audio_path(prompt_row), cfg.prompt_seconds)
+    played = cut(read_midi(index.midi_path(prompt_row)), len(wave) / rate)
+    prompts: dict[str, Prompt] = {
+        "prompt": prompt_from_recording(wave, rate, played, codec, prompt_row.audio_filename)
+    }
+    result.prompt_source = prompt_row.audio_filename
+    if shots_index is not None:
+        shot_rows = [r for r in shots_index.select(split="validation", kits=[kit])]
+        if not shot_rows:
+            raise UserError(f"{shots_index.root}: no validation one-shot file of kit {kit}")
+        prompts["shots"] = prompt_from_shots(
+            shots_of(shots_index, shot_rows[0]), codec, shot_rows[0].audio_filename
+        )
+        result.shots_source = shot_rows[0].audio_filename
+    options = RenderOptions(decoding="parallel", tail_s=0.0)
+    for g, row in enumerate(rows):
+        groove = cut(read_midi(index.midi_path(row)), cfg.seconds)
+        ref, ref_rate = read_audio(index.audio_path(row), cfg.seconds)
+        if ref_rate != codec.sample_rate:
+            raise UserError(f"{index.root}: audio at {ref_rate} Hz, the codec's is "
+                            f"{codec.sample_rate}")  # fmt: skip
+        renders: dict[str, np.ndarray] = {}
+        with torch.inference_mode():
+            renders["ceiling"] = codec.decode(codec.encode(ref)).cpu().numpy()[: len(ref)]
+        for name, prompt in prompts.items():
+            t0 = time.perf_counter()
+            renders[name] = engine.render(groove, options, prompt=prompt)[0].audio[:, 0]
+            on_render(name, cfg.seconds, time.perf_counter() - t0)
+        for name in engine.kits:
+            audio = engine.render(groove, replace(options, kit=name))[0].audio[:, 0]
+            q, mel = score(ref, audio, rate, cfg.visqol)
+            result.named_visqol.setdefault(name, []).append(q)
+            result.named_mel.setdefault(name, []).append(mel)
+            renders[f"kit:{name}"] = audio
+        for name in ("ceiling", *prompts):
+            q, mel = score(ref, renders[name], rate, cfg.visqol)
+            result.visqol.setdefault(name, []).append(q)
+            result.mel.setdefault(name, []).append(mel)
+        if g == 0 and keep is not None:
+            onsets = np.array([h.time_s for h in groove.hits])
+            keep.update({"sampler": ref, "onsets": onsets, **renders})
+    return result
+
+
+def evaluate(
+    model: str | Path,
+    corpus: Path,
+    out: Path,
+    cfg: PromptEvalConfig,
+    shots: Path | None = None,
+    seen_corpus: Path | None = None,
+    seen_kits: tuple[str, ...] = (),
+    seen_shots: Path | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> dict[str, Any]:
+    """Score the model on every kit of `corpus` (and `seen_kits` of `seen_corpus`), write
+    metrics.json, report.md and plots under `out`, and return the metrics."""
+    engine = Engine.load(model, "cpu", "eager", precision="fp32")
+    engine.require_prompted()
+    out.mkdir(parents=True, exist_ok=True)
+    speeds: list[float] = []
+
+    def on_render(row: str, audio_s: float, taken_s: float) -> None:
+        speeds.append(audio_s / taken_s)
+
+    sets = [(EGMDIndex.read(corpus), shots, None, False)]
+    if seen_corpus is not None and seen_kits:
+        sets.append((EGMDIndex.read(seen_corpus), seen_shots, seen_kits, True))
+    results, kept = [], {}
+    for index, shots_dir, only, seen in sets:
+        shots_index = EGMDIndex.read(shots_dir) if shots_dir is not None else None
+        for kit in only or index.kits:
+            progress(f"{'seen' if seen else 'unseen'} kit {kit}")
+            keep: dict[str, np.ndarray] = {}
+            results.append(
+                evaluate_kit(engine, index, shots_index, kit, cfg, seen, on_render, keep)
+            )
+            kept[kit] = keep
+    metrics = {
+        "model": str(model), "corpus": str(corpus), "seen_corpus": str(seen_corpus or ""),
+        "config": cfg.__dict__, "kits": [r.to_json() for r in results],
+        "prompted_realtime_median": float(np.median(speeds)) if speeds else None,
+    }  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / "report.md").write_text(report(results, metrics, cfg))
+    plot_kits(out / "plots", kept, results, engine.sample_rate)
+    return metrics
+
+
+def _pooled(results: list[KitResult], row: str, metric: str) -> float:
+    return float(np.mean([r.mean(row, metric) for r in results])) if results else float("nan")
+
+
+def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalConfig) -> str:
+    lines = [
+        "# Prompted rendering",
+        "",
+        f"Model {metrics['model']}; the first {cfg.seconds:g} s of {cfg.grooves} validation "
+        f"grooves per kit, against the sampler's render. ViSQOL (audio mode, 4.73 = "
+        f"identical) / log-mel MAE dB. `prompt`: {cfg.prompt_seconds:g} s of another "
+        "recording of the kit with its MIDI; `shots`: one one-shot per class; `named`: the "
+        "model's best kit for it, chosen in hindsight; `ceiling`: the codec's round trip.",
+        "",
+        "| kit | seen | ceiling | prompt | shots | best named kit | prompt - named | "
+        "ceiling - prompt |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:3]]
+        lines.append(
+            f"| {r.kit} | {'yes' if r.seen else 'no'} | {' | '.join(cells)} | "
+            f"{r.best_named}: {r.mean('named'):.2f} / {r.mean('named', 'mel'):.2f} | "
+            f"{r.mean('prompt') - r.mean('named'):+.2f} | "
+            f"{r.mean('ceiling') - r.mean('prompt'):+.2f} |"
+        )
+    for seen in (False, True):
+        group = [r for r in results if r.seen == seen]
+        if group:
+            cells = [f"{_pooled(group, row, 'visqol'):.2f} / {_pooled(group, row, 'mel'):.2f}"
+                     for row in ROWS]  # fmt: skip
+            lines.append(f"| **{'seen' if seen else 'unseen'} mean** | | {' | '.join(cells)} "
+                         "| | |")  # fmt: skip
+    speed = metrics["prompted_realtime_median"]
+    if speed is not None:
+        lines += ["", f"Prompted {cfg.seconds:g} s renders (parallel decoding, one thread as "
+                  f"set by the caller): median {speed:.1f}x real time."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def plot_kits(
+    folder: Path, kept: dict[str, dict[str, np.ndarray]], results: list[KitResult], rate: int
+) -> None:
+    """Per kit, the first groove: the sampler's render, the prompted ones, the best named kit's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from drumgrid.training.evaluation.plots import draw_mel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        audio = kept[r.kit]
+        panels = [("sampler", audio["sampler"])]
+        panels += [(row, audio[row]) for row in ("prompt", "shots") if row in audio]
+        panels.append((f"best named kit ({r.best_named})", audio[f"kit:{r.best_named}"]))
+        fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.2 * len(panels)), sharex=True)
+        for ax, (title, wave) in zip(axes, panels, strict=True):
+            draw_mel(ax, wave, rate)
+            for t in audio["onsets"]:  # the grid's hits
+                ax.axvline(t, color="#e41a1c", linewidth=0.6, alpha=0.6)
+            ax.set_title(f"{r.kit}: {title}", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(folder / f"{r.kit}.png", dpi=90)
+        plt.close(fig)
