@@ -48,6 +48,7 @@ MAX_NOTE_MAP = 1024  # characters: a full map of 128 pitches is about 1 KB
 MAX_NAME = 100  # characters of the `name` option
 MAX_PROMPT_PATH = 1024  # characters of a prompt file's path
 MAX_PROMPT_SHOTS = 4096  # characters of `prompt_shots` (CLASS=PATH;CLASS=PATH;...)
+MAX_PROMPT_NOTES = 4096  # characters of `prompt_notes` (about 250 notes)
 MAX_KIT_NAME = 64  # characters of a saved prompt kit's name
 
 
@@ -88,6 +89,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "gate": OptionSpec("i", low=0, high=1, flag=True),
     "prompt": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
     "prompt_midi": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
+    "prompt_notes": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_NOTES),
     "prompt_shots": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_SHOTS),
     "save_kit": OptionSpec("s", "prompt", max_chars=MAX_KIT_NAME),
 }

@@ -14,6 +14,7 @@ from drumgrid.bridge.contract import (
     DEFAULT_UDP_PORT,
     DEVICE_REPLY_PORTS,
     MAX_NAME,
+    MAX_PROMPT_NOTES,
     MAX_VARIATIONS,
 )
 from drumgrid.bridge.protocol import MAX_DATAGRAM, PREFIX
@@ -31,6 +32,7 @@ def device_contract() -> dict[str, object]:
         "decoding": list(DECODING_METHODS),
         "max_takes": MAX_VARIATIONS,
         "max_name": MAX_NAME,
+        "max_prompt_notes": MAX_PROMPT_NOTES,
     }
 
 

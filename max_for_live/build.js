@@ -143,6 +143,7 @@ function contractBlock(c) {
     `var MAX_DATAGRAM = ${c.max_datagram};`,
     `var DECODINGS = ${JSON.stringify(c.decoding).replace(/,/g, ", ")};`,
     `var MAX_NAME = ${c.max_name}; // characters of the name option, which names the daemon's files`,
+    `var MAX_PROMPT_NOTES = ${c.max_prompt_notes}; // characters of prompt_notes (a prompt's MIDI clip)`,
     `var P = ${JSON.stringify(c.prefix + "/")};`,
   ].join("\n") + "\n" + BLOCK_END;
 }

@@ -12,6 +12,10 @@
 //
 // outlet 0: OSC messages for [udpsend] ("/drumgrid/... args")
 // outlet 1: UI: status TEXT | progress F | kits clear|append NAME|set I | tracks ... | save kit|track NAME
+//
+// A kit prompt (a prompted model): press Prompt with an audio clip of a kit's sound selected,
+// then again with the MIDI clip that plays it; renders then use that sound (the daemon reads
+// the audio file; the MIDI clip's notes travel as prompt_notes) until a kit is chosen.
 // outlet 2: the preview buffer~ ("replace /path/take.wav")
 // outlet 3: [udpreceive] ("port N": this instance's reply port)
 
@@ -26,6 +30,7 @@ var REPLY_PORT_SPAN = 990;
 var MAX_DATAGRAM = 8192;
 var DECODINGS = ["parallel", "iterative"];
 var MAX_NAME = 100; // characters of the name option, which names the daemon's files
+var MAX_PROMPT_NOTES = 4096; // characters of prompt_notes (a prompt's MIDI clip)
 var P = "/drumgrid/";
 // -- end of the render contract --
 
@@ -67,7 +72,9 @@ function optionArgs(options, replyPort) {
         throw new Error("parallel decoding makes one take: set Takes to 1, or Decoding to auto or iterative");
     }
     var args = [];
-    if (options.kit) {
+    if (options.promptAudio && options.promptNotes) {
+        args.push("prompt", String(options.promptAudio), "prompt_notes", options.promptNotes);
+    } else if (options.kit) {
         args.push("kit", String(options.kit));
     }
     args.push("seed", Math.max(0, Math.round(options.seed || 0)));
@@ -133,6 +140,24 @@ function readClip(clip, song) {
         sigDen: Number(first(clip.get("signature_denominator"))),
         notes: notes
     };
+}
+
+// A read clip (readClip) as the protocol's prompt_notes: "TEMPO;PITCH,START,DURATION,VELOCITY;..."
+// with positions in beats from the clip's start; throws when it is too long to send.
+function promptNotesText(clip) {
+    var parts = [String(clip.tempo)];
+    for (var i = 0; i < clip.notes.length; i++) {
+        var n = clip.notes[i];
+        parts.push([Math.round(n[0]), n[1], n[2], Math.round(n[3])].join(","));
+    }
+    var text = parts.join(";");
+    if (clip.notes.length === 0) {
+        throw new Error("the prompt's MIDI clip plays no notes");
+    }
+    if (text.length > MAX_PROMPT_NOTES) {
+        throw new Error("the prompt's MIDI clip has too many notes (" + clip.notes.length + "): use the first 8 s of it");
+    }
+    return text;
 }
 
 // clip -> [[address, arg, ...], ...]: begin (with the option pairs), notes in chunks under
@@ -477,10 +502,43 @@ function decoding(index) {
     options.decoding = decodingName(Number(index));
 }
 
-// kit menu: the item chosen (an index into the daemon's list)
+// Prompt button: an audio clip of a kit's sound, then the MIDI clip that plays it (the
+// selected clip each time, in either view).
+function prompt() {
+    if (!started) {
+        return;
+    }
+    var clip = makeLiveApi("live_set view detail_clip");
+    if (!exists(clip)) {
+        show("select the audio clip of a kit's sound, press Prompt, then its MIDI clip and Prompt");
+        return;
+    }
+    var name = liveName(clip.get("name"));
+    if (Number(first(clip.get("is_audio_clip"))) === 1) {
+        options.promptAudio = liveName(clip.get("file_path"));
+        options.promptName = name;
+        options.promptNotes = "";
+        show("prompt audio: " + name + "; now select the MIDI clip it plays and press Prompt");
+        return;
+    }
+    if (!options.promptAudio) {
+        show("select the audio clip of a kit's sound first and press Prompt, then its MIDI clip");
+        return;
+    }
+    try {
+        options.promptNotes = promptNotesText(readClip(clip, makeLiveApi("live_set")));
+    } catch (e) {
+        show(String(e.message || e));
+        return;
+    }
+    show("prompt: " + options.promptName + " as " + name + " plays it; renders use its sound until you choose a kit");
+}
+
+// kit menu: the item chosen (an index into the daemon's list); it ends a prompt
 function kit(index) {
     var name = kits[Number(index)];
     if (name !== undefined) {
+        options.promptAudio = options.promptNotes = "";
         options.kit = name;
         wantedKit = name;
         outlet(1, "save", "kit", name);
@@ -651,6 +709,7 @@ if (typeof module !== "undefined" && module.exports) {
         decodingName: decodingName,
         liveName: liveName,
         readClip: readClip,
+        promptNotesText: promptNotesText,
         clipMessages: clipMessages,
         newJobId: newJobId,
         initialState: initialState,

@@ -389,6 +389,70 @@
 			},
 			{
 				"box": {
+					"id": "b_prompt",
+					"maxclass": "live.text",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"patching_rect": [
+						600.0,
+						200.0,
+						60.0,
+						20.0
+					],
+					"outlettype": [
+						"",
+						""
+					],
+					"text": "Prompt",
+					"presentation": 1,
+					"presentation_rect": [
+						306.0,
+						142.0,
+						90.0,
+						20.0
+					],
+					"fontname": "Arial",
+					"fontsize": 10.0,
+					"varname": "b_prompt",
+					"mode": 0,
+					"parameter_enable": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "drumgrid Prompt",
+							"parameter_shortname": "Prompt",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "m_prompt",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"patching_rect": [
+						600.0,
+						230.0,
+						50.0,
+						22.0
+					],
+					"outlettype": [
+						""
+					],
+					"text": "prompt",
+					"fontname": "Arial",
+					"fontsize": 10.0
+				}
+			},
+			{
+				"box": {
 					"id": "b_tracks",
 					"maxclass": "live.text",
 					"numinlets": 1,
@@ -1589,6 +1653,30 @@
 				"patchline": {
 					"source": [
 						"m_cancel",
+						0
+					],
+					"destination": [
+						"d_in",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"b_prompt",
+						0
+					],
+					"destination": [
+						"m_prompt",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"m_prompt",
 						0
 					],
 					"destination": [

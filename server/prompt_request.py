@@ -10,6 +10,7 @@ from pathlib import Path
 
 from drumgrid.server.drums import DrumClass
 from drumgrid.server.errors import UserError
+from drumgrid.server.performance import BeatNote, Performance, from_beat_notes
 
 MIN_PROMPT_S = 1.0  # a recording shorter than this holds too little of a kit to copy
 MAX_PROMPT_S = 8.0  # longer recordings are cut here
@@ -19,14 +20,18 @@ KIT_NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 @dataclass(frozen=True)
 class PromptRequest:
-    """A prompt as a user names it: a recording and its MIDI, or one-shots per class."""
+    """A prompt as a user names it: a recording and its MIDI (a file, or a DAW clip's notes
+    as text: parse_prompt_notes), or one-shots per class."""
 
     audio: Path | None = None
     midi: Path | None = None
     shots: tuple[tuple[DrumClass, Path], ...] = ()
+    notes: str | None = None  # instead of `midi`: "TEMPO;PITCH,START,DURATION,VELOCITY;..."
 
     def __post_init__(self) -> None:
-        if (self.audio is None) != (self.midi is None):
+        if self.midi is not None and self.notes is not None:
+            raise UserError("prompt: give its MIDI as a file or as notes, not both")
+        if (self.audio is None) != (self.midi is None and self.notes is None):
             given, missing = ("audio", "MIDI") if self.audio is not None else ("MIDI", "audio")
             raise UserError(
                 f"prompt: a recording needs its MIDI and the MIDI its recording; the {given} "
@@ -42,9 +47,13 @@ class PromptRequest:
     def osc_options(self) -> dict[str, str]:
         """The request as the render contract's prompt options, with absolute paths (the
         daemon reads them on its own machine)."""
-        out = {}
-        if self.audio is not None and self.midi is not None:
-            out = {"prompt": str(self.audio.resolve()), "prompt_midi": str(self.midi.resolve())}
+        out: dict[str, str] = {}
+        if self.audio is not None:
+            out["prompt"] = str(self.audio.resolve())
+        if self.midi is not None:
+            out["prompt_midi"] = str(self.midi.resolve())
+        if self.notes is not None:
+            out["prompt_notes"] = self.notes
         if self.shots:
             out["prompt_shots"] = ";".join(f"{c.label}={p.resolve()}" for c, p in self.shots)
         return out
@@ -68,6 +77,29 @@ def parse_shots(items: list[str] | tuple[str, ...] | str) -> tuple[tuple[DrumCla
             raise UserError(f"prompt shots: {cls.label} given twice")
         out[cls] = Path(path)
     return tuple(out.items())
+
+
+def parse_prompt_notes(text: str) -> Performance:
+    """A DAW clip's notes as the device sends them for a prompt recording: "TEMPO;PITCH,
+    START,DURATION,VELOCITY;..." with positions in beats from the recording's start."""
+    items = [item.strip() for item in text.split(";") if item.strip()]
+    where = "prompt_notes"
+    if not items:
+        raise UserError(f"{where}: empty; expected TEMPO;PITCH,START,DURATION,VELOCITY;...")
+    try:
+        tempo = float(items[0])
+        notes = []
+        for item in items[1:]:
+            pitch, start, duration, velocity = (float(v) for v in item.split(","))
+            notes.append(BeatNote(round(pitch), start, duration, velocity))
+    except ValueError:
+        raise UserError(
+            f"{where}: expected TEMPO;PITCH,START,DURATION,VELOCITY;... with numbers"
+        ) from None
+    if not notes:
+        raise UserError(f"{where}: no notes; the prompt's MIDI must play something")
+    length = max(n.start_beats + max(n.duration_beats, 0.0) for n in notes) + 1.0
+    return from_beat_notes(notes, tempo, length)
 
 
 def kits_dir() -> Path:

@@ -34,6 +34,7 @@ from drumgrid.server.prompt_request import (
     MAX_PROMPT_S,
     MIN_PROMPT_S,
     PromptRequest,
+    parse_prompt_notes,
     saved_kit_path,
 )
 
@@ -237,10 +238,13 @@ def load_prompt_kit(path: Path) -> tuple[str, Prompt]:
 def read_prompt(request: PromptRequest, codec: Codec, read: Reader = read_file) -> Prompt:
     """The files a request names -> its Prompt (UserError naming the file and the fix)."""
     if request.audio is not None:
-        assert request.midi is not None  # PromptRequest checks they come together
         wave, rate = read_prompt_audio(request.audio, read)
-        midi = read(request.midi, MAX_MIDI_BYTES, "prompt_midi")
-        performance = read_midi(request.midi, data=midi)
+        if request.midi is not None:
+            midi = read(request.midi, MAX_MIDI_BYTES, "prompt_midi")
+            performance = read_midi(request.midi, data=midi)
+        else:  # PromptRequest checks that the audio comes with a MIDI file or notes
+            assert request.notes is not None
+            performance = parse_prompt_notes(request.notes)
         return prompt_from_recording(wave, rate, performance, codec, str(request.audio))
     if request.shots:
         shots = {cls: read_prompt_audio(path, read) for cls, path in request.shots}

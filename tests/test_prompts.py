@@ -149,3 +149,28 @@ def test_a_saved_prompt_kit_loads_back_the_same(codec, tmp_path):
                          (tmp_path / "none.dgkit", "no such file")):  # fmt: skip
         with pytest.raises(UserError, match=message):
             load_prompt_kit(Path(bad))
+
+
+def test_prompt_notes_from_a_daw_clip_stand_for_its_midi(codec, tmp_path):
+    from drumgrid.server.prompt_request import PromptRequest, parse_prompt_notes
+    from drumgrid.server.prompts import read_prompt
+
+    perf = parse_prompt_notes("120;36,0,0.25,100;38,1,0.25,90;42,0.5,0.25,70")
+    assert [(h.drum_class, round(h.time_s, 3)) for h in perf.hits] == [
+        (DrumClass.KICK, 0.0), (DrumClass.HIHAT_CLOSED, 0.25), (DrumClass.SNARE, 0.5),
+    ]  # fmt: skip
+    wave = noise_bursts(np.random.default_rng(5), 2.0, 44100)
+    sf.write(tmp_path / "kit.wav", wave, 44100)
+    prompt = read_prompt(PromptRequest(tmp_path / "kit.wav", notes="120;36,0,0.25,100"), codec)
+    assert [h.time_s for h in prompt.performance.hits] == [0.0]
+    for text, message in [
+        ("", "empty"),
+        ("120;36,0,0.25", "with numbers"),
+        ("120", "no notes"),
+        ("fast;36,0,1,100", "with numbers"),
+        ("120;36,-1,1,100", "outside the clip"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            parse_prompt_notes(text)
+    with pytest.raises(UserError, match="as a file or as notes, not both"):
+        PromptRequest(tmp_path / "kit.wav", tmp_path / "kit.mid", notes="120;36,0,1,100")

@@ -348,3 +348,51 @@ test("the device runs from the .amxd alone: its embedded script drives the patch
     daemon.close();
   }
 });
+
+test("promptNotesText: a MIDI clip's notes as prompt_notes, refused when empty or too long", () => {
+  const text = dev.promptNotesText({ tempo: 97.5, notes: [[36, 0, 0.25, 110], [42, 0.5, 0.25, 64.5]] });
+  assert.strictEqual(text, "97.5;36,0,0.25,110;42,0.5,0.25,65");
+  assert.throws(() => dev.promptNotesText({ tempo: 120, notes: [] }), /plays no notes/);
+  const many = Array.from({ length: 400 }, (_, i) => [42, i * 0.25, 0.25, 80]);
+  assert.throws(() => dev.promptNotesText({ tempo: 120, notes: many }), /too many notes \(400\)/);
+  const args = dev.optionArgs({ kit: "k", promptAudio: "/a b.wav", promptNotes: text }, 0);
+  assert.deepStrictEqual(args.slice(0, 4), ["prompt", "/a b.wav", "prompt_notes", text]);
+  assert.ok(!args.includes("kit"));
+});
+
+test("Prompt: an audio clip, then the MIDI clip that plays it; renders use it until a kit is chosen", async () => {
+  const daemon = await peer(["kit a", "kit b"]);
+  const world = new s.World(s.liveWith());
+  try {
+    const device = s.addDevice(world, daemon.port);
+    await s.connected(world, device);
+    const midiClip = world.live.tree["live_set view detail_clip"];
+    device.click("b_prompt");
+    await world.settle();
+    assert.match(device.status, /select the audio clip of a kit's sound first/); // a MIDI clip alone
+    world.live.tree["live_set view detail_clip"] = { name: "Room take", is_audio_clip: 1, is_midi_clip: 0, file_path: "/kits/room take.wav" };
+    device.click("b_prompt");
+    await world.settle();
+    assert.match(device.status, /prompt audio: Room take; now select the MIDI clip it plays/);
+    world.live.tree["live_set view detail_clip"] = midiClip;
+    device.click("b_prompt");
+    await world.settle();
+    assert.match(device.status, /prompt: Room take as Groove 1 plays it/);
+    device.click("b_render");
+    await world.until(() => daemon.got.some((m) => m.address === "/drumgrid/clip/end"), 3000, "clip/end");
+    const begin = daemon.got.find((m) => m.address === "/drumgrid/clip/begin").args;
+    assert.deepStrictEqual(begin.slice(5, 8), ["prompt", "/kits/room take.wav", "prompt_notes"]);
+    assert.match(begin[8], /^120;36,0,0.25,110;42,0,0.25,60;42,0.5,0.25,65;/);
+    assert.ok(!begin.includes("kit"));
+    daemon.got.length = 0;
+    s.pickKit(device, "kit b");
+    device.click("b_cancel");
+    device.click("b_render");
+    await world.until(() => daemon.got.some((m) => m.address === "/drumgrid/clip/begin"), 3000, "begin");
+    const again = daemon.got.find((m) => m.address === "/drumgrid/clip/begin").args;
+    assert.ok(again.includes("kit") && !again.includes("prompt"));
+  } finally {
+    world.close();
+    daemon.close();
+  }
+});

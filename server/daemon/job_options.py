@@ -108,7 +108,7 @@ def prompt_settings(
     for _, path in shots:
         if not path.is_file():
             raise UserError(f"prompt_shots {path}: no such file")
-    request = PromptRequest(where("prompt"), where("prompt_midi"), shots)
+    request = PromptRequest(where("prompt"), where("prompt_midi"), shots, given.get("prompt_notes"))
     save_kit = given.get("save_kit")
     if save_kit is not None:
         if not request.given:
