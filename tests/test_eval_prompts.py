@@ -66,3 +66,16 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     report = capsys.readouterr().out
     assert "| bright | no |" in report and "| dark | yes |" in report and "unseen mean" in report
     assert (tmp_path / "out" / "plots" / "bright.png").is_file()
+
+    # the model card carries the table and the plots as packaged
+    evaluation = tmp_path / "eval"
+    (evaluation / "plots").mkdir(parents=True)
+    (evaluation / "report.md").write_text("# Evaluation\n\n## All windows\n\n| row |\n")
+    card = tmp_path / "MODEL_CARD.md"
+    args = ["card", "model", "--weights", str(model), "--corpus", str(corpus), "--eval",
+            str(evaluation), "--prompt-eval", str(tmp_path / "out"), "-o", str(card)]  # fmt: skip
+    assert main(args) == 0
+    text = card.read_text()
+    assert "It also renders in the sound of a kit prompt" in text
+    assert "## Prompted rendering" in text and "| bright | no |" in text
+    assert "![bright](plots/prompted_bright.png)" in text

@@ -219,12 +219,27 @@ def _report_section(report: str, title: str) -> list[str]:
     return lines[start:end]
 
 
+def _prompt_section(prompt_eval: Path) -> list[str]:
+    """eval-prompts' report without its heading, and its plots as packaged."""
+    report = (prompt_eval / "report.md").read_text().strip().splitlines()
+    body = [line for line in report if not line.startswith("# ")]
+    plots = sorted((prompt_eval / "plots").glob("*.png"))
+    return [*body, "", *(f"![{p.stem}](plots/prompted_{p.name})" for p in plots)]
+
+
 def model_card(
-    model: Path, corpus: Path, evaluation: Path, limits: str = "", bench: str = ""
+    model: Path,
+    corpus: Path,
+    evaluation: Path,
+    limits: str = "",
+    bench: str = "",
+    prompt_eval: Path | None = None,
 ) -> str:
     """MODEL_CARD.md for a trained grid-to-tokens model, from MODEL/config.json (its card:
-    data, steps, seconds, settings), EVALUATION/report.md + plots (from `drumgrid eval`) and
-    the printout of `drumgrid bench render` with these weights, quoted as it came."""
+    data, steps, seconds, settings), EVALUATION/report.md + plots (from `drumgrid eval`), a
+    prompted model's PROMPT_EVAL/report.md + plots (from `drumgrid eval-prompts`, its plots
+    packaged as plots/prompted_KIT.png) and the printout of `drumgrid bench render` with
+    these weights, quoted as it came."""
     config = json.loads((model / "config.json").read_text())
     card, arch, codec = config.get("card", {}), config["model"], config["codec"]
     report = (evaluation / "report.md").read_text()
@@ -248,7 +263,13 @@ def model_card(
         )
         + "Kits: "
         + ", ".join(f"`{k}`" for k in config.get("kits", []))
-        + ".",
+        + "."
+        + (
+            " It also renders in the sound of a kit prompt: a few seconds of a recording with "
+            "its MIDI, or one one-shot per class (`--prompt`, `--prompt-shots`)."
+            if arch.get("prompted")
+            else ""
+        ),
         "",
         "## Data",
         "",
@@ -285,6 +306,8 @@ def model_card(
         "grid's onsets overlaid (colour = drum class, dotted = velocity <= 0.3) and the "
         "detected onsets marked.",
     ]
+    if prompt_eval is not None:
+        lines += ["", "## Prompted rendering", "", *_prompt_section(prompt_eval)]
     if bench.strip():
         lines += ["", "## Speed", "", f"`drumgrid bench render --model default` on {hardware()}:",
                   "", "```", bench.strip(), "```"]  # fmt: skip

@@ -34,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--limits", type=Path, metavar="FILE", help="model: known limits (.md)")
     parser.add_argument(
+        "--prompt-eval", type=Path, metavar="DIR",
+        help="model: a `drumgrid eval-prompts` --out (a prompted model)",
+    )  # fmt: skip
+    parser.add_argument(
         "--bench", type=Path, metavar="FILE",
         help="model: what `drumgrid bench render` printed for these weights",
     )  # fmt: skip
@@ -47,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     needs = [args.weights / "config.json", args.eval / report]
     if args.unseen_eval is not None:
         needs.append(args.unseen_eval / "codec_eval.json")
+    if args.prompt_eval is not None:
+        needs.append(args.prompt_eval / "report.md")
     for need in needs:
         if not need.is_file():
             raise UserError(f"{need}: missing; train it and run its evaluation first")
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         text = codec_card(args.weights, args.corpus, args.eval, args.id, args.unseen_eval)
     else:
         limits, bench = (_text(f) for f in (args.limits, args.bench))
-        text = model_card(args.weights, args.corpus, args.eval, limits, bench)
+        text = model_card(args.weights, args.corpus, args.eval, limits, bench, args.prompt_eval)
     args.output.write_text(text)
     print(f"card written to {args.output}")
     return 0
