@@ -8,7 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
-#           codec-kits-package tokens-kits shot-prompts lm-kits
+#           codec-kits-package tokens-kits shot-prompts lm-kits eval-prompts
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -64,6 +64,8 @@ SHOTS_MIDI=$RUNS/shot-prompts-midi
 CORPUS_SHOTS=$RUNS/corpus-shots
 CORPUS_UNSEEN_SHOTS=$RUNS/corpus-unseen-shots
 TOKENS_SHOTS=$RUNS/tokens-shots
+PROMPT_EVAL=$RUNS/runs/eval-prompts-kits
+SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
 PROMPT_SHARE=${PROMPT_SHARE:-0.5}
 TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it  # share of the next model's steps trained from a kit prompt
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
@@ -179,6 +181,15 @@ run_lm_kits() {
     --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
     --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
     --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
+}
+
+# The next model from prompts: the 4 unseen kits (a recording of each, and its one-shots)
+# beside its best named kit and the codec's ceiling, and 4 seen kits prompted beside named.
+run_eval_prompts() {
+  stage "evaluation of prompted rendering: unseen and seen kits"
+  $DG eval-prompts --model "$LM_KITS_RUN/model" --corpus "$CORPUS_UNSEEN" \
+    --shots "$CORPUS_UNSEEN_SHOTS" --seen-corpus "$CORPUS_KITS" --seen-kits "$SEEN_PROMPT_KITS" \
+    --seen-shots "$CORPUS_SHOTS" --out "$PROMPT_EVAL" --grooves 6
 }
 
 run_corpus_unseen() {
@@ -310,14 +321,14 @@ main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    lm-kits)
+    lm-kits eval-prompts)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits | codec-kits-package | tokens-kits | shot-prompts | lm-kits)
+        | codec-kits | codec-kits-package | tokens-kits | shot-prompts | lm-kits | eval-prompts)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
