@@ -253,3 +253,16 @@ def test_a_kit_only_model_refuses_a_prompt_before_reading_it(model_dir, midi, tm
     args = ["--prompt", str(tmp_path / "absent.wav"), "--prompt-midi", str(tmp_path / "a.mid")]
     assert _render(model_dir, midi, tmp_path / "o.wav", *args) == 2
     assert "renders by kit name only" in capsys.readouterr().err
+
+
+def test_bench_render_times_a_prompted_render_beside_the_named_kits(
+    prompted_dir, model_dir, capsys
+):
+    args = ["bench", "render", "--model", str(prompted_dir), "--clips", "2", "--decoding",
+            "parallel", "--repeats", "1", "--warmup", "0", "--prompt", "4"]  # fmt: skip
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("2 bars"))
+    assert lines[at + 1].startswith("  prompt 4 s") and "x the named kit's time" in lines[at + 1]
+    assert main([*args[:3], str(model_dir), *args[4:]]) == 2  # a kit-only model
+    assert "renders by kit name only" in capsys.readouterr().err

@@ -43,6 +43,8 @@ def _render_engine(args: argparse.Namespace):
     from drumgrid.server.engine import Engine
     from drumgrid.server.model import LMConfig, ModelInfo, build_model
 
+    if args.prompt < 0:
+        raise UserError(f"--prompt {args.prompt}: expected seconds >= 0")
     if args.model:
         return Engine.load(
             args.model, args.device, args.backend, args.codec_path, precision=args.precision
@@ -52,7 +54,7 @@ def _render_engine(args: argparse.Namespace):
     max_frames = math.ceil(4.0 * codec.frame_rate) + 1
     config = LMConfig.preset_config(
         args.preset, n_codebooks=codec.n_codebooks, codebook_size=codec.codebook_size,
-        n_kits=8, max_frames=max_frames, dropout=0.0,
+        n_kits=8, max_frames=max_frames, dropout=0.0, prompted=args.prompt > 0,
     )  # fmt: skip
     model = build_model(config).eval()
     info = ModelInfo(
@@ -61,6 +63,19 @@ def _render_engine(args: argparse.Namespace):
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
     engine = Engine(model, info, codec, args.device, args.backend, precision=args.precision)
     return engine, f"random {args.preset} model ({n_params:.1f} M), {args.codec} codec"
+
+
+def bench_prompt(engine, seconds: float):
+    """A kit prompt of `seconds`: the bench groove rendered by the engine's first kit, with
+    its grid (self-contained: no audio file needed)."""
+    from drumgrid.server.engine import RenderOptions
+    from drumgrid.server.prompts import prompt_from_recording
+
+    groove = bench_groove(max(1, round(seconds / 2)))
+    take = engine.render(groove, RenderOptions(decoding="parallel", tail_s=0.0))[0]
+    wave = take.audio[:, 0]
+    wave = 0.5 * wave / max(float(abs(wave).max()), 1e-12)  # a random model's take is quiet
+    return prompt_from_recording(wave, take.sample_rate, groove, engine.codec, "bench groove")
 
 
 def _peak_memory_mb(device) -> float:
@@ -120,6 +135,10 @@ def _time_renders(engine, args: argparse.Namespace, decodings: list[str], bars: 
         f"{'clip':<16}{'decoding':<11}{'calls':>6}{'total ms':>10}{'x rt':>8}{'cond':>8}"
         f"{'transf':>9}{'sample':>9}{'codec':>8}{'peak MB':>9}"
     )
+    prompts = [None]
+    if args.prompt > 0:
+        engine.require_prompted()
+        prompts.append(bench_prompt(engine, args.prompt))
     for decoding in decodings:
         options = RenderOptions(decoding=decoding, steps=parse_steps(args.steps), tail_s=0.0)
         calls = options.decode_options(engine.model.n_codebooks).n_calls(engine.model.n_codebooks)
@@ -127,20 +146,29 @@ def _time_renders(engine, args: argparse.Namespace, decodings: list[str], bars: 
             clip = bench_groove(n_bars)
             # Long clips run a third as often: a 64-bar iterative render takes minutes on a CPU.
             repeats = args.repeats if n_bars <= 8 else max(1, args.repeats // 3)
-            if engine.device.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(engine.device)
-            for _ in range(args.warmup):
-                engine.render(clip, options)
-            runs = [engine.render(clip, options)[0] for _ in range(repeats)]
-            med = {
-                k: statistics.median(getattr(r.timings, k) for r in runs) * 1e3
-                for k in ("total", "conditioning", "transformer", "sampling", "codec")
-            }
-            audio_s = runs[0].duration_s
-            print(
-                f"{f'{n_bars} bars ({audio_s:.0f} s)':<16}{decoding:<11}{calls:>6}"
-                f"{med['total']:>10.1f}{audio_s * 1e3 / med['total']:>8.1f}"
-                f"{med['conditioning']:>8.1f}{med['transformer']:>9.1f}{med['sampling']:>9.1f}"
-                f"{med['codec']:>8.1f}{_peak_memory_mb(engine.device):>9.0f}",
-                flush=True,
-            )
+            named_ms = None
+            for prompt in prompts:
+                if engine.device.type == "cuda":
+                    torch.cuda.reset_peak_memory_stats(engine.device)
+                for _ in range(args.warmup):
+                    engine.render(clip, options, prompt=prompt)
+                runs = [engine.render(clip, options, prompt=prompt)[0] for _ in range(repeats)]
+                med = {
+                    k: statistics.median(getattr(r.timings, k) for r in runs) * 1e3
+                    for k in ("total", "conditioning", "transformer", "sampling", "codec")
+                }
+                audio_s = runs[0].duration_s
+                label = f"{n_bars} bars ({audio_s:.0f} s)"
+                if prompt is not None:  # against the named kit's, timed just before
+                    label = f"  prompt {prompt.seconds:.0f} s"
+                    ratio = f"  ({med['total'] / named_ms:.2f}x the named kit's time)"
+                named_ms = named_ms or med["total"]
+                print(
+                    f"{label:<16}{decoding:<11}{calls:>6}"
+                    f"{med['total']:>10.1f}{audio_s * 1e3 / med['total']:>8.1f}"
+                    f"{med['conditioning']:>8.1f}{med['transformer']:>9.1f}"
+                    f"{med['sampling']:>9.1f}{med['codec']:>8.1f}"
+                    f"{_peak_memory_mb(engine.device):>9.0f}"
+                    + (ratio if prompt is not None else ""),
+                    flush=True,
+                )

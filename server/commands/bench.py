@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render.add_argument("--steps", default=None, help="iterative steps (see drumgrid render)")
     render.add_argument("--clips", default="4,64", help="clip lengths in bars at 120 bpm")
     render.add_argument(
+        "--prompt", type=float, default=0.0, metavar="S",
+        help="also time each render from an S-second kit prompt, beside the named kit's (a "
+        "prompted model; the random model is built prompted)",
+    )  # fmt: skip
+    render.add_argument(
         "--busy", type=int, default=0, metavar="N",
         help="run N competing busy processes while timing (a DAW or a build beside drumgrid)",
     )  # fmt: skip
