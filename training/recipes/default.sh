@@ -8,7 +8,7 @@
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
-#           codec-kits-package tokens-kits shot-prompts lm-kits eval-prompts
+#           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -64,6 +64,8 @@ SHOTS_MIDI=$RUNS/shot-prompts-midi
 CORPUS_SHOTS=$RUNS/corpus-shots
 CORPUS_UNSEEN_SHOTS=$RUNS/corpus-unseen-shots
 TOKENS_SHOTS=$RUNS/tokens-shots
+CORPUS_RING_OUTS_KITS=$RUNS/corpus-ring-outs-kits
+TOKENS_RING_OUTS_KITS=$RUNS/tokens-ring-outs-kits
 PROMPT_EVAL=$RUNS/runs/eval-prompts-kits
 SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
 PROMPT_SHARE=${PROMPT_SHARE:-0.5}
@@ -181,6 +183,17 @@ run_lm_kits() {
     --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
     --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
     --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
+}
+
+# The ring-outs (the ring-outs stage's MIDI) through the 20 kits, in drumgrid-drums-2 tokens:
+# the next model's extra token cache for cymbal tails.
+run_ring_outs_kits() {
+  stage "ring-outs through the 20 kits, token cache (drumgrid-drums-2)"
+  [ -f "$RING_OUTS_MIDI/info.csv" ] || $DG ring-outs --out "$RING_OUTS_MIDI"
+  $DG corpus --gmd "$RING_OUTS_MIDI" --out "$CORPUS_RING_OUTS_KITS" --splits train,validation \
+    --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_RING_OUTS_KITS" --codec drumgrid-drums-2 \
+    --out "$TOKENS_RING_OUTS_KITS" --device "$DEVICE"
 }
 
 # The next model from prompts: the 4 unseen kits (a recording of each, and its one-shots)
@@ -321,14 +334,15 @@ main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    lm-kits eval-prompts)
+    ring-outs-kits lm-kits eval-prompts)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
-        | codec-kits | codec-kits-package | tokens-kits | shot-prompts | lm-kits | eval-prompts)
+        | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
+        | eval-prompts)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
