@@ -11,21 +11,32 @@ from drumgrid.training.ring_outs import RingOutSet, write_ring_outs
 DEFAULTS = RingOutSet()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_set_arguments(
+    parser: argparse.ArgumentParser,
+    train: int,
+    validation: int,
+    seed: int,
+    holds: tuple[str, str] = ("", ""),
+) -> None:
+    """--out, --train-files, --validation-files and --seed of a generated MIDI set (ring-outs,
+    one-shot prompts); `holds`: what each split's files hold, for the help."""
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
-    parser.add_argument(
-        "--train-files", type=int, default=DEFAULTS.train_files, metavar="N",
-        help=f"files in the train split (default {DEFAULTS.train_files})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--validation-files", type=int, default=DEFAULTS.validation_files, metavar="N",
-        help=f"files in the validation split (default {DEFAULTS.validation_files})",
-    )  # fmt: skip
+    splits = (("--train-files", train, "train", holds[0]),
+              ("--validation-files", validation, "validation", holds[1]))  # fmt: skip
+    for flag, default, split, hold in splits:
+        parser.add_argument(
+            flag, type=int, default=default, metavar="N",
+            help=f"files in the {split} split{hold} (default {default})",
+        )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=seed, help="the set's seed")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_set_arguments(parser, DEFAULTS.train_files, DEFAULTS.validation_files, DEFAULTS.seed)
     parser.add_argument(
         "--seconds", type=float, default=DEFAULTS.seconds, metavar="S",
         help=f"length of each file (default {DEFAULTS.seconds:g})",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="the set's seed")
 
 
 def run(args: argparse.Namespace) -> int:

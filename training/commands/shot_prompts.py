@@ -4,24 +4,16 @@ laid end to end as a user's one-shots are) for `drumgrid corpus --gmd`."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from drumgrid.training.commands.ring_outs import add_set_arguments
 from drumgrid.training.shot_prompts import ShotPromptSet, write_shot_prompts
 
 DEFAULTS = ShotPromptSet()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
-    parser.add_argument(
-        "--train-files", type=int, default=DEFAULTS.train_files, metavar="N",
-        help=f"files of a random subset of classes (default {DEFAULTS.train_files})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--validation-files", type=int, default=DEFAULTS.validation_files, metavar="N",
-        help=f"files of every class once (default {DEFAULTS.validation_files})",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="the set's seed")
+    holds = (", each of a random subset of classes", ", each of every class")
+    add_set_arguments(parser, DEFAULTS.train_files, DEFAULTS.validation_files, DEFAULTS.seed, holds)
 
 
 def run(args: argparse.Namespace) -> int:
