@@ -79,3 +79,15 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     assert "It also renders in the sound of a kit prompt" in text
     assert "## Prompted rendering" in text and "| bright | no |" in text
     assert "![bright](plots/prompted_bright.png)" in text
+
+
+def test_a_kit_that_cannot_be_scored_stops_it_before_any_render(tmp_path, capsys):
+    model = make_model_dir(tmp_path / "m", prompted=True)
+    corpus = make_egmd_corpus(tmp_path / "corpus", n_train=0, n_val=4, kits=("bright",),
+                              audio="synth", bpm=120.0, bars=2, groove=RANDOM_ROCK)  # fmt: skip
+    args = ["eval-prompts", "--model", str(model), "--corpus", str(corpus), "--out",
+            str(tmp_path / "out"), "--grooves", "4", "--seconds", "3"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "kit bright: 4 validation files of 3 s or more; need 5" in err
+    assert "unseen kit bright" not in err  # nothing rendered

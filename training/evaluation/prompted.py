@@ -137,34 +137,53 @@ def score(ref: np.ndarray, est: np.ndarray, rate: int, visqol: bool) -> tuple[fl
     return (float("nan") if q is None else float(q)), M.mel_mae_db(ref[:n], est[:n], rate)
 
 
+@dataclass(frozen=True)
+class KitPlan:
+    """What one kit's evaluation reads, chosen before anything renders."""
+
+    kit: str
+    seen: bool
+    index: EGMDIndex
+    grooves: list[EGMDRow]
+    prompt_row: EGMDRow
+    shots_index: EGMDIndex | None
+    shots_row: EGMDRow | None
+
+
+def plan_kit(
+    index: EGMDIndex, shots_index: EGMDIndex | None, kit: str, cfg: PromptEvalConfig, seen: bool
+) -> KitPlan:
+    grooves, prompt_row = pick_rows(index, kit, cfg.grooves, cfg.seconds)
+    shots_row = None
+    if shots_index is not None:
+        found = list(shots_index.select(split="validation", kits=[kit]))
+        if not found:
+            raise UserError(f"{shots_index.root}: no validation one-shot file of kit {kit}")
+        shots_row = found[0]
+    return KitPlan(kit, seen, index, grooves, prompt_row, shots_index, shots_row)
+
+
 def evaluate_kit(
     engine: Engine,
-    index: EGMDIndex,
-    shots_index: EGMDIndex | None,
-    kit: str,
+    plan: KitPlan,
     cfg: PromptEvalConfig,
-    seen: bool,
     on_render: Callable[[str, float, float], None],
     keep: dict[str, np.ndarray] | None = None,
 ) -> KitResult:
     """Every row of one kit; `on_render(row, audio seconds, render seconds)` per render;
     `keep` receives the first groove's audio per row, for the plots."""
-    rows, prompt_row = pick_rows(index, kit, cfg.grooves, cfg.seconds)
-    codec, result = engine.codec, KitResult(kit, seen)
+    index, kit, rows, prompt_row = plan.index, plan.kit, plan.grooves, plan.prompt_row
+    codec, result = engine.codec, KitResult(kit, plan.seen)
     wave, rate = read_audio(index.audio_path(prompt_row), cfg.prompt_seconds)
     played = cut(read_midi(index.midi_path(prompt_row)), len(wave) / rate)
     prompts: dict[str, Prompt] = {
         "prompt": prompt_from_recording(wave, rate, played, codec, prompt_row.audio_filename)
     }
     result.prompt_source = prompt_row.audio_filename
-    if shots_index is not None:
-        shot_rows = [r for r in shots_index.select(split="validation", kits=[kit])]
-        if not shot_rows:
-            raise UserError(f"{shots_index.root}: no validation one-shot file of kit {kit}")
-        prompts["shots"] = prompt_from_shots(
-            shots_of(shots_index, shot_rows[0]), codec, shot_rows[0].audio_filename
-        )
-        result.shots_source = shot_rows[0].audio_filename
+    if plan.shots_index is not None and plan.shots_row is not None:
+        shots = shots_of(plan.shots_index, plan.shots_row)
+        prompts["shots"] = prompt_from_shots(shots, codec, plan.shots_row.audio_filename)
+        result.shots_source = plan.shots_row.audio_filename
     options = RenderOptions(decoding="parallel", tail_s=0.0)
     for g, row in enumerate(rows):
         groove = cut(read_midi(index.midi_path(row)), cfg.seconds)
@@ -219,16 +238,16 @@ def evaluate(
     sets = [(EGMDIndex.read(corpus), shots, None, False)]
     if seen_corpus is not None and seen_kits:
         sets.append((EGMDIndex.read(seen_corpus), seen_shots, seen_kits, True))
-    results, kept = [], {}
+    plans = []  # every kit's files first: a kit that cannot be scored stops it before any work
     for index, shots_dir, only, seen in sets:
         shots_index = EGMDIndex.read(shots_dir) if shots_dir is not None else None
-        for kit in only or index.kits:
-            progress(f"{'seen' if seen else 'unseen'} kit {kit}")
-            keep: dict[str, np.ndarray] = {}
-            results.append(
-                evaluate_kit(engine, index, shots_index, kit, cfg, seen, on_render, keep)
-            )
-            kept[kit] = keep
+        plans += [plan_kit(index, shots_index, kit, cfg, seen) for kit in only or index.kits]
+    results, kept = [], {}
+    for plan in plans:
+        progress(f"{'seen' if plan.seen else 'unseen'} kit {plan.kit}")
+        keep: dict[str, np.ndarray] = {}
+        results.append(evaluate_kit(engine, plan, cfg, on_render, keep))
+        kept[f"{plan.kit}{' (seen)' if plan.seen else ''}"] = keep
     metrics = {
         "model": str(model), "corpus": str(corpus), "seen_corpus": str(seen_corpus or ""),
         "config": cfg.__dict__, "kits": [r.to_json() for r in results],
@@ -293,7 +312,8 @@ def plot_kits(
 
     folder.mkdir(parents=True, exist_ok=True)
     for r in results:
-        audio = kept[r.kit]
+        name = f"{r.kit}{' (seen)' if r.seen else ''}"
+        audio = kept[name]
         panels = [("sampler", audio["sampler"])]
         panels += [(row, audio[row]) for row in ("prompt", "shots") if row in audio]
         panels.append((f"best named kit ({r.best_named})", audio[f"kit:{r.best_named}"]))
@@ -302,7 +322,7 @@ def plot_kits(
             draw_mel(ax, wave, rate)
             for t in audio["onsets"]:  # the grid's hits
                 ax.axvline(t, color="#e41a1c", linewidth=0.6, alpha=0.6)
-            ax.set_title(f"{r.kit}: {title}", fontsize=9)
+            ax.set_title(f"{name}: {title}", fontsize=9)
         fig.tight_layout()
-        fig.savefig(folder / f"{r.kit}.png", dpi=90)
+        fig.savefig(folder / f"{r.kit}{'-seen' if r.seen else ''}.png", dpi=90)
         plt.close(fig)
