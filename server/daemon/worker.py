@@ -89,8 +89,7 @@ class Worker:
         if request is None:
             prompt = self.renderer.kit_prompt(job.options.kit)
         else:
-            read = lambda path, limit, what: read_input_file(path, self.input_dir, limit, what)  # noqa: E731
-            prompt = self.renderer.read_prompt(request, read)
+            prompt = self.renderer.read_prompt(request, self._read_input)
         if prompt is None:
             return None
         lines = prompt_notices(prompt, performance)
@@ -100,6 +99,9 @@ class Worker:
         for line in lines:
             self.replies.packet(job.route, p.notice_message(job.job, line))
         return prompt
+
+    def _read_input(self, path: Path, max_bytes: int, what: str) -> bytes:
+        return read_input_file(path, self.input_dir, max_bytes, what)
 
     def _performance(self, job: Job) -> Performance:
         """A clip's performance, or the job's MIDI file read and checked by the engine."""
