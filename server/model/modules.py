@@ -16,6 +16,7 @@ Axes: B batch, T frames, P prompt frames, D model width, H heads, E head width (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -211,7 +212,9 @@ class TransformerBody(nn.Module):
         P = memory.n_frames
         cos, sin = rotary_tables(P + x.shape[1], self.head_dim, self.rope_base, x.device)
         cos, sin = cos[P:], sin[P:]  # the window comes after the prompt
-        window_pad = pad_mask if pad_mask is not None else torch.zeros_like(x[..., 0], dtype=bool)
+        window_pad = (
+            pad_mask if pad_mask is not None else torch.zeros_like(x[..., 0], dtype=torch.bool)
+        )
         attn_mask = ~torch.cat((memory.pad, window_pad), 1)[:, None, None, :]  # [B,1,1,P+T]
         for block, k, v in zip(self.blocks, memory.keys, memory.values, strict=True):
             x = block(x, cos, sin, attn_mask, (k, v))
@@ -229,7 +232,7 @@ class TransformerBody(nn.Module):
         attn_mask = (~pad)[:, None, None, :]
         keys, values = [], []
         for block in self.blocks:
-            x, k, v = block.remember(x, cos, sin, attn_mask)
+            x, k, v = cast(Block, block).remember(x, cos, sin, attn_mask)
             keys.append(k)
             values.append(v)
         real = (~pad).to(x.dtype)[..., None]  # [B, P, 1]

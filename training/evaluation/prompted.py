@@ -235,7 +235,9 @@ def evaluate(
     def on_render(row: str, audio_s: float, taken_s: float) -> None:
         speeds.append(audio_s / taken_s)
 
-    sets = [(EGMDIndex.read(corpus), shots, None, False)]
+    sets: list[tuple[EGMDIndex, Path | None, tuple[str, ...], bool]] = [
+        (EGMDIndex.read(corpus), shots, (), False)
+    ]
     if seen_corpus is not None and seen_kits:
         sets.append((EGMDIndex.read(seen_corpus), seen_shots, seen_kits, True))
     plans = []  # every kit's files first: a kit that cannot be scored stops it before any work

@@ -35,7 +35,7 @@ from drumgrid.server.model import (
     save_model,
 )
 from drumgrid.server.model.folder import DAMAGED
-from drumgrid.server.model.modules import level_major
+from drumgrid.server.model.modules import PromptMemory, level_major
 from drumgrid.training.checkpoint import (
     flatten_optimizer,
     prefixed,
@@ -566,7 +566,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             batch, inputs, loss_mask = self._validation_batch(idx)
             b = batch.to(self.device)
             loss_mask = loss_mask.to(self.device)
-            kit, memory = b.kit, None
+            kit: torch.Tensor | None = b.kit
+            memory: PromptMemory | None = None
             if prompted:
                 assert self.val_prompts is not None  # validation windows imply tracks
                 windows = [self.val_windows[i] for i in idx]
