@@ -286,7 +286,7 @@ def test_cancel_a_running_job(liblo, engine, monkeypatch):
     cancel (its next window then stops), so the cancel cannot lose a race with the job's end."""
     render = engine.render
 
-    def held(performance, options=None, progress=None, cancelled=None):
+    def held(performance, options=None, progress=None, cancelled=None, prompt=None):
         def progress_then_hold(fraction: float) -> None:
             if progress is not None:
                 progress(fraction)
@@ -294,7 +294,7 @@ def test_cancel_a_running_job(liblo, engine, monkeypatch):
             while cancelled is not None and not cancelled() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-        return render(performance, options, progress_then_hold, cancelled)
+        return render(performance, options, progress_then_hold, cancelled, prompt)
 
     monkeypatch.setattr(engine, "render", held)
     send, dump = liblo
