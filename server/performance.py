@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -176,6 +176,11 @@ class Performance:
     @property
     def length_s(self) -> float:
         return float(self.tempo_map.time_at(self.length_beats))
+
+    def cut(self, seconds: float) -> Performance:
+        """The first `seconds`: the hits that start there, and that length."""
+        kept = tuple(h for h in self.hits if h.time_s < seconds)
+        return replace(self, hits=kept, length_beats=float(self.tempo_map.beat_at(seconds)))
 
     @property
     def tempo_bpm(self) -> float:

@@ -15,7 +15,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -125,19 +125,16 @@ def prompt_from_recording(
     """A recording of the kit and the MIDI of what it plays -> its Prompt."""
     wave, notes = _checked_wave(np.asarray(wave, np.float32), rate, codec, source)
     seconds = len(wave) / codec.sample_rate
-    kept = tuple(h for h in performance.hits if h.time_s < seconds)
-    if not kept:
+    grid = performance.cut(seconds)
+    if not grid.hits:
         raise UserError(
             f"prompt {source}: its MIDI plays no hit inside the audio's {seconds:.2f} s; give "
             "the MIDI of what the recording plays"
         )
-    if len(kept) < len(performance.hits):
+    if len(grid.hits) < len(performance.hits):
         notes.append(
-            f"{len(performance.hits) - len(kept)} MIDI hits after the audio's end left out"
+            f"{len(performance.hits) - len(grid.hits)} MIDI hits after the audio's end left out"
         )
-    grid = replace(
-        performance, hits=kept, length_beats=float(performance.tempo_map.beat_at(seconds))
-    )
     return _encoded(wave, grid, codec, source, tuple(notes))
 
 

@@ -36,7 +36,6 @@ from drumgrid.server.drums import DrumClass
 from drumgrid.server.engine import Engine, RenderOptions
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import read_midi
-from drumgrid.server.performance import Performance
 from drumgrid.server.prompts import Prompt, prompt_from_recording, prompt_from_shots
 from drumgrid.training import metrics as M
 from drumgrid.training.egmd import EGMDIndex, EGMDRow
@@ -88,14 +87,6 @@ class KitResult:
             "named_visqol": {k: float(np.mean(v)) for k, v in self.named_visqol.items()},
             "named_mel_mae_db": {k: float(np.mean(v)) for k, v in self.named_mel.items()},
         }  # fmt: skip
-
-
-def cut(performance: Performance, seconds: float) -> Performance:
-    """The first `seconds` of a performance (its hits there, its length that)."""
-    kept = tuple(h for h in performance.hits if h.time_s < seconds)
-    return replace(
-        performance, hits=kept, length_beats=float(performance.tempo_map.beat_at(seconds))
-    )
 
 
 def read_audio(path: Path, seconds: float | None = None) -> tuple[np.ndarray, int]:
@@ -175,7 +166,7 @@ def evaluate_kit(
     index, kit, rows, prompt_row = plan.index, plan.kit, plan.grooves, plan.prompt_row
     codec, result = engine.codec, KitResult(kit, plan.seen)
     wave, rate = read_audio(index.audio_path(prompt_row), cfg.prompt_seconds)
-    played = cut(read_midi(index.midi_path(prompt_row)), len(wave) / rate)
+    played = read_midi(index.midi_path(prompt_row)).cut(len(wave) / rate)
     prompts: dict[str, Prompt] = {
         "prompt": prompt_from_recording(wave, rate, played, codec, prompt_row.audio_filename)
     }
@@ -186,7 +177,7 @@ def evaluate_kit(
         result.shots_source = plan.shots_row.audio_filename
     options = RenderOptions(decoding="parallel", tail_s=0.0)
     for g, row in enumerate(rows):
-        groove = cut(read_midi(index.midi_path(row)), cfg.seconds)
+        groove = read_midi(index.midi_path(row)).cut(cfg.seconds)
         ref, ref_rate = read_audio(index.audio_path(row), cfg.seconds)
         if ref_rate != codec.sample_rate:
             raise UserError(f"{index.root}: audio at {ref_rate} Hz, the codec's is "
