@@ -122,6 +122,68 @@ def test_a_client_that_stops_reading_stalls_nobody(daemon, caplog):
         hostile.close()
 
 
+@contextlib.contextmanager
+def pong_server(monkeypatch, stall_s: float):
+    """A bare Transport that answers each ping with a pong, STALL_S shortened."""
+    monkeypatch.setattr(t, "STALL_S", stall_s)
+    transport: t.Transport
+
+    def on_packet(data: bytes, route: t.Route) -> None:
+        for address, _ in p.parse_packet(data):
+            if address == p.PING:
+                transport.reply(route, p.encode(p.PONG))
+
+    transport = t.Transport(HOST, 0, 0, on_packet)
+    transport.start()
+    try:
+        yield transport
+    finally:
+        transport.stop_reading()
+        transport.close()
+
+
+def test_a_peer_whose_kernel_holds_every_unread_reply_is_dropped(monkeypatch, caplog):
+    """The daemon's own queue is empty (the socket took every reply), yet the peer reads
+    nothing: the bytes its kernel holds count, so the stall is seen (and only then)."""
+    caplog.set_level(logging.INFO, logger="drumgrid.serve")
+    with pong_server(monkeypatch, stall_s=1.0) as server:
+        peer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        peer.connect((HOST, server.tcp_port))
+        local = peer.getsockname()
+        peer.sendall(frame(bundle(*[p.encode(p.PING)] * 512)))  # ~12 KB of pongs: a few fit
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            c.peer == local and c.written for c in list(server.connections)
+        ):
+            time.sleep(0.02)
+        (conn,) = [c for c in server.connections if c.peer == local]
+        while time.monotonic() < deadline and conn.pending:
+            time.sleep(0.02)
+        assert not conn.pending and not conn.closed  # all in kernel buffers, not yet dropped
+        while time.monotonic() < deadline and not conn.closed:
+            time.sleep(0.05)
+        assert conn.closed
+        assert "has not read its replies" in caplog.text
+        peer.close()
+
+
+def test_a_peer_that_reads_slowly_is_not_dropped(monkeypatch):
+    with pong_server(monkeypatch, stall_s=1.0) as server:
+        peer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        peer.connect((HOST, server.tcp_port))
+        peer.sendall(frame(bundle(*[p.encode(p.PING)] * 1024)))
+        deframer, pongs = Deframer(), 0
+        peer.settimeout(2.0)
+        while pongs < 1024:  # 1 KB every 0.3 s: far slower than the replies, never stopped
+            data = peer.recv(1024)
+            assert data, "dropped while it was reading"
+            pongs += len(deframer.feed(data))
+            time.sleep(0.3 if pongs < 256 else 0)
+        peer.close()
+
+
 # -- 3. subscriptions to a port nobody listens on; expiry --------------------------------------
 
 

@@ -13,8 +13,9 @@ Where a reply goes (docs/osc.md, "Replies"):
 
 What a peer cannot do to the others:
 - stop reading: TCP replies queue per connection and are written when the socket takes
-  them; a connection that takes nothing for STALL_S, or lets MAX_PENDING_BYTES pile up, is
-  dropped;
+  them; a connection whose peer takes none of its replies for STALL_S (counting the bytes the
+  kernel holds for it, not only ours: loopback buffers grow to megabytes), or that lets
+  MAX_PENDING_BYTES pile up here, is dropped;
 - hold every connection: at MAX_CONNECTIONS a newcomer takes the place of a connection with
   no job open, one that never sent a packet first, else the one quiet longest; connections
   quiet for IDLE_S close;
@@ -31,6 +32,8 @@ import logging
 import queue
 import selectors
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +52,7 @@ STALL_S = 10.0  # a TCP peer that takes none of its replies for this long is dro
 MAX_PENDING_BYTES = 1 << 20  # ... as is one with this much unread
 SUBSCRIPTION_S = 600.0  # a subscription lasts this long unless renewed
 OUTBOX_LIMIT = 10_000  # replies waiting to be written; beyond it progress replies are dropped
+_SO_NWRITE = 0x1024  # macOS: a socket's unsent bytes (<sys/socket.h>)
 _CLOSE = b""  # an outbox marker: close the connection once what is queued before it is sent
 
 
@@ -59,8 +63,10 @@ class Connection:
     deframer: Deframer = field(default_factory=Deframer)
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    pending: bytearray = field(default_factory=bytearray)  # replies the peer has not taken
-    stalled_since: float | None = None
+    pending: bytearray = field(default_factory=bytearray)  # replies not yet in the socket
+    written: int = 0  # bytes the socket has taken from `pending`
+    taken: int = 0  # of those, the most the peer was last seen to have taken
+    stalled_since: float | None = None  # since when the peer has taken none of its backlog
     heard: float = field(default_factory=time.monotonic)  # when it last sent us anything
     packets: int = 0  # how many it has sent
     closing: bool = False  # close once `pending` is written
@@ -89,6 +95,23 @@ class Subscription:
     port: int
     sock: socket.socket  # connected to (host, port): the host's refusal surfaces as an error
     expires: float
+
+
+def _unsent(sock: socket.socket) -> int:
+    """Bytes written to the socket that its peer has not yet taken (acknowledged), so that a
+    peer whose kernel buffers hold all its unread replies is still seen to have stopped; 0
+    where the system does not say (then only the replies queued here count)."""
+    try:
+        if sys.platform.startswith("linux"):
+            import fcntl  # Unix only, as is this branch
+            import termios
+
+            return struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ, b"\0" * 4))[0]
+        if sys.platform == "darwin":
+            return sock.getsockopt(socket.SOL_SOCKET, _SO_NWRITE)
+    except OSError:
+        pass
+    return 0
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -268,16 +291,25 @@ class Transport:
                     self._drop(conn, f"send failed ({exc})")
                     break
                 del conn.pending[:sent]
+                conn.written += sent
+            if conn.closed:
+                return
             now = time.monotonic()
-            if conn.pending and not conn.closed:
-                conn.stalled_since = conn.stalled_since or now
+            unsent = _unsent(conn.sock)
+            if conn.pending or unsent:
+                taken = conn.written - unsent
+                if taken > conn.taken or conn.stalled_since is None:  # it reads: count afresh
+                    conn.taken, conn.stalled_since = taken, now
                 self._stalled.add(conn)
                 if len(conn.pending) > MAX_PENDING_BYTES or now - conn.stalled_since > STALL_S:
-                    self._drop(conn, f"it has not read its replies ({len(conn.pending)} bytes)")
+                    self._drop(
+                        conn,
+                        f"it has not read its replies ({len(conn.pending) + unsent} bytes)",
+                    )
                 return
             conn.stalled_since = None
             self._stalled.discard(conn)
-            if conn.closing and not conn.closed:
+            if conn.closing:
                 self._drop(conn, "")
 
     def _drop(self, conn: Connection, why: str) -> None:
