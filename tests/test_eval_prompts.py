@@ -44,11 +44,13 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     corpus = make_egmd_corpus(tmp_path / "corpus", n_train=0, n_val=4, kits=("bright", "dark"),
                               audio="synth", bpm=120.0, bars=2, groove=RANDOM_ROCK)  # fmt: skip
     shots = shot_corpus(tmp_path / "shots", ("bright", "dark"))
+    # the default it would replace: a named-kit model that knows "dark" and "acoustic"
+    baseline = make_model_dir(tmp_path / "b", kits=("dark", "acoustic"))
     args = [
         "eval-prompts", "--model", str(model), "--corpus", str(corpus), "--shots", str(shots),
         "--seen-corpus", str(corpus), "--seen-kits", "dark", "--seen-shots", str(shots),
         "--out", str(tmp_path / "out"), "--grooves", "2", "--seconds", "3",
-        "--prompt-seconds", "3",
+        "--prompt-seconds", "3", "--baseline", str(baseline),
     ]  # fmt: skip
     assert main(args) == 0
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
@@ -59,12 +61,19 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     for row in ("ceiling", "prompt", "shots", "named"):
         assert 1.0 <= unseen["visqol"][row] <= 5.0 and np.isfinite(unseen["mel_mae_db"][row])
     assert unseen["visqol"]["named"] == max(unseen["named_visqol"].values())
+    # the baseline: its best kit where the kit is new to it, the kit's own name where known
+    assert set(unseen["baseline_visqol"]) == {"dark", "acoustic"}
+    assert unseen["visqol"]["baseline"] == max(unseen["baseline_visqol"].values())
+    seen = by_kit[("dark", True)]
+    assert set(seen["baseline_visqol"]) == {"dark"} and seen["best_baseline"] == "dark"
+    assert 1.0 <= seen["visqol"]["baseline"] <= 5.0
     # a random model is far below the codec's round trip of the same audio
     assert unseen["visqol"]["ceiling"] > unseen["visqol"]["prompt"]
     assert len(unseen["per_groove_visqol"]["prompt"]) == 2
     assert metrics["prompted_realtime_median"] > 0
     report = capsys.readouterr().out
     assert "| bright | no |" in report and "| dark | yes |" in report and "unseen mean" in report
+    assert " baseline |" in report and f"`baseline`: {baseline}" in report
     assert (tmp_path / "out" / "plots" / "bright.png").is_file()
 
     # the model card carries the table and the plots as packaged

@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seen-corpus", type=Path, metavar="DIR", help="a corpus of known kits")
     parser.add_argument("--seen-kits", default="", metavar="NAMES", help="comma-separated")
     parser.add_argument("--seen-shots", type=Path, metavar="DIR", help="their one-shot corpus")
+    parser.add_argument(
+        "--baseline", metavar="DIR",
+        help="another model (e.g. the default it would replace), scored by kit name beside it",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="report folder")
     parser.add_argument("--grooves", type=int, default=6, metavar="N", help="per kit (default 6)")
     parser.add_argument("--seconds", type=float, default=8.0, metavar="S", help="of each groove")
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     seen = tuple(k for k in args.seen_kits.split(",") if k)
     evaluate(
         args.model, args.corpus, args.out, cfg, args.shots, args.seen_corpus, seen,
-        args.seen_shots, lambda line: print(line, file=sys.stderr),
+        args.seen_shots, lambda line: print(line, file=sys.stderr), args.baseline,
     )  # fmt: skip
     print((args.out / "report.md").read_text())
     return 0

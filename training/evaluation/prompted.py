@@ -11,7 +11,9 @@ the engine, as `drumgrid render` renders them (parallel decoding, the gate, no t
   `drumgrid shot-prompts` rendered through the same kits, cut at its hits into the samples a
   user would give);
 - every named kit of the model, the best one per kit (by mean ViSQOL) chosen in hindsight;
-- `ceiling`: the codec's round trip of the sampler's render.
+- `ceiling`: the codec's round trip of the sampler's render;
+- `baseline` (with a baseline model, e.g. the default the model would replace): its render
+  by the kit's name where it knows the kit, else its best named kit in hindsight.
 
 Scores: ViSQOL (audio mode) and log-mel MAE against the sampler's render; the prompted 8 s
 renders' real-time factor. Seen kits (a corpus of kits the model knows) score the same way,
@@ -40,7 +42,8 @@ from drumgrid.server.prompts import Prompt, prompt_from_recording, prompt_from_s
 from drumgrid.training import metrics as M
 from drumgrid.training.egmd import EGMDIndex, EGMDRow
 
-ROWS = ("ceiling", "prompt", "shots", "named")  # "named": the best named kit, in hindsight
+ROWS = ("ceiling", "prompt", "shots", "named", "baseline")  # "named": the best named kit,
+# in hindsight; "baseline": another model's named render (absent without one)
 
 
 @dataclass(frozen=True)
@@ -61,32 +64,49 @@ class KitResult:
     mel: dict[str, list[float]] = field(default_factory=dict)
     named_visqol: dict[str, list[float]] = field(default_factory=dict)
     named_mel: dict[str, list[float]] = field(default_factory=dict)
+    baseline_visqol: dict[str, list[float]] = field(default_factory=dict)  # its kits, as named
+    baseline_mel: dict[str, list[float]] = field(default_factory=dict)
     prompt_source: str = ""
     shots_source: str = ""
 
     @property
     def best_named(self) -> str:
-        if self.named_visqol and not np.isnan(next(iter(self.named_visqol.values()))).any():
-            return max(self.named_visqol, key=lambda k: float(np.mean(self.named_visqol[k])))
-        return min(self.named_mel, key=lambda k: float(np.mean(self.named_mel[k])))
+        return _best(self.named_visqol, self.named_mel)
+
+    @property
+    def best_baseline(self) -> str:
+        return _best(self.baseline_visqol, self.baseline_mel) if self.baseline_mel else ""
 
     def mean(self, row: str, metric: str = "visqol") -> float:
+        if row in ("named", "baseline"):
+            kits = self.named_visqol if row == "named" else self.baseline_visqol
+            if metric != "visqol":
+                kits = self.named_mel if row == "named" else self.baseline_mel
+            best = self.best_named if row == "named" else self.best_baseline
+            return float(np.mean(kits[best])) if best else float("nan")
         table = self.visqol if metric == "visqol" else self.mel
-        if row == "named":
-            named = self.named_visqol if metric == "visqol" else self.named_mel
-            return float(np.mean(named[self.best_named]))
         return float(np.mean(table[row])) if table.get(row) else float("nan")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kit": self.kit, "seen": self.seen, "best_named": self.best_named,
+            "best_baseline": self.best_baseline,
             "prompt_source": self.prompt_source, "shots_source": self.shots_source,
             "visqol": {r: self.mean(r) for r in ROWS},
             "mel_mae_db": {r: self.mean(r, "mel") for r in ROWS},
             "per_groove_visqol": self.visqol, "per_groove_mel_mae_db": self.mel,
             "named_visqol": {k: float(np.mean(v)) for k, v in self.named_visqol.items()},
             "named_mel_mae_db": {k: float(np.mean(v)) for k, v in self.named_mel.items()},
+            "baseline_visqol": {k: float(np.mean(v)) for k, v in self.baseline_visqol.items()},
+            "baseline_mel_mae_db": {k: float(np.mean(v)) for k, v in self.baseline_mel.items()},
         }  # fmt: skip
+
+
+def _best(visqol: dict[str, list[float]], mel: dict[str, list[float]]) -> str:
+    """The kit scoring best: by mean ViSQOL, by mel MAE where ViSQOL was skipped."""
+    if visqol and not np.isnan(next(iter(visqol.values()))).any():
+        return max(visqol, key=lambda k: float(np.mean(visqol[k])))
+    return min(mel, key=lambda k: float(np.mean(mel[k])))
 
 
 def read_audio(path: Path, seconds: float | None = None) -> tuple[np.ndarray, int]:
@@ -160,6 +180,7 @@ def evaluate_kit(
     cfg: PromptEvalConfig,
     on_render: Callable[[str, float, float], None],
     keep: dict[str, np.ndarray] | None = None,
+    baseline: Engine | None = None,
 ) -> KitResult:
     """Every row of one kit; `on_render(row, audio seconds, render seconds)` per render;
     `keep` receives the first groove's audio per row, for the plots."""
@@ -176,6 +197,12 @@ def evaluate_kit(
         prompts["shots"] = prompt_from_shots(shots, codec, plan.shots_row.audio_filename)
         result.shots_source = plan.shots_row.audio_filename
     options = RenderOptions(decoding="parallel", tail_s=0.0)
+    named = [("kit", engine, kit_name, result.named_visqol, result.named_mel)
+             for kit_name in engine.kits]  # fmt: skip
+    if baseline is not None:
+        known = [kit] if kit in baseline.kits else list(baseline.kits)
+        named += [("baseline", baseline, kit_name, result.baseline_visqol, result.baseline_mel)
+                  for kit_name in known]  # fmt: skip
     for g, row in enumerate(rows):
         groove = read_midi(index.midi_path(row)).cut(cfg.seconds)
         ref, ref_rate = read_audio(index.audio_path(row), cfg.seconds)
@@ -189,12 +216,12 @@ def evaluate_kit(
             t0 = time.perf_counter()
             renders[name] = engine.render(groove, options, prompt=prompt)[0].audio[:, 0]
             on_render(name, cfg.seconds, time.perf_counter() - t0)
-        for name in engine.kits:
-            audio = engine.render(groove, replace(options, kit=name))[0].audio[:, 0]
+        for tag, renderer, name, visqols, mels in named:
+            audio = renderer.render(groove, replace(options, kit=name))[0].audio[:, 0]
             q, mel = score(ref, audio, rate, cfg.visqol)
-            result.named_visqol.setdefault(name, []).append(q)
-            result.named_mel.setdefault(name, []).append(mel)
-            renders[f"kit:{name}"] = audio
+            visqols.setdefault(name, []).append(q)
+            mels.setdefault(name, []).append(mel)
+            renders[f"{tag}:{name}"] = audio
         for name in ("ceiling", *prompts):
             q, mel = score(ref, renders[name], rate, cfg.visqol)
             result.visqol.setdefault(name, []).append(q)
@@ -215,11 +242,19 @@ def evaluate(
     seen_kits: tuple[str, ...] = (),
     seen_shots: Path | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    baseline: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Score the model on every kit of `corpus` (and `seen_kits` of `seen_corpus`), write
-    metrics.json, report.md and plots under `out`, and return the metrics."""
+    """Score the model on every kit of `corpus` (and `seen_kits` of `seen_corpus`), and the
+    `baseline` model by name beside it, write metrics.json, report.md and plots under `out`,
+    and return the metrics."""
     engine = Engine.load(model, "cpu", "eager", precision="fp32")
     engine.require_prompted()
+    base = None
+    if baseline is not None:
+        base = Engine.load(baseline, "cpu", "eager", precision="fp32")
+        if base.sample_rate != engine.sample_rate:
+            raise UserError(f"--baseline {baseline} renders at {base.sample_rate} Hz, the model "
+                            f"at {engine.sample_rate}: scores would not compare")  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     speeds: list[float] = []
 
@@ -239,10 +274,11 @@ def evaluate(
     for plan in plans:
         progress(f"{'seen' if plan.seen else 'unseen'} kit {plan.kit}")
         keep: dict[str, np.ndarray] = {}
-        results.append(evaluate_kit(engine, plan, cfg, on_render, keep))
+        results.append(evaluate_kit(engine, plan, cfg, on_render, keep, base))
         kept[f"{plan.kit}{' (seen)' if plan.seen else ''}"] = keep
     metrics = {
         "model": str(model), "corpus": str(corpus), "seen_corpus": str(seen_corpus or ""),
+        "baseline": str(baseline or ""),
         "config": cfg.__dict__, "kits": [r.to_json() for r in results],
         "prompted_realtime_median": float(np.median(speeds)) if speeds else None,
     }  # fmt: skip
@@ -257,6 +293,7 @@ def _pooled(results: list[KitResult], row: str, metric: str) -> float:
 
 
 def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalConfig) -> str:
+    baseline = metrics.get("baseline") or ""
     lines = [
         "# Prompted rendering",
         "",
@@ -264,27 +301,33 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
         f"grooves per kit, against the sampler's render. ViSQOL (audio mode, 4.73 = "
         f"identical) / log-mel MAE dB. `prompt`: {cfg.prompt_seconds:g} s of another "
         "recording of the kit with its MIDI; `shots`: one one-shot per class; `named`: the "
-        "model's best kit for it, chosen in hindsight; `ceiling`: the codec's round trip.",
+        "model's best kit for it, chosen in hindsight; `ceiling`: the codec's round trip."
+        + (f" `baseline`: {baseline} by the kit's name where it knows the kit, else its best "
+           "kit in hindsight." if baseline else ""),
         "",
         "| kit | seen | ceiling | prompt | shots | best named kit | prompt - named | "
-        "ceiling - prompt |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+        f"ceiling - prompt |{' baseline |' if baseline else ''}",
+        f"|---|---|---|---|---|---|---|---|{'---|' if baseline else ''}",
+    ]  # fmt: skip
     for r in results:
         cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:3]]
+        base = (f" {r.best_baseline}: {r.mean('baseline'):.2f} / "
+                f"{r.mean('baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
         lines.append(
             f"| {r.kit} | {'yes' if r.seen else 'no'} | {' | '.join(cells)} | "
             f"{r.best_named}: {r.mean('named'):.2f} / {r.mean('named', 'mel'):.2f} | "
             f"{r.mean('prompt') - r.mean('named'):+.2f} | "
-            f"{r.mean('ceiling') - r.mean('prompt'):+.2f} |"
+            f"{r.mean('ceiling') - r.mean('prompt'):+.2f} |{base}"
         )
     for seen in (False, True):
         group = [r for r in results if r.seen == seen]
         if group:
             cells = [f"{_pooled(group, row, 'visqol'):.2f} / {_pooled(group, row, 'mel'):.2f}"
-                     for row in ROWS]  # fmt: skip
+                     for row in ROWS[:4]]  # fmt: skip
+            base = (f" {_pooled(group, 'baseline', 'visqol'):.2f} / "
+                    f"{_pooled(group, 'baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
             lines.append(f"| **{'seen' if seen else 'unseen'} mean** | | {' | '.join(cells)} "
-                         "| | |")  # fmt: skip
+                         f"| | |{base}")  # fmt: skip
     speed = metrics["prompted_realtime_median"]
     if speed is not None:
         lines += ["", f"Prompted {cfg.seconds:g} s renders (parallel decoding, one thread as "
@@ -310,6 +353,8 @@ def plot_kits(
         panels = [("sampler", audio["sampler"])]
         panels += [(row, audio[row]) for row in ("prompt", "shots") if row in audio]
         panels.append((f"best named kit ({r.best_named})", audio[f"kit:{r.best_named}"]))
+        if r.best_baseline:
+            panels.append((f"baseline ({r.best_baseline})", audio[f"baseline:{r.best_baseline}"]))
         fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.2 * len(panels)), sharex=True)
         for ax, (title, wave) in zip(axes, panels, strict=True):
             draw_mel(ax, wave, rate)

@@ -9,6 +9,7 @@
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
+#           eval-kits package-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -67,9 +68,14 @@ TOKENS_SHOTS=$RUNS/tokens-shots
 CORPUS_RING_OUTS_KITS=$RUNS/corpus-ring-outs-kits
 TOKENS_RING_OUTS_KITS=$RUNS/tokens-ring-outs-kits
 PROMPT_EVAL=$RUNS/runs/eval-prompts-kits
+EVAL_KITS=$RUNS/runs/eval-kits
+EVAL_KITS_WINDOWS=${EVAL_KITS_WINDOWS:-400}  # 20 per kit
+# The default the next model would replace, scored by kit name beside it (eval-prompts):
+# set it to a copy of the old default when rerunning after package-kits.
+DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/default_model}
 SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
-PROMPT_SHARE=${PROMPT_SHARE:-0.5}
-TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it  # share of the next model's steps trained from a kit prompt
+PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
+TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
 WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
@@ -202,7 +208,25 @@ run_eval_prompts() {
   stage "evaluation of prompted rendering: unseen and seen kits"
   $DG eval-prompts --model "$LM_KITS_RUN/model" --corpus "$CORPUS_UNSEEN" \
     --shots "$CORPUS_UNSEEN_SHOTS" --seen-corpus "$CORPUS_KITS" --seen-kits "$SEEN_PROMPT_KITS" \
-    --seen-shots "$CORPUS_SHOTS" --out "$PROMPT_EVAL" --grooves 6
+    --seen-shots "$CORPUS_SHOTS" --baseline "$DEFAULT_BEFORE" --out "$PROMPT_EVAL" --grooves 6
+}
+
+# The next model on its own validation windows (no --baseline: the default it replaces
+# speaks another codec's tokens; eval-prompts scores the two against the same audio).
+run_eval_kits() {
+  stage "evaluation of the next model on the 20 kits' validation windows"
+  $DG eval --model "$LM_KITS_RUN/model" --tokens "$TOKENS_KITS" --split validation \
+    --out "$EVAL_KITS" --decoding both --max-windows "$EVAL_KITS_WINDOWS" --device "$DEVICE"
+}
+
+# The next model as the default: its card carries both evaluations, the 20 kits' licences
+# (from the corpus) and its limits.
+run_package_kits() {
+  package_model "$LM_KITS_RUN/model" "$CORPUS_KITS" "$EVAL_KITS" \
+    training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL"
+  for plot in "$PROMPT_EVAL"/plots/*.png; do  # where the card's section points
+    cp "$plot" "server/engine/default_model/plots/prompted_$(basename "$plot")"
+  done
 }
 
 run_corpus_unseen() {
@@ -315,26 +339,29 @@ run_eval() {
     --baseline "$BASELINE" --device "$DEVICE"
 }
 
-run_package() {
-  stage "package: model -> server/engine/default_model (with its model card)"
+# package_model MODEL CORPUS EVAL LIMITS [card options]: the model into the package as the
+# default, with its evaluation, plots, a benchmark and its card.
+package_model() {
+  stage "package: $1 -> server/engine/default_model (with its model card)"
   local dest=server/engine/default_model
   rm -rf "$dest"
   mkdir -p "$dest/plots"
-  cp "$MODEL/model.safetensors" "$MODEL/config.json" "$dest/"
-  cp "$EVAL/report.md" "$dest/EVALUATION.md"
-  cp "$EVAL"/plots/*.png "$dest/plots/"
-  $DG bench render --model default --repeats 3 | tee "$EVAL/bench.txt"
-  $DG card model --weights "$MODEL" --corpus "$CORPUS" --eval "$EVAL" \
-    --bench "$EVAL/bench.txt" --limits training/recipes/default_model_limits.md \
-    -o "$dest/MODEL_CARD.md"
-  du -sh "$dest" server/drum_codec/weights
+  cp "$1/model.safetensors" "$1/config.json" "$dest/"
+  cp "$3/report.md" "$dest/EVALUATION.md"
+  cp "$3"/plots/*.png "$dest/plots/"
+  $DG bench render --model default --repeats 3 | tee "$3/bench.txt"
+  $DG card model --weights "$1" --corpus "$2" --eval "$3" --bench "$3/bench.txt" \
+    --limits "$4" "${@:5}" -o "$dest/MODEL_CARD.md"
+  du -sh "$dest" server/drum_codec/weights*
 }
+
+run_package() { package_model "$MODEL" "$CORPUS" "$EVAL" training/recipes/default_model_limits.md; }
 
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    ring-outs-kits lm-kits eval-prompts)
+    ring-outs-kits lm-kits eval-prompts eval-kits package-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
@@ -342,7 +369,7 @@ main() {
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
-        | eval-prompts)
+        | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
