@@ -430,6 +430,35 @@ def test_prompted_training_resumes_exactly(cache, tmp_path):
     assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
 
 
+def test_a_resumed_run_reads_the_entries_it_began_with(cache, tmp_path):
+    """tokenize rewrites a cache as its corpus grows: a resumed run still trains on the
+    entries it started with (same log as an uninterrupted run), and one that lost an entry
+    is refused."""
+    cfg = replace(CFG, steps=12, validate_every=6, checkpoint_every=6)
+    grown = tmp_path / "cache"
+    shutil.copytree(cache, grown)
+
+    def trainer(out: str) -> LMTrainer:
+        return LMTrainer(grown, tmp_path / out, cfg, "tiny", model_overrides=SMALL)
+
+    trainer("whole").run(progress=False)
+    trainer("parts").run(progress=False, until=8)
+    index = grown / "entries.jsonl"
+    lines = index.read_text().splitlines()
+    first = json.loads(lines[0])
+    shutil.copy(grown / first["tokens"], grown / "tokens" / "added.npy")
+    added = json.dumps({**first, "tokens": "tokens/added.npy", "id": "added"})
+    index.write_text("\n".join([added, *reversed(lines)]) + "\n")  # new first, order changed
+    second = trainer("parts")
+    assert len(second.train_tracks) == len(trainer("whole").train_tracks)
+    assert second.resume() and second.step == 6
+    second.run(progress=False)
+    assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
+    index.write_text("\n".join([added, *lines[1:]]) + "\n")  # an entry it trained on is gone
+    with pytest.raises(UserError, match=r"1 of the \d+ entries this run trained on"):
+        trainer("parts")
+
+
 def test_init_makes_a_named_kit_model_prompted(cache, tmp_path):
     LMTrainer(cache, tmp_path / "named", replace(CFG, steps=4), "tiny",
               model_overrides=SMALL).run(progress=False)  # fmt: skip

@@ -55,6 +55,7 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.lm.pinned import PinnedCaches
 from drumgrid.training.loop import TrainingLoop, rank_and_world
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
@@ -172,7 +173,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             raise UserError(
                 f"--batch-size {cfg.batch_size} must divide among {self.world} processes"
             )
-        self.cache = TokenCache.open(tokens)
+        self.caches = PinnedCaches(self.out, resuming=self.checkpoint_dir.exists())
+        self.cache = self.caches.open("tokens", tokens)
         root = corpus_root(self.cache, corpus)
         self.kits = sorted({e.kit for e in self.cache})
         train_entries = self.cache.select(split="train")
@@ -183,7 +185,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             init_info.features if init_info is not None and not grow_features else FEATURE_NAMES
         )
         self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root, self.features)
-        self.extra_caches = [self._open_extra(Path(p)) for p in extra_tokens]
+        self.extra_caches = [self._open_extra(Path(p), f"extra:{p}") for p in extra_tokens]
         extra_tracks = [
             track
             for extra in self.extra_caches
@@ -200,7 +202,11 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             groups=self._groups(len(self.train_tracks), len(extra_tracks)),
         )  # fmt: skip
         self.n_main = len(self.train_tracks)
-        self.shot_cache = self._open_extra(Path(prompt_shots)) if prompt_shots else None
+        self.shot_cache = (
+            self._open_extra(Path(prompt_shots), "prompt_shots") if prompt_shots else None
+        )
+        if self.rank == 0:
+            self.caches.write()
         self.prompts, self.val_prompts = self._prompt_samplers()
         self.train_tracks += extra_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
@@ -316,9 +322,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                        for t in sample])  # fmt: skip
         return float(z.var(0).mean())
 
-    def _open_extra(self, path: Path) -> TokenCache:
+    def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
-        extra = TokenCache.open(path, self.cache.codec_id, str(self.cache.meta["config_hash"]))
+        codec_hash = str(self.cache.meta["config_hash"])
+        extra = self.caches.open(role, path, codec_id=self.cache.codec_id, config_hash=codec_hash)
         unknown = sorted({e.kit for e in extra} - set(self.kits))
         if unknown:
             raise UserError(
