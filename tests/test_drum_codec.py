@@ -4,6 +4,7 @@ and resumes exactly."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -170,6 +171,28 @@ def test_stop_and_resume_equals_one_run(tmp_path: Path, legacy: bool) -> None:
         whole.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
     ):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_a_resumed_run_reads_the_files_it_began_with(tmp_path: Path) -> None:
+    """The corpus grows between the stop and the resume (a new first row): the resumed run
+    still reads the files it began with and ends where one uninterrupted run ends."""
+    corpus = make_corpus(tmp_path / "corpus")
+    cfg = replace(FAST, steps=10, checkpoint_every=5, restart_every=4)
+    CodecTrainer(corpus, tmp_path / "whole", TINY, cfg).run(progress=False)
+    CodecTrainer(corpus, tmp_path / "parts", TINY, cfg).run(progress=False, until=7)
+    csv_path = next(corpus.glob("*.csv"))
+    header, first, *rest = csv_path.read_text().splitlines()
+    midi, audio = first.split(",")[-3:-1]
+    stem = Path(audio).stem
+    for name in (midi, audio):  # the same performance under a new name
+        shutil.copy(corpus / name, corpus / name.replace(stem, f"{stem}-copy"))
+    added = first.replace(stem, f"{stem}-copy")
+    csv_path.write_text("\n".join([header, added, first, *rest]) + "\n")
+    resumed = CodecTrainer(corpus, tmp_path / "parts", TINY, cfg)
+    assert len(resumed.sampler.files) == 2  # not the added third
+    assert resumed.resume() and resumed.step == 5
+    resumed.run(progress=False)
+    assert _log(tmp_path / "parts") == _log(tmp_path / "whole")
 
 
 def test_early_stopping_on_validation_mel(tmp_path: Path) -> None:

@@ -121,19 +121,6 @@ class TokenCache:
             )
         return codec
 
-    def subset(self, tokens: list[str]) -> TokenCache:
-        """The entries whose token files are `tokens`, in that order; one that is gone is
-        refused (a run that trained on it cannot resume exactly)."""
-        by_file = {e.tokens: e for e in self.entries}
-        missing = [t for t in tokens if t not in by_file]
-        if missing:
-            raise UserError(
-                f"{self.root}: {len(missing)} of the {len(tokens)} entries this run trained on "
-                f"are no longer in the cache (first: {missing[0]}); re-run drumgrid tokenize "
-                "on the same corpus, or start a new --out"
-            )
-        return TokenCache(self.root, self.meta, [by_file[t] for t in tokens])
-
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -5,6 +5,7 @@ log, checkpoints, resume and early stopping (on validation mel MAE) are training
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,12 @@ from drumgrid.training.checkpoint import (
     restore_optimizer,
     unprefixed,
 )
-from drumgrid.training.codec.data import SegmentSampler, corpus_audio, validation_clips
+from drumgrid.training.codec.data import (
+    AudioFile,
+    SegmentSampler,
+    corpus_audio,
+    validation_clips,
+)
 from drumgrid.training.codec.discriminator import (
     MultiResolutionDiscriminator,
     discriminator_loss,
@@ -31,6 +37,7 @@ from drumgrid.training.codec.discriminator import (
 from drumgrid.training.codec.evaluation import evaluate_codec
 from drumgrid.training.codec.losses import reconstruction_losses
 from drumgrid.training.loop import TrainingLoop
+from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
 
 
@@ -103,11 +110,20 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
         )
         sr = model_config.sample_rate
         segment = round(cfg.segment_s * sr) // model_config.hop_length * model_config.hop_length
-        self.sampler = SegmentSampler(corpus_audio(corpus, "train", sr), segment, cfg.seed)
+        data_used = PinnedData(self.out, resuming=self.checkpoint_dir.exists())
+
+        def pinned(split: str, files: list[AudioFile]) -> list[AudioFile]:
+            return data_used.pick(split, files, lambda f: os.path.relpath(f.path, corpus), corpus)
+
+        self.sampler = SegmentSampler(
+            pinned("train", corpus_audio(corpus, "train", sr)), segment, cfg.seed
+        )
         try:
-            val_files = corpus_audio(corpus, "validation", sr)
+            val_files = pinned("validation", corpus_audio(corpus, "validation", sr))
         except UserError:
             val_files = []
+        if self.rank == 0:
+            data_used.write()
         self.val_clips = validation_clips(
             val_files, cfg.validation_clips, round(cfg.validation_s * sr)
         )

@@ -55,8 +55,8 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.masking import soundstorm_mask
-from drumgrid.training.lm.pinned import PinnedCaches
 from drumgrid.training.loop import TrainingLoop, rank_and_world
+from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
 
@@ -173,8 +173,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             raise UserError(
                 f"--batch-size {cfg.batch_size} must divide among {self.world} processes"
             )
-        self.caches = PinnedCaches(self.out, resuming=self.checkpoint_dir.exists())
-        self.cache = self.caches.open("tokens", tokens)
+        self.data_used = PinnedData(self.out, resuming=self.checkpoint_dir.exists())
+        self.cache = self.data_used.open_cache("tokens", tokens)
         root = corpus_root(self.cache, corpus)
         self.kits = sorted({e.kit for e in self.cache})
         train_entries = self.cache.select(split="train")
@@ -206,7 +206,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             self._open_extra(Path(prompt_shots), "prompt_shots") if prompt_shots else None
         )
         if self.rank == 0:
-            self.caches.write()
+            self.data_used.write()
         self.prompts, self.val_prompts = self._prompt_samplers()
         self.train_tracks += extra_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
@@ -325,7 +325,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
     def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
         codec_hash = str(self.cache.meta["config_hash"])
-        extra = self.caches.open(role, path, codec_id=self.cache.codec_id, config_hash=codec_hash)
+        extra = self.data_used.open_cache(
+            role, path, codec_id=self.cache.codec_id, config_hash=codec_hash
+        )
         unknown = sorted({e.kit for e in extra} - set(self.kits))
         if unknown:
             raise UserError(

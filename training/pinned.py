@@ -1,0 +1,61 @@
+"""Which files a training run reads, kept in the run folder: a corpus (and the token cache
+made from it) grows while a model trains on its first part, and a resumed run must read the
+data it began with, in the same order, or it is not the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from drumgrid.server.errors import UserError
+from drumgrid.training.tokens import TokenCache
+
+DATA_USED = "data_used.json"
+T = TypeVar("T")
+
+
+class PinnedData:
+    """A new run records the files of each of its data sets; a resumed one reads only those
+    (one that is gone is refused; files added since are left out)."""
+
+    def __init__(self, out: Path, resuming: bool) -> None:
+        self.path = out / DATA_USED
+        self.used: dict[str, list[str]] = {}
+        if resuming and self.path.is_file():
+            self.used = json.loads(self.path.read_text(encoding="utf-8"))
+        self._changed = False
+
+    def pick(self, role: str, items: list[T], key: Callable[[T], str], where: Path) -> list[T]:
+        """`items` as the run first saw them; `role` names the data set's part in the run,
+        `key` a file's name in it, `where` the folder the error names."""
+        keys = self.used.get(role)
+        if keys is None:
+            self.used[role] = [key(item) for item in items]
+            self._changed = True
+            return items
+        by_key = {key(item): item for item in items}
+        missing = [k for k in keys if k not in by_key]
+        if missing:
+            raise UserError(
+                f"{where}: {len(missing)} of the {len(keys)} files this run trained on are no "
+                f"longer there (first: {missing[0]}); restore them, or start a new --out"
+            )
+        return [by_key[k] for k in keys]
+
+    def open_cache(self, role: str, root: str | Path, **check: Any) -> TokenCache:
+        """A token cache as the run first saw it; `check`: TokenCache.open's codec arguments."""
+        cache = TokenCache.open(root, **check)
+        entries = self.pick(role, cache.entries, lambda e: e.tokens, cache.root)
+        return TokenCache(cache.root, cache.meta, entries)
+
+    def write(self) -> None:
+        if not self._changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(json.dumps(self.used), encoding="utf-8")
+        os.replace(tmp, self.path)
+        self._changed = False
