@@ -9,7 +9,7 @@
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
-#           eval-kits package-kits
+#           lm-kits-more eval-kits package-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -60,6 +60,9 @@ TOKENS_KITS=$RUNS/tokens-kits
 LM_KITS_RUN=$RUNS/runs/lm-kits-prompted
 LM_KITS_STEPS=${LM_KITS_STEPS:-10000}
 LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
+LM_KITS_MORE_RUN=$RUNS/runs/lm-kits-more
+LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-10000}
+NEXT_MODEL=${NEXT_MODEL:-$LM_KITS_MORE_RUN/model}  # what eval-prompts, eval-kits, package-kits use
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 SHOTS_MIDI=$RUNS/shot-prompts-midi
 CORPUS_SHOTS=$RUNS/corpus-shots
@@ -191,6 +194,18 @@ run_lm_kits() {
     --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
 }
 
+# lm-kits continued on the whole 20-kit corpus (lm-kits trained on the first 250
+# performances while the rest rendered) and on the ring-outs through the 20 kits (15% of
+# windows: cymbal tails), prompted as before, under a fresh schedule.
+run_lm_kits_more() {
+  stage "Transformer (prompted) continued on the whole 20-kit corpus and ring-outs: $LM_KITS_MORE_STEPS steps"
+  $DG train --tokens "$TOKENS_KITS" --init "$LM_KITS_RUN/model" --out "$LM_KITS_MORE_RUN" \
+    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$RING_OUTS_SHARE" \
+    --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
+    --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
+    --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
+}
+
 # The ring-outs (the ring-outs stage's MIDI) through the 20 kits, in drumgrid-drums-2 tokens:
 # the next model's extra token cache for cymbal tails.
 run_ring_outs_kits() {
@@ -206,7 +221,7 @@ run_ring_outs_kits() {
 # beside its best named kit and the codec's ceiling, and 4 seen kits prompted beside named.
 run_eval_prompts() {
   stage "evaluation of prompted rendering: unseen and seen kits"
-  $DG eval-prompts --model "$LM_KITS_RUN/model" --corpus "$CORPUS_UNSEEN" \
+  $DG eval-prompts --model "$NEXT_MODEL" --corpus "$CORPUS_UNSEEN" \
     --shots "$CORPUS_UNSEEN_SHOTS" --seen-corpus "$CORPUS_KITS" --seen-kits "$SEEN_PROMPT_KITS" \
     --seen-shots "$CORPUS_SHOTS" --baseline "$DEFAULT_BEFORE" --out "$PROMPT_EVAL" --grooves 6
 }
@@ -215,14 +230,14 @@ run_eval_prompts() {
 # speaks another codec's tokens; eval-prompts scores the two against the same audio).
 run_eval_kits() {
   stage "evaluation of the next model on the 20 kits' validation windows"
-  $DG eval --model "$LM_KITS_RUN/model" --tokens "$TOKENS_KITS" --split validation \
+  $DG eval --model "$NEXT_MODEL" --tokens "$TOKENS_KITS" --split validation \
     --out "$EVAL_KITS" --decoding both --max-windows "$EVAL_KITS_WINDOWS" --device "$DEVICE"
 }
 
 # The next model as the default: its card carries both evaluations, the 20 kits' licences
 # (from the corpus) and its limits.
 run_package_kits() {
-  package_model "$LM_KITS_RUN/model" "$CORPUS_KITS" "$EVAL_KITS" \
+  package_model "$NEXT_MODEL" "$CORPUS_KITS" "$EVAL_KITS" \
     training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL"
   for plot in "$PROMPT_EVAL"/plots/*.png; do  # where the card's section points
     cp "$plot" "server/engine/default_model/plots/prompted_$(basename "$plot")"
@@ -361,7 +376,7 @@ main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    ring-outs-kits lm-kits eval-prompts eval-kits package-kits)
+    ring-outs-kits lm-kits lm-kits-more eval-prompts eval-kits package-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
@@ -369,7 +384,7 @@ main() {
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
-        | eval-prompts | eval-kits | package-kits)
+        | lm-kits-more | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
