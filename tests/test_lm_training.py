@@ -452,10 +452,11 @@ def test_a_resumed_run_reads_the_entries_it_began_with(cache, tmp_path):
     second = trainer("parts")
     assert len(second.train_tracks) == len(trainer("whole").train_tracks)
     assert second.resume() and second.step == 6
+    assert "1 new in tokens left out" in second.data_used.left_out_note()
     second.run(progress=False)
     assert _log(tmp_path / "whole") == _log(tmp_path / "parts")
     index.write_text("\n".join([added, *lines[1:]]) + "\n")  # an entry it trained on is gone
-    with pytest.raises(UserError, match=r"1 of the \d+ entries this run trained on"):
+    with pytest.raises(UserError, match=r"1 of the \d+ files this run trained on"):
         trainer("parts")
 
 

@@ -27,6 +27,7 @@ class PinnedData:
         if resuming and self.path.is_file():
             self.used = json.loads(self.path.read_text(encoding="utf-8"))
         self._changed = False
+        self.left_out: dict[str, int] = {}  # role -> files there now that the run never read
 
     def pick(self, role: str, items: list[T], key: Callable[[T], str], where: Path) -> list[T]:
         """`items` as the run first saw them; `role` names the data set's part in the run,
@@ -43,7 +44,17 @@ class PinnedData:
                 f"{where}: {len(missing)} of the {len(keys)} files this run trained on are no "
                 f"longer there (first: {missing[0]}); restore them, or start a new --out"
             )
+        if len(by_key) > len(keys):
+            self.left_out[role] = len(by_key) - len(keys)
         return [by_key[k] for k in keys]
+
+    def left_out_note(self) -> str | None:
+        """What a resumed run leaves out, for the user who grew its data meanwhile."""
+        if not self.left_out:
+            return None
+        parts = ", ".join(f"{n} new in {role}" for role, n in self.left_out.items())
+        return (f"the run reads the files it began with ({parts} left out); to train on them, "
+                "start a new --out with --init from this run's model")  # fmt: skip
 
     def open_cache(self, role: str, root: str | Path, **check: Any) -> TokenCache:
         """A token cache as the run first saw it; `check`: TokenCache.open's codec arguments."""

@@ -110,7 +110,7 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
         )
         sr = model_config.sample_rate
         segment = round(cfg.segment_s * sr) // model_config.hop_length * model_config.hop_length
-        data_used = PinnedData(self.out, resuming=self.checkpoint_dir.exists())
+        self.data_used = data_used = PinnedData(self.out, resuming=self.checkpoint_dir.exists())
 
         def pinned(split: str, files: list[AudioFile]) -> list[AudioFile]:
             return data_used.pick(split, files, lambda f: os.path.relpath(f.path, corpus), corpus)

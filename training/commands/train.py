@@ -178,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.resume and trainer.resume() and trainer.rank == 0:
             print(f"resuming at step {trainer.step} of {cfg.steps}")
+            if note := trainer.data_used.left_out_note():
+                print(note)
         result = trainer.run(progress=not args.no_progress)
     finally:
         shutdown()

@@ -139,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.resume and trainer.resume():
         print(f"resuming at step {trainer.step} of {cfg.steps}")
+        if note := trainer.data_used.left_out_note():
+            print(note)
     result = trainer.run(progress=not args.no_progress)
     print(f"codec written to {args.out / 'codec'} after {result['step']} steps"
           + (" (stopped early)" if result["stopped_early"] else ""))  # fmt: skip
