@@ -70,8 +70,8 @@ CORPUS_UNSEEN_SHOTS=$RUNS/corpus-unseen-shots
 TOKENS_SHOTS=$RUNS/tokens-shots
 CORPUS_RING_OUTS_KITS=$RUNS/corpus-ring-outs-kits
 TOKENS_RING_OUTS_KITS=$RUNS/tokens-ring-outs-kits
-PROMPT_EVAL=$RUNS/runs/eval-prompts-kits
-EVAL_KITS=$RUNS/runs/eval-kits
+PROMPT_EVAL=${PROMPT_EVAL:-$RUNS/runs/eval-prompts-kits}
+EVAL_KITS=${EVAL_KITS:-$RUNS/runs/eval-kits}
 EVAL_KITS_WINDOWS=${EVAL_KITS_WINDOWS:-400}  # 20 per kit
 # The default the next model would replace, scored by kit name beside it (eval-prompts):
 # set it to a copy of the old default when rerunning after package-kits.
