@@ -11,6 +11,7 @@ give identical files.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ from drumgrid.server.errors import UserError
 from drumgrid.training.fluidsynth import GAIN, HOLD_S, Kit
 from drumgrid.training.kits import records
 from drumgrid.training.kits.base import KitRenderer, KitSource
+from drumgrid.training.kits.mix import MixedKit
 from drumgrid.training.kits.sfizz import GAIN as SFIZZ_GAIN
 from drumgrid.training.kits.sfizz import SAMPLE_QUALITY as SFIZZ_QUALITY
 from drumgrid.training.kits.soundfont import soundfont_kit
@@ -103,9 +105,11 @@ def plan_jobs(
     limit: int | None = None,
     max_seconds: float | None = None,
     audio_format: str = "wav",
+    per_kit: int | None = None,
 ) -> list[Job]:
     """Every selected GMD performance x every kit, in a fixed order (a FluidSynth Kit is taken
-    as its SoundFont kit source)."""
+    as its SoundFont kit source); with `per_kit`, each kit renders its own draw of that many
+    of the performances (fixed by the kit's name: kit mixes, many kits of a few files)."""
     if audio_format not in AUDIO_FORMATS:
         raise UserError(
             f"audio format {audio_format!r}: expected one of {', '.join(AUDIO_FORMATS)}"
@@ -123,16 +127,29 @@ def plan_jobs(
     rows.sort(key=lambda r: r["midi_filename"])
     if limit is not None:
         rows = rows[:limit]
+    chosen = {k.slug: _draw(rows, k.slug, per_kit) for k in sources} if per_kit else None
     jobs = []
     for row in rows:
         stem = Path(row["midi_filename"]).with_suffix("")
         for kit in sources:
+            if chosen is not None and row["midi_filename"] not in chosen[kit.slug]:
+                continue
             base = f"{stem}_{kit.slug}"
             jobs.append(
                 Job(row, kit, gmd / row["midi_filename"], f"{base}.midi", f"{base}.{audio_format}",
                     sample_rate, max_seconds)
             )  # fmt: skip
     return jobs
+
+
+def _draw(rows: Sequence[dict[str, str]], kit: str, count: int) -> set[str]:
+    """`count` of the rows' MIDI files, drawn by a hash of the kit's name and each file's, so
+    a kit's draw does not change when other kits or rows are added."""
+
+    def rank(row: dict[str, str]) -> str:
+        return hashlib.sha256(f"{kit}/{row['midi_filename']}".encode()).hexdigest()
+
+    return {r["midi_filename"] for r in sorted(rows, key=rank)[:count]}
 
 
 class _RenderRecordBase(TypedDict):
@@ -177,7 +194,10 @@ _RENDERERS: dict[tuple[KitSource, int], KitRenderer] = {}
 def _renderer(kit: KitSource, sample_rate: int) -> KitRenderer:
     key = (kit, sample_rate)
     if key not in _RENDERERS:
-        _RENDERERS[key] = kit.open(sample_rate)
+        if isinstance(kit, MixedKit):  # its kits' renderers are shared by every mix
+            _RENDERERS[key] = kit.open_with(lambda part: _renderer(part, sample_rate))
+        else:
+            _RENDERERS[key] = kit.open(sample_rate)
     return _RENDERERS[key]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from drumgrid.server.errors import UserError
@@ -60,11 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, metavar="N", help="render processes (default: one per CPU core)"
     )
+    parser.add_argument(
+        "--mixes", type=int, metavar="N",
+        help="render N kit mixes of the --kit kits instead of the kits themselves: each mix "
+        "takes its kick, snare, hi-hats, toms, crash and ride from kits drawn at random (at "
+        "least three kits a mix); for training kit prompts on more kits than there are",
+    )  # fmt: skip
+    parser.add_argument("--mix-seed", type=int, default=0, help="the mixes' draw (default 0)")
+    parser.add_argument(
+        "--files-per-kit", type=int, metavar="N",
+        help="each kit (or mix) renders its own draw of N of the performances",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     from drumgrid.training.corpus import build_corpus, plan_jobs
+    from drumgrid.training.kits.base import KitSource
     from drumgrid.training.kits.spec import licensed, parse_kit
 
     if not 8000 <= args.sample_rate <= 96000:
@@ -85,9 +98,18 @@ def run(args: argparse.Namespace) -> int:
                 "its audio depends on the order files render in, so reruns differ",
                 file=sys.stderr,
             )
+    to_render: Sequence[KitSource] = kits
+    if args.mixes is not None:
+        from drumgrid.training.kits.mix import random_mixes
+
+        if args.mixes < 1:
+            raise UserError(f"--mixes {args.mixes}: expected a positive count")
+        to_render = random_mixes(kits, args.mixes, args.mix_seed)
+    if args.files_per_kit is not None and args.files_per_kit < 1:
+        raise UserError(f"--files-per-kit {args.files_per_kit}: expected a positive count")
     jobs = plan_jobs(
-        args.gmd, kits, args.sample_rate, splits, args.beats_only, args.limit, args.max_seconds,
-        args.audio_format,
+        args.gmd, to_render, args.sample_rate, splits, args.beats_only, args.limit,
+        args.max_seconds, args.audio_format, args.files_per_kit,
     )  # fmt: skip
     if not jobs:
         raise UserError(f"no GMD performances match --splits {args.splits} in {args.gmd}")

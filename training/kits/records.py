@@ -28,7 +28,10 @@ def same_rendering(before: dict[str, Any], now: dict[str, Any]) -> bool:
     """Whether two kits.json entries render the same audio."""
 
     def key(record: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in record.items() if k not in DESCRIPTIVE}
+        kept = {k: v for k, v in record.items() if k not in DESCRIPTIVE}
+        if "kits" in kept:  # a kit mix: its kits' own entries
+            kept["kits"] = {name: key(part) for name, part in kept["kits"].items()}
+        return kept
 
     return key(before) == key(now)
 
@@ -37,6 +40,11 @@ def origin(record: dict[str, Any]) -> str:
     """Where a kit came from, short: 'FluidR3_GM.sf2 (128:32)', 'kit.sfz (SFZ)',
     'GMRockKit (Hydrogen drumkit)'."""
     source = record.get("source", "soundfont")
+    if source == "mix":
+        by_kit: dict[str, list[str]] = {}
+        for group, kit in record.get("parts", {}).items():
+            by_kit.setdefault(kit, []).append(group)
+        return "a mix of " + ", ".join(f"{k} ({', '.join(g)})" for k, g in by_kit.items())
     if source == "sfz":
         return f"{Path(record.get('sfz', '?')).name} (SFZ)"
     if source == "hydrogen":
@@ -60,15 +68,25 @@ def engines_phrase(records: dict[str, dict[str, Any]]) -> str:
     """How the kits were played: 'SoundFonts played by FluidSynth', 'SFZ kits played by
     sfizz', ... for the kinds present."""
     names = {"soundfont": "SoundFonts", "sfz": "SFZ kits", "hydrogen": "Hydrogen drumkits"}
-    sources = sorted({r.get("source", "soundfont") for r in records.values()} or {"soundfont"})
+    played = with_parts(records).values()
+    sources = sorted({r.get("source", "soundfont") for r in played} - {"mix"} or {"soundfont"})
     return ", ".join(f"{names[s]} played by {ENGINES[s]}" for s in sources)
 
 
 def attribution_lines(records: dict[str, dict[str, Any]]) -> list[str]:
     """One Markdown list line per kit: its origin, licence and package."""
     lines = []
-    for name, record in sorted(records.items()):
+    for name, record in sorted(with_parts(records).items()):
         package, licence = package_and_licence(record)
         via = f", Debian package {package}" if package not in ("-", "?") else ""
         lines.append(f"- {name}: {origin(record)}, {licence}{via}")
     return lines
+
+
+def with_parts(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The entries, and the kits each kit mix is made of (whose terms it carries)."""
+    out = dict(records)
+    for record in records.values():
+        for name, part in record.get("kits", {}).items():
+            out.setdefault(name, part)
+    return out

@@ -1,0 +1,110 @@
+"""Kit mixes (training/kits/mix.py): each group of drums played by its own kit, the render the
+sum of those kits' renders; random mixes drawn reproducibly; `drumgrid corpus --mixes N
+--files-per-kit F` renders them, each mix its own draw of performances, their kits and
+licences in kits.json and ATTRIBUTION.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drumgrid.server.drums import CLASS_TO_GM_PITCH, DrumClass
+from drumgrid.server.errors import UserError
+from drumgrid.training.cli import main
+
+pytest.importorskip("fluidsynth", reason="pyfluidsynth / libfluidsynth not installed")
+SF2 = Path("/usr/share/sounds/sf2")
+FLUID = SF2 / "FluidR3_GM.sf2"
+TIM = SF2 / "TimGM6mb.sf2"
+pytestmark = pytest.mark.skipif(
+    not (FLUID.is_file() and TIM.is_file()), reason="FluidR3_GM and TimGM6mb are not installed"
+)
+KITS = (f"standard={FLUID}:128:0", f"tr808={FLUID}:128:25", f"tim={TIM}:128:0")
+
+
+def kit_sources():
+    from drumgrid.training.kits.spec import parse_kit
+
+    return [parse_kit(text) for text in KITS]
+
+
+def test_a_mix_plays_each_group_with_its_own_kit():
+    from drumgrid.training.kits.mix import GROUPS, MixedKit
+
+    standard, tr808, tim = kit_sources()
+    owner = {"kick": tr808, "snare": tim, "hihat": standard, "toms": tim, "crash": tr808,
+             "ride": standard}  # fmt: skip
+    mix = MixedKit("mix-test", tuple((group, owner[group]) for group in GROUPS))
+    beat = [(0.0, DrumClass.KICK), (0.25, DrumClass.HIHAT_CLOSED), (0.5, DrumClass.SNARE),
+            (0.75, DrumClass.HIHAT_OPEN), (1.0, DrumClass.TOM_LOW), (1.25, DrumClass.CRASH),
+            (1.5, DrumClass.RIDE)]  # fmt: skip
+    hits = [(t, CLASS_TO_GM_PITCH[cls], 100) for t, cls in beat]
+    hits.append((1.75, 20, 100))  # a pitch no class reaches: nobody plays it
+    wave = mix.open(24000).render(hits, 3.0)
+    expected = np.zeros_like(wave)
+    for kit in (standard, tr808, tim):
+        mine = [h for h, (_, cls) in zip(hits, beat, strict=False) if owner[_group(cls)] is kit]
+        expected += kit.open(24000).render(mine, 3.0)
+    assert wave.shape == (72000,) and np.abs(wave).max() > 0.05
+    np.testing.assert_allclose(wave, expected, atol=1e-6)
+    record = mix.record()
+    assert record["parts"] == {g: k.name for g, k in owner.items()}
+    assert set(record["kits"]) == {"standard", "tr808", "tim"}
+    assert "MIT" in record["licence"] and "GPL-2" in record["licence"]
+
+
+def _group(cls: DrumClass) -> str:
+    from drumgrid.training.kits.mix import GROUP_OF
+
+    return GROUP_OF[cls]
+
+
+def test_random_mixes_are_reproducible_distinct_and_mixed():
+    from drumgrid.training.kits.mix import MIN_KITS, random_mixes
+
+    kits = kit_sources()
+    mixes = random_mixes(kits, 40, seed=3)
+    assert [m.name for m in mixes[:2]] == ["mix-3-0000", "mix-3-0001"]
+    parts = [tuple(k.name for _, k in m.parts) for m in mixes]
+    assert len(set(parts)) == 40 and all(len(set(p)) >= MIN_KITS for p in parts)
+    assert [m.parts for m in random_mixes(kits, 40, seed=3)] == [m.parts for m in mixes]
+    assert [m.parts for m in random_mixes(kits, 40, seed=4)] != [m.parts for m in mixes]
+    # three kits make 540 mixes of all three; asking for more is refused, not looped on
+    assert len(random_mixes(kits, 540, seed=0)) == 540
+    with pytest.raises(UserError, match="541 kit mixes asked of 3 kits; they make 540"):
+        random_mixes(kits, 541, seed=0)
+    with pytest.raises(UserError, match="at least 3 --kit kits"):
+        random_mixes(kits[:2], 1, seed=0)
+
+
+def test_corpus_renders_mixes_each_with_its_own_performances(gmd_root, tmp_path, capsys):
+    from drumgrid.training.egmd import EGMDIndex
+
+    out = tmp_path / "mixes"
+    args = ["corpus", "--gmd", str(gmd_root), "--out", str(out), "--splits", "train",
+            "--mixes", "3", "--mix-seed", "7", "--files-per-kit", "2", "--max-seconds", "2",
+            "--sample-rate", "24000", "--workers", "1", "--no-progress"]  # fmt: skip
+    for kit in KITS:
+        args += ["--kit", kit]
+    assert main(args) == 0
+    capsys.readouterr()
+    index = EGMDIndex.read(out)
+    assert index.kits == ["mix-7-0000", "mix-7-0001", "mix-7-0002"]
+    by_kit = {k: sorted(r.midi_filename.rsplit("_", 1)[0] for r in index.select(kits=[k]))
+              for k in index.kits}  # fmt: skip
+    assert all(len(files) == 2 for files in by_kit.values())
+    assert len({tuple(files) for files in by_kit.values()}) > 1  # each mix its own draw
+    kits_json = json.loads((out / "kits.json").read_text())["kits"]
+    assert kits_json["mix-7-0000"]["source"] == "mix"
+    assert set(kits_json["mix-7-0000"]["parts"]) == {"kick", "snare", "hihat", "toms",
+                                                      "crash", "ride"}  # fmt: skip
+    attribution = (out / "ATTRIBUTION.md").read_text()
+    assert "- mix-7-0000: a mix of " in attribution
+    assert "- standard: FluidR3_GM.sf2 (128:0), MIT" in attribution  # its kits' own lines
+    assert "SoundFonts played by FluidSynth" in attribution
+    # rerun: every file is there; the same mixes and draws
+    assert main(args) == 0
+    assert f"{out}: 6 files (0 rendered now" in capsys.readouterr().out

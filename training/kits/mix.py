@@ -1,0 +1,123 @@
+"""Kit mixes: a kit whose kick, snare, hi-hats, toms, crash and ride each come from another
+kit. Twenty recorded and sampled kits are twenty voices to learn a kit prompt from; their
+mixes are thousands, each a drum set a player could assemble, so a prompted model meets far
+more kits than the corpus has. The hi-hats stay one kit's (the open hat is choked by its own
+closed and pedal hats), and so do the toms (one set, tuned together)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from drumgrid.server.drums import DrumClass, drum_class
+from drumgrid.server.errors import UserError
+from drumgrid.training.kits.base import Hit, KitRenderer, KitSource, KitTerms, NamedKit
+
+# The parts a mix draws from its kits, each one kit's.
+GROUPS: dict[str, tuple[DrumClass, ...]] = {
+    "kick": (DrumClass.KICK,),
+    "snare": (DrumClass.SNARE,),
+    "hihat": (DrumClass.HIHAT_CLOSED, DrumClass.HIHAT_OPEN),
+    "toms": (DrumClass.TOM_LOW, DrumClass.TOM_MID, DrumClass.TOM_HIGH),
+    "crash": (DrumClass.CRASH,),
+    "ride": (DrumClass.RIDE,),
+}
+GROUP_OF = {cls: group for group, classes in GROUPS.items() for cls in classes}
+MIN_KITS = 3  # a random mix draws from at least this many kits (else it is nearly one kit)
+
+
+@dataclass(frozen=True)
+class MixedKit(NamedKit):
+    """`parts`: (group, kit) for every group of GROUPS, in its order."""
+
+    name: str
+    parts: tuple[tuple[str, KitSource], ...]
+    source: ClassVar[str] = "mix"
+
+    def __post_init__(self) -> None:
+        groups = [group for group, _ in self.parts]
+        if groups != list(GROUPS):
+            raise UserError(f"kit mix {self.name}: parts {groups}; expected {list(GROUPS)}")
+
+    @property
+    def kits(self) -> dict[str, KitSource]:
+        """Its kits by name, each once."""
+        return {kit.name: kit for _, kit in self.parts}
+
+    @property
+    def path(self) -> Path:
+        return self.parts[0][1].path
+
+    @property
+    def terms(self) -> KitTerms:
+        """Every part's licence: the mix is shipped under all of them."""
+        kits = self.kits.values()
+        licences = dict.fromkeys(k.terms.licence or "see the kit's own terms" for k in kits)
+        return KitTerms(" + ".join(licences), None, None, "its kits' terms")
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "parts": {group: kit.name for group, kit in self.parts},
+            "kits": {name: kit.record() for name, kit in sorted(self.kits.items())},
+            "licence": self.terms.licence,
+        }
+
+    def open(self, sample_rate: int) -> KitRenderer:
+        return self.open_with(lambda kit: kit.open(sample_rate), owns=True)
+
+    def open_with(
+        self, open_kit: Callable[[KitSource], KitRenderer], owns: bool = False
+    ) -> MixedRenderer:
+        """A renderer playing its kits through `open_kit`'s renderers: a corpus shares one
+        per kit among all its mixes (a sampled kit holds its samples in memory)."""
+        return MixedRenderer(self, {name: open_kit(kit) for name, kit in self.kits.items()}, owns)
+
+
+class MixedRenderer:
+    """Each kit of the mix plays the hits of its groups; the renders are summed."""
+
+    def __init__(self, mix: MixedKit, renderers: dict[str, KitRenderer], owns: bool) -> None:
+        self.renderers, self.owns = renderers, owns
+        self.kit_of = {cls: kit.name for group, kit in mix.parts for cls in GROUPS[group]}
+
+    def render(self, hits: Iterable[Hit], duration_s: float, mono: bool = True) -> np.ndarray:
+        by_kit: dict[str, list[Hit]] = {name: [] for name in self.renderers}
+        for hit in hits:
+            cls = drum_class(hit[1])
+            if cls is not None:  # a pitch no class reaches: no kit of the mix plays it
+                by_kit[self.kit_of[cls]].append(hit)
+        waves = [self.renderers[name].render(part, duration_s, mono)
+                 for name, part in by_kit.items()]  # fmt: skip
+        return np.asarray(np.sum(waves, axis=0), np.float32)
+
+    def close(self) -> None:
+        if self.owns:
+            for renderer in self.renderers.values():
+                renderer.close()
+
+
+def random_mixes(kits: Sequence[KitSource], count: int, seed: int) -> list[MixedKit]:
+    """`count` mixes named mix-SEED-I, each group's kit drawn uniformly from `kits`, each mix
+    drawing from at least MIN_KITS of them and none the same as another."""
+    n, k = len(GROUPS), len(kits)
+    if k < MIN_KITS:
+        raise UserError(f"kit mixes need at least {MIN_KITS} --kit kits, got {k}")
+    possible = k**n - k - k * (k - 1) // 2 * (2**n - 2)  # less those of one or two kits
+    if count > possible:
+        raise UserError(f"{count} kit mixes asked of {k} kits; they make {possible} at most")
+    rng = np.random.default_rng(seed)
+    mixes: list[MixedKit] = []
+    seen: set[tuple[int, ...]] = set()
+    while len(mixes) < count:
+        picks = tuple(int(i) for i in rng.integers(k, size=n))
+        if len(set(picks)) < MIN_KITS or picks in seen:
+            continue
+        seen.add(picks)
+        parts = tuple((group, kits[i]) for group, i in zip(GROUPS, picks, strict=True))
+        mixes.append(MixedKit(f"mix-{seed}-{len(mixes):04d}", parts))
+    return mixes
