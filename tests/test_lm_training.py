@@ -460,6 +460,42 @@ def test_a_resumed_run_reads_the_entries_it_began_with(cache, tmp_path):
         trainer("parts")
 
 
+def test_prompt_only_kits_train_from_prompts_alone(cache, tmp_path):
+    """Kits with no name (kit mixes): never in a named step, drawn for about their share of
+    a prompted step's groups, each group's windows of one kit; the model keeps its named
+    kits only."""
+    mixes = make_token_cache(tmp_path / "mixes", kits=("mix-a", "mix-b"), seed=2)
+    cfg = replace(CFG, steps=4, prompt_share=0.5, prompt_kits_share=0.5,
+                  prompt_seconds=(0.5, 2.0))  # fmt: skip
+    t = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL, prompt_kits=mixes)
+    n_named = len(t.kits)
+    assert t.prompt_only_kits == ["mix-a", "mix-b"] and t.model_config.n_kits == n_named
+    groups = {"named": 0, "mix": 0}
+    for step in range(300):
+        t.step = step
+        kits = t._prompted_kits()
+        windows = t.sampler.windows(step, cfg.batch_size, kits)
+        kit_of = [t.sampler.tracks[i].kit for i, _, _ in windows]
+        if not kits:
+            assert all(k < n_named for k in kit_of)
+            continue
+        each = cfg.batch_size // len(kits)
+        for j, k in enumerate(kits):
+            assert set(kit_of[j * each : (j + 1) * each]) == {k}
+            groups["mix" if k >= n_named else "named"] += 1
+        t._step_prompt(kits, windows)
+    assert 0.4 < groups["mix"] / (groups["mix"] + groups["named"]) < 0.6
+    t.step = 0
+    t.run(progress=False)
+    _, info = load_model(tmp_path / "run" / "model")
+    assert info.kits == tuple(t.kits) and info.card["prompt_kits"]["kits"] == 2
+    with pytest.raises(UserError, match="named kits of"):
+        LMTrainer(cache, tmp_path / "x", cfg, "tiny", model_overrides=SMALL, prompt_kits=cache)
+    with pytest.raises(UserError, match="needs --prompt-share"):
+        LMTrainer(cache, tmp_path / "y", replace(cfg, prompt_share=0.0), "tiny",
+                  model_overrides=SMALL, prompt_kits=mixes)  # fmt: skip
+
+
 def test_init_makes_a_named_kit_model_prompted(cache, tmp_path):
     LMTrainer(cache, tmp_path / "named", replace(CFG, steps=4), "tiny",
               model_overrides=SMALL).run(progress=False)  # fmt: skip

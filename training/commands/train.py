@@ -65,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of prompts taken from --prompt-shots (default 0.25)",
     )  # fmt: skip
     parser.add_argument(
+        "--prompt-kits", type=Path, metavar="DIR",
+        help="a token cache of kits learnt only from prompts, never by name (e.g. kit mixes, "
+        "`drumgrid corpus --mixes`): more kits to generalise from",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prompt-kits-share", type=float, default=0.5, metavar="F",
+        help="share of prompted groups drawn from --prompt-kits (default 0.5)",
+    )  # fmt: skip
+    parser.add_argument(
         "--preset", choices=PRESETS,
         help="model size (default: tiny, or the --init model's own)",
     )  # fmt: skip
@@ -159,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         prompt_seconds=tuple(args.prompt_seconds),
         prompt_groups=args.prompt_groups,
         shot_share=args.shot_share if args.prompt_shots else 0.0,
+        prompt_kits_share=args.prompt_kits_share if args.prompt_kits else 0.0,
     )
     preset = args.preset or "tiny"
     if args.init is not None and args.preset is None:
@@ -170,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
             args.latent_head, args.codec_path, args.grow_features, tuple(args.extra_tokens),
-            args.prompt_shots,
+            args.prompt_shots, args.prompt_kits,
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

@@ -162,18 +162,21 @@ class WindowSampler:
                 part = lengths[start : start + n]
                 weights[start : start + n] = share * part / part.sum()
                 start += n
-        self.weights = torch.from_numpy(weights)
+        self.lengths, self.weights = torch.from_numpy(lengths), torch.from_numpy(weights)
         self.by_kit = self.kit_weights()
 
     def generator(self, step: int, stream: int = 0) -> torch.Generator:
         return torch.Generator().manual_seed((self.seed * 1_000_003 + step) * 7 + stream)
 
     def kit_weights(self) -> dict[int, torch.Tensor]:
-        """Per kit, the draw weights restricted to its tracks (summing to 1)."""
+        """Per kit, the draw weights restricted to its tracks (summing to 1); by length for
+        a kit whose tracks a plain draw never takes (kits learnt only from prompts)."""
         out = {}
         for kit in sorted({t.kit for t in self.tracks}):
             mine = torch.tensor([t.kit == kit for t in self.tracks])
             w = torch.where(mine, self.weights, 0.0)
+            if not w.sum() > 0:
+                w = torch.where(mine, self.lengths, 0.0)
             out[kit] = w / w.sum()
         return out
 
@@ -248,16 +251,22 @@ class PromptSampler:
         seconds: tuple[float, float],
         shots: Sequence[Track] = (),
         shot_share: float = 0.0,
+        usable: Sequence[int] | None = None,
+        shots_for: Sequence[int] | None = None,
     ):
+        """`usable`: the tracks prompts come from (indices; default all), `shots_for`: the
+        kits that must have one-shot prompts (default every kit; the others' prompts are
+        always recordings)."""
         self.tracks, self.shots, self.seconds, self.shot_share = tracks, shots, seconds, shot_share
         self.by_kit: dict[int, list[int]] = {}
-        for i, t in enumerate(tracks):
-            self.by_kit.setdefault(t.kit, []).append(i)
+        for i in range(len(tracks)) if usable is None else usable:
+            self.by_kit.setdefault(tracks[i].kit, []).append(i)
         self.shots_by_kit: dict[int, list[int]] = {}
         for i, t in enumerate(shots):
             self.shots_by_kit.setdefault(t.kit, []).append(i)
         if shots:
-            lacking = sorted(set(self.by_kit) - set(self.shots_by_kit))
+            lacking = sorted(set(self.by_kit if shots_for is None else shots_for)
+                             - set(self.shots_by_kit))  # fmt: skip
             if lacking:
                 raise UserError(f"the one-shot prompts have none of kits {lacking}")
 
@@ -273,7 +282,7 @@ class PromptSampler:
         pieces = []
         for kit, not_these in zip(kits, avoid, strict=True):
             use_shot = bool(torch.rand((), generator=g) < self.shot_share) and bool(self.shots)
-            if use_shot:
+            if use_shot and kit in self.shots_by_kit:
                 tr = self.shots[self._pick(self.shots_by_kit[kit], set(), g)]
                 pieces.append((tr.tokens.astype(np.int64), tr.features))
                 continue

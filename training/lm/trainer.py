@@ -94,6 +94,9 @@ class LMTrainConfig:
     # A prompted step draws its windows from this many kits, batch / groups of each, and each
     # group shares one prompt: the prompt's pass costs 1 / (batch / groups) per window.
     prompt_groups: int = 4
+    # Share of a prompted step's groups drawn from the kits learnt only from prompts
+    # (--prompt-kits, e.g. kit mixes); 0 without them.
+    prompt_kits_share: float = 0.0
 
 
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
@@ -156,6 +159,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         grow_features: bool = False,
         extra_tokens: tuple[str | Path, ...] = (),
         prompt_shots: str | Path | None = None,
+        prompt_kits: str | Path | None = None,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
@@ -166,7 +170,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         ones it lacks are added at zero weight). `extra_tokens`: more token caches of the same
         codec and kits whose train splits give cfg.extra_share of the training windows.
         `prompt_shots`: a token cache of one-shot prompts of the same kits (its train split),
-        for cfg.shot_share of the prompts of a prompted model (cfg.prompt_share > 0)."""
+        for cfg.shot_share of the prompts of a prompted model (cfg.prompt_share > 0).
+        `prompt_kits`: a token cache of kits the model learns only from prompts (kit mixes:
+        no name, never a named step), cfg.prompt_kits_share of the prompted groups."""
         super().__init__(out, cfg)
         self.device = torch.device(device)
         if cfg.batch_size % self.world:
@@ -193,13 +199,25 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 extra, extra.select(split="train"), self.kits, corpus_root(extra), self.features
             )
         ]
+        self.prompt_kit_cache = self._open_prompt_kits(Path(prompt_kits)) if prompt_kits else None
+        self.prompt_only_kits = (
+            sorted({e.kit for e in self.prompt_kit_cache}) if self.prompt_kit_cache else []
+        )
+        prompt_kit_tracks = []
+        if self.prompt_kit_cache is not None:
+            c = self.prompt_kit_cache
+            prompt_kit_tracks = load_tracks(
+                c, c.select(split="train"), self.kits + self.prompt_only_kits, corpus_root(c),
+                self.features,
+            )  # fmt: skip
         self.val_tracks = load_tracks(
             self.cache, self.cache.select(split="validation"), self.kits, root, self.features
         )
         max_frames = cfg.max_frames or max_window_frames(self.train_tracks, cfg.window_beats)
         self.sampler = WindowSampler(
-            self.train_tracks + extra_tracks, cfg.window_beats, max_frames, cfg.seed,
-            groups=self._groups(len(self.train_tracks), len(extra_tracks)),
+            self.train_tracks + extra_tracks + prompt_kit_tracks, cfg.window_beats, max_frames,
+            cfg.seed, groups=self._groups(len(self.train_tracks), len(extra_tracks),
+                                          len(prompt_kit_tracks)),
         )  # fmt: skip
         self.n_main = len(self.train_tracks)
         self.shot_cache = (
@@ -208,7 +226,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if self.rank == 0:
             self.data_used.write()
         self.prompts, self.val_prompts = self._prompt_samplers()
-        self.train_tracks += extra_tracks
+        self.train_tracks += extra_tracks + prompt_kit_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
         meta = self.cache.meta
         overrides = {**(model_overrides or {}), "n_features": len(self.features)}
@@ -322,6 +340,27 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                        for t in sample])  # fmt: skip
         return float(z.var(0).mean())
 
+    def _open_prompt_kits(self, path: Path) -> TokenCache:
+        """The prompt-only kits' cache: the main cache's codec, kits the model has no name
+        for, a train split; only for a prompted model."""
+        if not self.cfg.prompt_share:
+            raise UserError("--prompt-kits trains kits from prompts alone: it needs --prompt-share")
+        if not 0.0 < self.cfg.prompt_kits_share <= 1.0:
+            raise UserError(f"--prompt-kits-share {self.cfg.prompt_kits_share}: expected a "
+                            "fraction above 0, at most 1")  # fmt: skip
+        codec = {
+            "codec_id": self.cache.codec_id,
+            "config_hash": str(self.cache.meta["config_hash"]),
+        }
+        cache = self.data_used.open_cache("prompt_kits", path, **codec)
+        named = sorted({e.kit for e in cache} & set(self.kits))
+        if named:
+            raise UserError(f"{path}: kits {', '.join(named)} are named kits of {self.cache.root}; "
+                            "prompt-only kits need names of their own")  # fmt: skip
+        if not cache.select(split="train"):
+            raise UserError(f"{path}: no entries with split 'train'")
+        return cache
+
     def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
         codec_hash = str(self.cache.meta["config_hash"])
@@ -360,17 +399,29 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             entries = c.select(split="train")
             shots = load_tracks(c, entries, self.kits, corpus_root(c), self.features)
         val = PromptSampler(self.val_tracks, (lo, hi)) if self.val_tracks else None
-        return PromptSampler(self.train_tracks, (lo, hi), shots, cfg.shot_share), val
+        # Prompts come from the main cache's tracks and the prompt-only kits', not the extras.
+        tracks, n_main = self.sampler.tracks, len(self.train_tracks)
+        usable = [i for i, t in enumerate(tracks) if i < n_main or t.kit >= len(self.kits)]
+        named = None  # the kits that need one-shot prompts: every kit, or only the named ones
+        if self.prompt_only_kits:
+            named = sorted({tracks[i].kit for i in usable if tracks[i].kit < len(self.kits)})
+        train = PromptSampler(tracks, (lo, hi), shots, cfg.shot_share, usable, named)
+        return train, val
 
-    def _groups(self, n_main: int, n_extra: int) -> list[tuple[int, float]] | None:
+    def _groups(
+        self, n_main: int, n_extra: int, n_prompt_kits: int
+    ) -> list[tuple[int, float]] | None:
+        """The window draw's groups: the extras their share; the prompt-only kits' tracks
+        none (a plain draw never takes them; a prompted group of their kit does)."""
         share = self.cfg.extra_share
-        if not n_extra:
-            if share:
-                raise UserError("an extra share needs extra token caches (--extra-tokens)")
-            return None
-        if not 0.0 < share < 1.0:
+        if not n_extra and share:
+            raise UserError("an extra share needs extra token caches (--extra-tokens)")
+        if n_extra and not 0.0 < share < 1.0:
             raise UserError(f"--extra-share {share}: expected a fraction between 0 and 1")
-        return [(n_main, 1.0 - share), (n_extra, share)]
+        groups = [(n_main, 1.0 - share)] + ([(n_extra, share)] if n_extra else [])
+        if n_prompt_kits:
+            groups.append((n_prompt_kits, 0.0))
+        return groups if len(groups) > 1 else None
 
     def latent_targets(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, L]
         assert self.codec is not None
@@ -420,6 +471,12 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "extra_token_caches": [str(c.root) for c in self.extra_caches],
             "extra_corpora": [str(c.meta.get("source", "")) for c in self.extra_caches],
             "prompt_shots": None if self.shot_cache is None else str(self.shot_cache.root),
+            "prompt_kits": None
+            if self.prompt_kit_cache is None
+            else {
+                "token_cache": str(self.prompt_kit_cache.root),
+                "kits": len(self.prompt_only_kits),
+            },
             "train_files": len(self.train_tracks),
             "validation_files": len(self.val_tracks),
             "train_hours": round(
@@ -506,12 +563,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
 
     def _prompted_kits(self) -> list[int]:
         """The kits of a prompted step's groups (cfg.prompt_share of steps); [] otherwise."""
-        g = self.sampler.generator(self.step, 2)
-        if not float(torch.rand((), generator=g)) < self.cfg.prompt_share:
+        cfg, g = self.cfg, self.sampler.generator(self.step, 2)
+        if not float(torch.rand((), generator=g)) < cfg.prompt_share:
             return []
-        kits = sorted(self.prompts.by_kit)
-        picks = torch.randint(len(kits), (self.cfg.prompt_groups,), generator=g)
-        return [kits[i] for i in picks.tolist()]
+        n_named = len(self.kits)
+        kits = sorted(k for k in self.prompts.by_kit if k < n_named)
+        picks = [kits[i] for i in torch.randint(len(kits), (cfg.prompt_groups,), generator=g)]
+        if not self.prompt_only_kits:
+            return picks
+        others = sorted(k for k in self.prompts.by_kit if k >= n_named)
+        other = torch.rand(cfg.prompt_groups, generator=g) < cfg.prompt_kits_share
+        instead = torch.randint(len(others), (cfg.prompt_groups,), generator=g)
+        return [
+            others[j] if o else k for k, o, j in zip(picks, other, instead.tolist(), strict=True)
+        ]
 
     def _step_prompt(self, kits: list[int], windows: list[tuple[int, int, int]]) -> PromptBatch:
         """One prompt per group of windows, from a track none of them comes from."""
