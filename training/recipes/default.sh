@@ -9,7 +9,7 @@
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
-#           lm-kits-more eval-kits package-kits
+#           kit-mixes lm-kits-more eval-kits package-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -61,6 +61,10 @@ LM_KITS_RUN=$RUNS/runs/lm-kits-prompted
 LM_KITS_STEPS=${LM_KITS_STEPS:-10000}
 LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
 LM_KITS_MORE_RUN=$RUNS/runs/lm-kits-more
+CORPUS_MIXES=$RUNS/corpus-mixes
+TOKENS_MIXES=$RUNS/tokens-mixes
+MIXES=${MIXES:-300}  # kit mixes of the 20 kits, each rendering its own MIX_FILES performances
+MIX_FILES=${MIX_FILES:-8}
 LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-10000}
 NEXT_MODEL=${NEXT_MODEL:-$LM_KITS_MORE_RUN/model}  # what eval-prompts, eval-kits, package-kits use
 CORPUS_UNSEEN=$RUNS/corpus-unseen
@@ -194,15 +198,27 @@ run_lm_kits() {
     --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
 }
 
+# Kit mixes of the 20 training kits (training/kits/mix.py: kick, snare, hi-hats, toms, crash
+# and ride each from one of them), GMD train performances, tokens: kits the next model learns
+# from prompts alone, so that it meets more kits than twenty.
+run_kit_mixes() {
+  stage "kit mixes: $MIXES mixes of the 20 kits, $MIX_FILES performances each, token cache"
+  $DG corpus --gmd "$GMD" --out "$CORPUS_MIXES" --splits train --mixes "$MIXES" \
+    --files-per-kit "$MIX_FILES" --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_MIXES" --codec drumgrid-drums-2 --out "$TOKENS_MIXES" \
+    --device "$DEVICE"
+}
+
 # lm-kits continued on the whole 20-kit corpus (lm-kits trained on the first 250
 # performances while the rest rendered) and on the ring-outs through the 20 kits (15% of
-# windows: cymbal tails), prompted as before, under a fresh schedule.
+# windows: cymbal tails), prompted as before with half the prompted groups from the kit
+# mixes, under a fresh schedule.
 run_lm_kits_more() {
   stage "Transformer (prompted) continued on the whole 20-kit corpus and ring-outs: $LM_KITS_MORE_STEPS steps"
   $DG train --tokens "$TOKENS_KITS" --init "$LM_KITS_RUN/model" --out "$LM_KITS_MORE_RUN" \
     --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$RING_OUTS_SHARE" \
     --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
-    --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
+    --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5 --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
     --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
 }
 
@@ -376,7 +392,7 @@ main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    ring-outs-kits lm-kits lm-kits-more eval-prompts eval-kits package-kits)
+    ring-outs-kits lm-kits kit-mixes lm-kits-more eval-prompts eval-kits package-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
@@ -384,7 +400,7 @@ main() {
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
-        | lm-kits-more | eval-prompts | eval-kits | package-kits)
+        | kit-mixes | lm-kits-more | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
