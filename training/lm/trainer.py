@@ -340,6 +340,14 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                        for t in sample])  # fmt: skip
         return float(z.var(0).mean())
 
+    def _open_same_codec(self, role: str, path: Path) -> TokenCache:
+        """Another cache of the main cache's codec (refused otherwise), as the run first saw
+        it."""
+        codec_hash = str(self.cache.meta["config_hash"])
+        return self.data_used.open_cache(
+            role, path, codec_id=self.cache.codec_id, config_hash=codec_hash
+        )
+
     def _open_prompt_kits(self, path: Path) -> TokenCache:
         """The prompt-only kits' cache: the main cache's codec, kits the model has no name
         for, a train split; only for a prompted model."""
@@ -348,11 +356,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if not 0.0 < self.cfg.prompt_kits_share <= 1.0:
             raise UserError(f"--prompt-kits-share {self.cfg.prompt_kits_share}: expected a "
                             "fraction above 0, at most 1")  # fmt: skip
-        codec = {
-            "codec_id": self.cache.codec_id,
-            "config_hash": str(self.cache.meta["config_hash"]),
-        }
-        cache = self.data_used.open_cache("prompt_kits", path, **codec)
+        cache = self._open_same_codec("prompt_kits", path)
         named = sorted({e.kit for e in cache} & set(self.kits))
         if named:
             raise UserError(f"{path}: kits {', '.join(named)} are named kits of {self.cache.root}; "
@@ -363,10 +367,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
 
     def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
-        codec_hash = str(self.cache.meta["config_hash"])
-        extra = self.data_used.open_cache(
-            role, path, codec_id=self.cache.codec_id, config_hash=codec_hash
-        )
+        extra = self._open_same_codec(role, path)
         unknown = sorted({e.kit for e in extra} - set(self.kits))
         if unknown:
             raise UserError(
