@@ -100,3 +100,14 @@ def test_a_kit_that_cannot_be_scored_stops_it_before_any_render(tmp_path, capsys
     err = capsys.readouterr().err
     assert "kit bright: 4 validation files of 3 s or more; need 5" in err
     assert "unseen kit bright" not in err  # nothing rendered
+
+
+def test_the_model_itself_is_refused_as_its_baseline(tmp_path, capsys):
+    model = make_model_dir(tmp_path / "m", prompted=True)
+    corpus = make_egmd_corpus(tmp_path / "corpus", n_train=0, n_val=4, kits=("bright",),
+                              audio="synth", bpm=120.0, bars=2, groove=RANDOM_ROCK)  # fmt: skip
+    args = ["eval-prompts", "--model", str(model), "--corpus", str(corpus), "--out",
+            str(tmp_path / "out"), "--grooves", "2", "--seconds", "3", "--baseline",
+            str(model)]  # fmt: skip
+    assert main(args) == 2
+    assert "is the model itself (the same weights)" in capsys.readouterr().err

@@ -72,10 +72,11 @@ def test_random_mixes_are_reproducible_distinct_and_mixed():
     assert len(set(parts)) == 40 and all(len(set(p)) >= MIN_KITS for p in parts)
     assert [m.parts for m in random_mixes(kits, 40, seed=3)] == [m.parts for m in mixes]
     assert [m.parts for m in random_mixes(kits, 40, seed=4)] != [m.parts for m in mixes]
-    # three kits make 540 mixes of all three; asking for more is refused, not looped on
-    assert len(random_mixes(kits, 540, seed=0)) == 540
-    with pytest.raises(UserError, match="541 kit mixes asked of 3 kits; they make 540"):
-        random_mixes(kits, 541, seed=0)
+    # three kits make 729 mixes, 540 of them of all three: more than half is refused, not
+    # looped on
+    assert len(random_mixes(kits, 364, seed=0)) == 364
+    with pytest.raises(UserError, match="365 kit mixes asked of 3 kits; ask for at most 364"):
+        random_mixes(kits, 365, seed=0)
     with pytest.raises(UserError, match="at least 3 --kit kits"):
         random_mixes(kits[:2], 1, seed=0)
 
@@ -108,3 +109,22 @@ def test_corpus_renders_mixes_each_with_its_own_performances(gmd_root, tmp_path,
     # rerun: every file is there; the same mixes and draws
     assert main(args) == 0
     assert f"{out}: 6 files (0 rendered now" in capsys.readouterr().out
+
+
+def test_a_group_comes_only_from_kits_that_play_it():
+    from dataclasses import dataclass
+
+    from drumgrid.training.kits.mix import random_mixes
+
+    @dataclass(frozen=True)
+    class SampleKit:  # what random_mixes reads of a sample kit: its name and classes
+        name: str
+        classes: tuple[str, ...]
+
+    every = tuple(c.label for c in DrumClass)
+    no_ride = SampleKit("no-ride", tuple(c for c in every if c != "ride"))
+    kits = [SampleKit("a", every), SampleKit("b", every), no_ride, SampleKit("c", every)]
+    for mix in random_mixes(kits, 100, seed=1):  # type: ignore[arg-type]
+        assert dict(mix.parts)["ride"] is not no_ride
+    with pytest.raises(UserError, match="no --kit kit plays every sound of ride"):
+        random_mixes([no_ride] * 3, 1, seed=0)  # type: ignore[arg-type]

@@ -458,6 +458,8 @@ def test_a_resumed_run_reads_the_entries_it_began_with(cache, tmp_path):
     index.write_text("\n".join([added, *lines[1:]]) + "\n")  # an entry it trained on is gone
     with pytest.raises(UserError, match=r"1 of the \d+ files this run trained on"):
         trainer("parts")
+    (tmp_path / "parts" / "data_used.json").unlink()  # a run begun before the record
+    assert "no record of the files of tokens" in trainer("parts").data_used.left_out_note()
 
 
 def test_prompt_only_kits_train_from_prompts_alone(cache, tmp_path):

@@ -143,8 +143,8 @@ def plan_jobs(
 
 
 def _draw(rows: Sequence[dict[str, str]], kit: str, count: int) -> set[str]:
-    """`count` of the rows' MIDI files, drawn by a hash of the kit's name and each file's, so
-    a kit's draw does not change when other kits or rows are added."""
+    """`count` of the rows' MIDI files, drawn by a hash of the kit's name and each file's: a
+    kit's draw does not depend on the other kits (added rows may enter it)."""
 
     def rank(row: dict[str, str]) -> str:
         return hashlib.sha256(f"{kit}/{row['midi_filename']}".encode()).hexdigest()

@@ -119,9 +119,10 @@ class CodecTrainer(TrainingLoop[CodecTrainConfig]):
             pinned("train", corpus_audio(corpus, "train", sr)), segment, cfg.seed
         )
         try:
-            val_files = pinned("validation", corpus_audio(corpus, "validation", sr))
-        except UserError:
+            val_files = corpus_audio(corpus, "validation", sr)
+        except UserError:  # no validation split: the run validates nothing
             val_files = []
+        val_files = pinned("validation", val_files)  # outside: losing one is an error
         if self.rank == 0:
             data_used.write()
         self.val_clips = validation_clips(

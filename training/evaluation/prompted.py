@@ -23,6 +23,7 @@ named kit's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -251,6 +252,10 @@ def evaluate(
     engine.require_prompted()
     base = None
     if baseline is not None:
+        weights = _weights_of(baseline)
+        if weights is not None and weights == _weights_of(model):
+            raise UserError(f"--baseline {baseline} is the model itself (the same weights); "
+                            "name the model it would replace")  # fmt: skip
         base = Engine.load(baseline, "cpu", "eager", precision="fp32")
         if base.sample_rate != engine.sample_rate:
             raise UserError(f"--baseline {baseline} renders at {base.sample_rate} Hz, the model "
@@ -286,6 +291,12 @@ def evaluate(
     (out / "report.md").write_text(report(results, metrics, cfg))
     plot_kits(out / "plots", kept, results, engine.sample_rate)
     return metrics
+
+
+def _weights_of(model: str | Path) -> bytes | None:
+    """A model folder's weights digest (None for a name such as `default`)."""
+    path = Path(model) / "model.safetensors"
+    return hashlib.sha256(path.read_bytes()).digest() if path.is_file() else None
 
 
 def _pooled(results: list[KitResult], row: str, metric: str) -> float:

@@ -89,7 +89,7 @@ class MixedRenderer:
         by_kit: dict[str, list[Hit]] = {name: [] for name in self.renderers}
         for hit in hits:
             cls = drum_class(hit[1])
-            if cls is not None:  # a pitch no class reaches: no kit of the mix plays it
+            if cls is not None:  # a pitch no class reaches (no GMD pitch): no part plays it
                 by_kit[self.kit_of[cls]].append(hit)
         waves = [self.renderers[name].render(part, duration_s, mono)
                  for name, part in by_kit.items()]  # fmt: skip
@@ -101,20 +101,31 @@ class MixedRenderer:
                 renderer.close()
 
 
+def plays(kit: KitSource, group: str) -> bool:
+    """Whether the kit sounds every class of the group (a sample kit says which classes it
+    plays; a SoundFont kit is taken to play them all)."""
+    classes = getattr(kit, "classes", None)
+    return classes is None or all(cls.label in classes for cls in GROUPS[group])
+
+
 def random_mixes(kits: Sequence[KitSource], count: int, seed: int) -> list[MixedKit]:
-    """`count` mixes named mix-SEED-I, each group's kit drawn uniformly from `kits`, each mix
-    drawing from at least MIN_KITS of them and none the same as another."""
-    n, k = len(GROUPS), len(kits)
+    """`count` mixes named mix-SEED-I, each group's kit drawn uniformly from the `kits` that
+    play it, each mix drawing from at least MIN_KITS of them and none the same as another."""
+    k = len(kits)
     if k < MIN_KITS:
         raise UserError(f"kit mixes need at least {MIN_KITS} --kit kits, got {k}")
-    possible = k**n - k - k * (k - 1) // 2 * (2**n - 2)  # less those of one or two kits
-    if count > possible:
-        raise UserError(f"{count} kit mixes asked of {k} kits; they make {possible} at most")
+    able = [[i for i, kit in enumerate(kits) if plays(kit, group)] for group in GROUPS]
+    missing = [group for group, ids in zip(GROUPS, able, strict=True) if not ids]
+    if missing:
+        raise UserError(f"no --kit kit plays every sound of {', '.join(missing)}")
+    possible = int(np.prod([len(ids) for ids in able], dtype=np.float64))
+    if count > possible // 2:  # a bound with room for the mixes of fewer than MIN_KITS kits
+        raise UserError(f"{count} kit mixes asked of {k} kits; ask for at most {possible // 2}")
     rng = np.random.default_rng(seed)
     mixes: list[MixedKit] = []
     seen: set[tuple[int, ...]] = set()
     while len(mixes) < count:
-        picks = tuple(int(i) for i in rng.integers(k, size=n))
+        picks = tuple(ids[int(rng.integers(len(ids)))] for ids in able)
         if len(set(picks)) < MIN_KITS or picks in seen:
             continue
         seen.add(picks)

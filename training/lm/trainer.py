@@ -191,7 +191,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             init_info.features if init_info is not None and not grow_features else FEATURE_NAMES
         )
         self.train_tracks = load_tracks(self.cache, train_entries, self.kits, root, self.features)
-        self.extra_caches = [self._open_extra(Path(p), f"extra:{p}") for p in extra_tokens]
+        self.extra_caches = [
+            self._open_extra(Path(p), f"extra:{Path(p).resolve()}") for p in extra_tokens
+        ]
         extra_tracks = [
             track
             for extra in self.extra_caches
@@ -466,6 +468,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         )
 
     def data_card(self, validation: dict[str, Any]) -> dict[str, Any]:
+        named_tracks = [t for t in self.train_tracks if t.kit < len(self.kits)]  # not mixes
         return {
             "token_cache": str(self.cache.root),
             "corpus": str(self.cache.meta.get("source", "")),
@@ -477,11 +480,12 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             else {
                 "token_cache": str(self.prompt_kit_cache.root),
                 "kits": len(self.prompt_only_kits),
+                "files": len(self.train_tracks) - len(named_tracks),
             },
-            "train_files": len(self.train_tracks),
+            "train_files": len(named_tracks),
             "validation_files": len(self.val_tracks),
             "train_hours": round(
-                sum(t.n_frames for t in self.train_tracks) / self.cache.frame_rate / 3600, 3
+                sum(t.n_frames for t in named_tracks) / self.cache.frame_rate / 3600, 3
             ),
             "steps": self.step,
             "train_seconds": round(self.elapsed_s),

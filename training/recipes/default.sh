@@ -78,8 +78,12 @@ PROMPT_EVAL=${PROMPT_EVAL:-$RUNS/runs/eval-prompts-kits}
 EVAL_KITS=${EVAL_KITS:-$RUNS/runs/eval-kits}
 EVAL_KITS_WINDOWS=${EVAL_KITS_WINDOWS:-400}  # 20 per kit
 # The default the next model would replace, scored by kit name beside it (eval-prompts):
-# set it to a copy of the old default when rerunning after package-kits.
-DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/default_model}
+# package_model keeps the one it replaces in $RUNS/default-before.
+if [ -d "$RUNS/default-before" ]; then
+  DEFAULT_BEFORE=${DEFAULT_BEFORE:-$RUNS/default-before}
+else
+  DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/default_model}
+fi
 SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
 PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
 TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it
@@ -371,18 +375,24 @@ run_eval() {
 }
 
 # package_model MODEL CORPUS EVAL LIMITS [card options]: the model into the package as the
-# default, with its evaluation, plots, a benchmark and its card.
+# default, with its evaluation, plots, a benchmark and its card. Built beside the shipped
+# default and swapped in only when complete; the one it replaces is kept in
+# $RUNS/default-before (the first time) for eval-prompts' baseline.
 package_model() {
   stage "package: $1 -> server/engine/default_model (with its model card)"
-  local dest=server/engine/default_model
-  rm -rf "$dest"
-  mkdir -p "$dest/plots"
-  cp "$1/model.safetensors" "$1/config.json" "$dest/"
-  cp "$3/report.md" "$dest/EVALUATION.md"
-  cp "$3"/plots/*.png "$dest/plots/"
-  $DG bench render --model default --repeats 3 | tee "$3/bench.txt"
+  local dest=server/engine/default_model new=server/engine/default_model.new
+  [ -f "$4" ] || { echo "package: $4 is missing; write the model's known limits first" >&2; exit 2; }
+  rm -rf "$new"
+  mkdir -p "$new/plots"
+  cp "$1/model.safetensors" "$1/config.json" "$new/"
+  cp "$3/report.md" "$new/EVALUATION.md"
+  cp "$3"/plots/*.png "$new/plots/"
+  $DG bench render --model "$new" --repeats 3 | tee "$3/bench.txt"
   $DG card model --weights "$1" --corpus "$2" --eval "$3" --bench "$3/bench.txt" \
-    --limits "$4" "${@:5}" -o "$dest/MODEL_CARD.md"
+    --limits "$4" "${@:5}" -o "$new/MODEL_CARD.md"
+  [ -d "$RUNS/default-before" ] || cp -a "$dest" "$RUNS/default-before"
+  rm -rf "$dest"
+  mv "$new" "$dest"
   du -sh "$dest" server/drum_codec/weights*
 }
 
