@@ -200,6 +200,20 @@ def test_train_command(cache, tmp_path, capsys):
     assert "pass --init MODEL" in capsys.readouterr().err
 
 
+def test_stop_at_a_checkpoint_then_go_on(cache, tmp_path, capsys):
+    """--stop-at ends a run at a checkpoint of its schedule; --resume goes on to the end,
+    the same log as one run."""
+    base = ["--tokens", str(cache), "--steps", "8", "--batch-size", "4", "--validate-every",
+            "4", "--checkpoint-every", "2", "--no-progress"]  # fmt: skip
+    assert main(["train", *base, "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", *base, "--out", str(tmp_path / "parts"), "--stop-at", "4"]) == 0
+    assert "after 4 steps" in capsys.readouterr().out
+    assert main(["train", *base, "--out", str(tmp_path / "parts"), "--resume"]) == 0
+    assert _log(tmp_path / "parts") == _log(tmp_path / "whole")
+    assert main(["train", *base, "--out", str(tmp_path / "x"), "--stop-at", "3"]) == 2
+    assert "a positive multiple of --checkpoint-every 2" in capsys.readouterr().err
+
+
 def _train_cli(cache: Path, out: Path, nproc: int) -> tuple[list[float], list[float]]:
     """Train through the CLI (torchrun for nproc > 1): (train losses, validation losses)."""
     args = ["train", "--tokens", str(cache), "--out", str(out), "--steps", "8",

@@ -121,6 +121,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    parser.add_argument(
+        "--stop-at", type=int, metavar="N",
+        help="stop after step N of the --steps schedule, at a checkpoint (a multiple of "
+        "--checkpoint-every); --resume without it goes on",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -170,6 +175,10 @@ def run(args: argparse.Namespace) -> int:
         shot_share=args.shot_share if args.prompt_shots else 0.0,
         prompt_kits_share=args.prompt_kits_share if args.prompt_kits else 0.0,
     )
+    if args.stop_at is not None and (args.stop_at < 1 or args.stop_at % args.checkpoint_every):
+        raise UserError(f"--stop-at {args.stop_at}: expected a positive multiple of "
+                        f"--checkpoint-every {args.checkpoint_every}, so the run stops at a "
+                        "checkpoint")  # fmt: skip
     preset = args.preset or "tiny"
     if args.init is not None and args.preset is None:
         from drumgrid.server.model import read_info
@@ -190,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"resuming at step {trainer.step} of {cfg.steps}")
             if note := trainer.data_used.left_out_note():
                 print(note)
-        result = trainer.run(progress=not args.no_progress)
+        result = trainer.run(progress=not args.no_progress, until=args.stop_at)
     finally:
         shutdown()
     if trainer.rank == 0:

@@ -59,6 +59,7 @@ CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
 TOKENS_KITS=$RUNS/tokens-kits
 LM_KITS_RUN=$RUNS/runs/lm-kits-prompted
 LM_KITS_STEPS=${LM_KITS_STEPS:-10000}
+LM_KITS_STOP=${LM_KITS_STOP:-}  # stop lm-kits at this step of its schedule (empty: run it out)
 LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
 LM_KITS_MORE_RUN=$RUNS/runs/lm-kits-more
 CORPUS_MIXES=$RUNS/corpus-mixes
@@ -199,7 +200,8 @@ run_lm_kits() {
   $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset "$LM_KITS_PRESET" \
     --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
     --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
-    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
+    --threads "$TRAIN_THREADS" --device "$DEVICE" ${LM_KITS_STOP:+--stop-at "$LM_KITS_STOP"} \
+    $(resume_flag "$LM_KITS_RUN")
 }
 
 # Kit mixes of the 20 training kits (training/kits/mix.py: kick, snare, hi-hats, toms, crash
