@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from drumgrid.server.errors import UserError
+from drumgrid.training.commands.threads import add_threads_argument, apply_threads
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="testing only: a tiny random-initialised model of the codec's class",
     )
+    add_threads_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from drumgrid.training.egmd import EGMDIndex
     from drumgrid.training.tokens import tokenize
 
+    apply_threads(args.threads)
     if args.egmd_root is not None and args.csv is None:
         raise UserError("--egmd-root needs --csv FILE (the E-GMD CSV)")
     root = args.corpus or args.egmd_root

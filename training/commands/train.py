@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from drumgrid.server.errors import UserError
+from drumgrid.training.commands.threads import add_threads_argument, apply_threads
 
 PRESETS = ("tiny", "medium", "small", "base")
 
@@ -114,11 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after N validations without a better loss (0: never)",
     )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    parser.add_argument(
-        "--threads", type=int, default=0, metavar="N",
-        help="CPU threads for torch (0: torch's default, every core); 1 beside another busy "
-        "job, where two threads wait on each other for whole time slices",
-    )  # fmt: skip
+    add_threads_argument(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
     parser.add_argument(
@@ -143,12 +140,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
     if not args.latent_weight >= 0:
         raise UserError(f"--latent-weight must be >= 0, got {args.latent_weight}")
-    if args.threads < 0:
-        raise UserError(f"--threads {args.threads}: expected 0 (every core) or more")
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
     overrides = {k: v for k, v in sizes.items() if v is not None}
     if args.prompt_mode != "prefix":

@@ -91,6 +91,7 @@ fi
 SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
 PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
 TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it
+TOKENIZE_THREADS=${TOKENIZE_THREADS:-0}  # of the next model's tokenize stages, likewise
 # CORPUS_KITS_LIMIT=N renders (and lists in the CSV) only the first N performances: a
 # slice the codec can train on while the rest renders; the full run lists everything.
 WORKERS=${WORKERS:-1}  # render processes of corpus-kits, corpus-unseen and ring-outs; one leaves a core free
@@ -190,7 +191,7 @@ run_codec_kits_package() {
 run_tokens_kits() {
   stage "token cache of the 20-kit corpus (drumgrid-drums-2)"
   $DG tokenize --corpus "$CORPUS_KITS" --codec drumgrid-drums-2 --out "$TOKENS_KITS" \
-    --device "$DEVICE"
+    --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
 # The next model: from scratch on the 20 kits with the latent head, rendering by kit name
@@ -215,7 +216,7 @@ run_kit_mixes() {
   $DG corpus --gmd "$GMD" --out "$CORPUS_MIXES" --splits train --mixes "$MIXES" \
     --files-per-kit "$MIX_FILES" --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
   $DG tokenize --corpus "$CORPUS_MIXES" --codec drumgrid-drums-2 --out "$TOKENS_MIXES" \
-    --device "$DEVICE"
+    --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
 # lm-kits continued on the whole 20-kit corpus (lm-kits trained on the first 250
@@ -239,7 +240,7 @@ run_ring_outs_kits() {
   $DG corpus --gmd "$RING_OUTS_MIDI" --out "$CORPUS_RING_OUTS_KITS" --splits train,validation \
     --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
   $DG tokenize --corpus "$CORPUS_RING_OUTS_KITS" --codec drumgrid-drums-2 \
-    --out "$TOKENS_RING_OUTS_KITS" --device "$DEVICE"
+    --out "$TOKENS_RING_OUTS_KITS" --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
 # The next model from prompts: the 4 unseen kits (a recording of each, and its one-shots)
