@@ -191,3 +191,37 @@ def test_eval_refuses_a_missing_split(run, tmp_path, capsys):
             "--split", "test"]  # fmt: skip
     assert main(args) == 2
     assert "no entries of split 'test'" in capsys.readouterr().err
+
+
+def test_a_prompted_run_is_described_as_trained():
+    from drumgrid.training.cards import lm_training_lines, prompt_kit_lines
+
+    first = {
+        "steps": 4000,
+        "train_seconds": 7200,
+        "validation": {"latent_nmse": 0.4},
+        "train": {
+            "steps": 10000,
+            "batch_size": 16,
+            "window_beats": 4.0,
+            "lr": 1e-3,
+            "warmup_steps": 500,
+            "prompt_share": 0.5,
+            "shot_share": 0.25,
+        },
+    }
+    more = {"steps": 100, "train_seconds": 3600, "init": first, "validation": {},
+            "prompt_kits": {"kits": 300, "files": 2400},
+            "train": {"steps": 100, "batch_size": 16, "window_beats": 4.0, "lr": 5e-4,
+                      "warmup_steps": 200, "prompt_share": 0.5, "extra_share": 0.15,
+                      "prompt_kits_share": 0.5}}  # fmt: skip
+    lines = lm_training_lines(more, ("lm-kits", "lm-kits-more"))
+    assert lines[0].startswith("- 4000 steps (of a 10000-step schedule), with the latent head")
+    assert "50% of steps from kit prompts, 25% of those one-shots" in lines[0]
+    assert "15% of windows from the extra caches" in lines[1]
+    assert "50% of prompted groups from 300 kit mixes" in lines[1]
+    assert (
+        "3.00 hours" in lines[2]
+        and "`training/recipes/default.sh lm-kits lm-kits-more`" in lines[2]
+    )
+    assert "prompts of 300 kit mixes of these kits" in prompt_kit_lines(more)[1]

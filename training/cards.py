@@ -74,6 +74,16 @@ def extra_data_lines(card: dict[str, Any]) -> list[str]:
     return lines
 
 
+def prompt_kit_lines(card: dict[str, Any]) -> list[str]:
+    """The kit mixes a prompted model learnt from prompts alone (`train --prompt-kits`)."""
+    mixes = [s["prompt_kits"] for s in training_stages(card) if s.get("prompt_kits")]
+    if not mixes:
+        return []
+    return ["", f"It also learnt from prompts of {mixes[-1]['kits']} kit mixes of these kits "
+            "(each drum group from one of them: training/kits/mix.py), never by name; their "
+            "licences are those kits' above."]  # fmt: skip
+
+
 def training_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The training stages behind a codec or model card, first to last (each continued run
     keeps the card of the weights it started from under "init")."""
@@ -125,9 +135,28 @@ def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
     )
 
 
-def lm_training_lines(card: dict[str, Any]) -> list[str]:
+# The recipe stages behind the shipped model, first to last (`card model --stages`).
+LM_STAGES = ("lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more")
+
+
+def _lm_data_phrase(stage: dict[str, Any]) -> str:
+    """What a run's steps were drawn from beyond its cache's windows by kit name."""
+    train: dict[str, Any] = stage.get("train", {})
+    parts = []
+    if train.get("extra_share"):
+        parts.append(f"{train['extra_share']:.0%} of windows from the extra caches")
+    if train.get("prompt_share"):
+        shots = f", {train['shot_share']:.0%} of those one-shots" if train.get("shot_share") else ""
+        parts.append(f"{train['prompt_share']:.0%} of steps from kit prompts{shots}")
+        if train.get("prompt_kits_share") and stage.get("prompt_kits"):
+            parts.append(f"{train['prompt_kits_share']:.0%} of prompted groups from "
+                         f"{stage['prompt_kits']['kits']} kit mixes")  # fmt: skip
+    return "".join(f", {p}" for p in parts)
+
+
+def lm_training_lines(card: dict[str, Any], recipe: tuple[str, ...] = LM_STAGES) -> list[str]:
     """One line per training run behind a model's card (first, then each continuation),
-    then the total time."""
+    then the total time and the recipe stages (`recipe`, first to last) that ran them."""
     stages = training_stages(card)
     lines = []
     for stage in stages:
@@ -135,16 +164,16 @@ def lm_training_lines(card: dict[str, Any]) -> list[str]:
         start = ", continuing from the weights above" if stage.get("init") else ""
         if "latent_nmse" in stage.get("validation", {}):
             start += f", with the latent head (loss weight {train.get('latent_weight', 1.0):g})"
+        start += _lm_data_phrase(stage)
         steps, planned = stage.get("steps", "?"), train.get("steps")
-        of = f" (stopped early; {planned} planned)" if planned not in (None, steps) else ""
+        of = f" (of a {planned}-step schedule)" if planned not in (None, steps) else ""
         lines.append(
             f"- {steps} steps{of}{start}, batch {train.get('batch_size', '?')}, "
             f"windows of {train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} "
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
             f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
-    recipe = ["lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more"]
-    return [*lines, _total_line(stages, recipe)]
+    return [*lines, _total_line(stages, list(recipe))]
 
 
 def codec_card(
@@ -234,6 +263,7 @@ def model_card(
     limits: str = "",
     bench: str = "",
     prompt_eval: Path | None = None,
+    recipe: tuple[str, ...] = LM_STAGES,
 ) -> str:
     """MODEL_CARD.md for a trained grid-to-tokens model, from MODEL/config.json (its card:
     data, steps, seconds, settings), EVALUATION/report.md + plots (from `drumgrid eval`), a
@@ -278,10 +308,11 @@ def model_card(
         f"Trained on {card.get('train_files', '?')} train files ({card.get('train_hours', 0):.1f} "
         "h); evaluated on the validation split: grooves never seen in training, every kit.",
         *extra_data_lines(card),
+        *prompt_kit_lines(card),
         "",
         "## Training",
         "",
-        *lm_training_lines(card),
+        *lm_training_lines(card, recipe),
         "",
         "## Evaluation",
         "",
@@ -295,14 +326,15 @@ def model_card(
             if "## Per tempo" in report
             else []
         ),
-        "Rows: reference = the FluidSynth render of the same groove and kit (the onset "
+        "Rows: reference = the sampler's render of the same groove and kit (FluidSynth or "
+        "sfizz, as the corpus was made; the onset "
         "detector's own ceiling); ceiling = the codec's decoding of the true tokens; baseline = "
         "the model this one replaces, one pass, on the same windows; parallel / iterative = "
         "the model. Definitions: EVALUATION.md beside this card.",
         "",
         *(f"![{p.stem}](plots/{p.name})" for p in plots),
         "",
-        "Each plot: the FluidSynth render (top) and the model's renders, log-mel, with the "
+        "Each plot: the sampler's render (top) and the model's renders, log-mel, with the "
         "grid's onsets overlaid (colour = drum class, dotted = velocity <= 0.3) and the "
         "detected onsets marked.",
     ]

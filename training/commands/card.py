@@ -41,11 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bench", type=Path, metavar="FILE",
         help="model: what `drumgrid bench render` printed for these weights",
     )  # fmt: skip
+    parser.add_argument(
+        "--stages", metavar="NAMES",
+        help="model: the recipe stages that trained it, first to last, space-separated "
+        "(default: the shipped model's, lm ... lm-ring-outs-more)",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, required=True, help="the card to write")
 
 
 def run(args: argparse.Namespace) -> int:
-    from drumgrid.training.cards import codec_card, model_card
+    from drumgrid.training.cards import LM_STAGES, codec_card, model_card
 
     report = "codec_eval.json" if args.kind == "codec" else "report.md"
     needs = [args.weights / "config.json", args.eval / report]
@@ -60,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
         text = codec_card(args.weights, args.corpus, args.eval, args.id, args.unseen_eval)
     else:
         limits, bench = (_text(f) for f in (args.limits, args.bench))
-        text = model_card(args.weights, args.corpus, args.eval, limits, bench, args.prompt_eval)
+        stages = tuple(args.stages.split()) if args.stages else LM_STAGES
+        text = model_card(
+            args.weights, args.corpus, args.eval, limits, bench, args.prompt_eval, stages
+        )
     args.output.write_text(text)
     print(f"card written to {args.output}")
     return 0

@@ -264,7 +264,8 @@ run_eval_kits() {
 # (from the corpus) and its limits.
 run_package_kits() {
   package_model "$NEXT_MODEL" "$CORPUS_KITS" "$EVAL_KITS" \
-    training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL"
+    training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL" \
+    --stages "lm-kits lm-kits-more"
   for plot in "$PROMPT_EVAL"/plots/*.png; do  # where the card's section points
     cp "$plot" "server/engine/default_model/plots/prompted_$(basename "$plot")"
   done
