@@ -407,7 +407,7 @@ def test_a_prompted_model_learns_the_kit_from_its_prompt(cache, tmp_path):
     assert val["prompted_token_acc"] > val["token_acc"] - 0.1
     assert val["loss"] == pytest.approx((val["named_loss"] + val["prompted_loss"]) / 2)
     model, info = load_model(tmp_path / "run" / "model")
-    assert info.config.prompted and info.card["prompt_shots"] == str(shots)
+    assert info.config.prompted and info.card["prompt_shots"] == [str(shots)]
 
     # A window of kitA's groove with kitB's prompt comes out as kitB's tokens.
     a = next(t for t in trainer.val_tracks if t.kit == 0)
@@ -505,6 +505,15 @@ def test_prompt_only_kits_train_from_prompts_alone(cache, tmp_path):
     t.run(progress=False)
     _, info = load_model(tmp_path / "run" / "model")
     assert info.kits == tuple(t.kits) and info.card["prompt_kits"]["kits"] == 2
+    # one-shot prompts of both: the named kits' and the mixes' (two --prompt-shots)
+    shots = [make_token_cache(tmp_path / f"shots-{i}", kits=k, seed=5 + i)
+             for i, k in enumerate((("kitA", "kitB"), ("mix-a", "mix-b")))]  # fmt: skip
+    both = LMTrainer(cache, tmp_path / "both", replace(cfg, shot_share=0.5), "tiny",
+                     model_overrides=SMALL, prompt_kits=mixes, prompt_shots=shots)  # fmt: skip
+    assert sorted(both.prompts.shots_by_kit) == [0, 1, 2, 3]
+    with pytest.raises(UserError, match="one-shot prompts of kits mix-a, mix-b"):
+        LMTrainer(cache, tmp_path / "z", replace(cfg, shot_share=0.5), "tiny",
+                  model_overrides=SMALL, prompt_shots=shots)  # fmt: skip
     with pytest.raises(UserError, match="named kits of"):
         LMTrainer(cache, tmp_path / "x", cfg, "tiny", model_overrides=SMALL, prompt_kits=cache)
     with pytest.raises(UserError, match="needs --prompt-share"):

@@ -58,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 4)",
     )  # fmt: skip
     parser.add_argument(
-        "--prompt-shots", type=Path, metavar="DIR",
-        help="a token cache of one-shot prompts of the same kits (`drumgrid shot-prompts`)",
+        "--prompt-shots", type=Path, action="append", default=[], metavar="DIR",
+        help="a token cache of one-shot prompts of the same kits (`drumgrid shot-prompts`; "
+        "repeat for more, e.g. of the --prompt-kits' kits)",
     )  # fmt: skip
     parser.add_argument(
         "--shot-share", type=float, default=0.25, metavar="F",
@@ -181,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
             args.latent_head, args.codec_path, args.grow_features, tuple(args.extra_tokens),
-            args.prompt_shots, args.prompt_kits,
+            tuple(args.prompt_shots), args.prompt_kits,
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

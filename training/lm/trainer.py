@@ -14,6 +14,7 @@ the best by validation loss, or the last without a validation split), log.jsonl.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         codec_path: str | Path | None = None,
         grow_features: bool = False,
         extra_tokens: tuple[str | Path, ...] = (),
-        prompt_shots: str | Path | None = None,
+        prompt_shots: str | Path | Sequence[str | Path] | None = None,
         prompt_kits: str | Path | None = None,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
@@ -169,8 +170,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         drumgrid computes for a new model, the `init` model's own unless `grow_features` (the
         ones it lacks are added at zero weight). `extra_tokens`: more token caches of the same
         codec and kits whose train splits give cfg.extra_share of the training windows.
-        `prompt_shots`: a token cache of one-shot prompts of the same kits (its train split),
-        for cfg.shot_share of the prompts of a prompted model (cfg.prompt_share > 0).
+        `prompt_shots`: token caches of one-shot prompts of the same kits, named or
+        prompt-only (their train splits), for cfg.shot_share of the prompts of a prompted
+        model (cfg.prompt_share > 0).
         `prompt_kits`: a token cache of kits the model learns only from prompts (kit mixes:
         no name, never a named step), cfg.prompt_kits_share of the prompted groups."""
         super().__init__(out, cfg)
@@ -222,9 +224,14 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                                           len(prompt_kit_tracks)),
         )  # fmt: skip
         self.n_main = len(self.train_tracks)
-        self.shot_cache = (
-            self._open_extra(Path(prompt_shots), "prompt_shots") if prompt_shots else None
-        )
+        if isinstance(prompt_shots, str | Path):
+            prompt_shots = [prompt_shots]
+        self.shot_caches = [  # the first under the role it has always had in data_used.json
+            self._open_shots(
+                Path(p), "prompt_shots" if i == 0 else f"prompt_shots:{Path(p).resolve()}"
+            )
+            for i, p in enumerate(prompt_shots or ())
+        ]
         if self.rank == 0:
             self.data_used.write()
         self.prompts, self.val_prompts = self._prompt_samplers()
@@ -367,6 +374,17 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             raise UserError(f"{path}: no entries with split 'train'")
         return cache
 
+    def _open_shots(self, path: Path, role: str) -> TokenCache:
+        """One-shot prompts: the main cache's codec, of its kits or the prompt-only kits."""
+        shots = self._open_same_codec(role, path)
+        unknown = sorted({e.kit for e in shots} - {*self.kits, *self.prompt_only_kits})
+        if unknown:
+            raise UserError(f"{path}: one-shot prompts of kits {', '.join(unknown)}, which "
+                            "this run neither names nor learns from prompts")  # fmt: skip
+        if not shots.select(split="train"):
+            raise UserError(f"{path}: no entries with split 'train'")
+        return shots
+
     def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
         extra = self._open_same_codec(role, path)
@@ -395,12 +413,11 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if not 0 < lo <= hi:
             raise UserError(f"--prompt-seconds {lo} {hi}: expected 0 < LOW <= HIGH")
         shots: list[Track] = []
-        if self.shot_cache is None and cfg.shot_share:
+        if not self.shot_caches and cfg.shot_share:
             raise UserError("a one-shot share needs one-shot prompts (--prompt-shots)")
-        if self.shot_cache is not None:
-            c = self.shot_cache
-            entries = c.select(split="train")
-            shots = load_tracks(c, entries, self.kits, corpus_root(c), self.features)
+        for c in self.shot_caches:
+            kits = self.kits + self.prompt_only_kits
+            shots += load_tracks(c, c.select(split="train"), kits, corpus_root(c), self.features)
         val = PromptSampler(self.val_tracks, (lo, hi)) if self.val_tracks else None
         # Prompts come from the main cache's tracks and the prompt-only kits', not the extras.
         tracks, n_main = self.sampler.tracks, len(self.train_tracks)
@@ -474,7 +491,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "corpus": str(self.cache.meta.get("source", "")),
             "extra_token_caches": [str(c.root) for c in self.extra_caches],
             "extra_corpora": [str(c.meta.get("source", "")) for c in self.extra_caches],
-            "prompt_shots": None if self.shot_cache is None else str(self.shot_cache.root),
+            "prompt_shots": [str(c.root) for c in self.shot_caches],
             "prompt_kits": None
             if self.prompt_kit_cache is None
             else {

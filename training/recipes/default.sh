@@ -9,7 +9,7 @@
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
-#           kit-mixes lm-kits-more eval-kits package-kits
+#           kit-mixes kit-mixes-shots lm-kits-more eval-kits package-kits
 #
 # Sizes are for a 2-core CPU; on a GPU pass DEVICE=cuda and larger batches.
 set -euo pipefail
@@ -67,6 +67,8 @@ LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
 LM_KITS_MORE_RUN=$RUNS/runs/lm-kits-more
 CORPUS_MIXES=$RUNS/corpus-mixes
 TOKENS_MIXES=$RUNS/tokens-mixes
+CORPUS_MIXES_SHOTS=$RUNS/corpus-mixes-shots
+TOKENS_MIXES_SHOTS=$RUNS/tokens-mixes-shots
 MIXES=${MIXES:-300}  # kit mixes of the 20 kits, each rendering its own MIX_FILES performances
 MIX_FILES=${MIX_FILES:-8}
 LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-10000}
@@ -219,16 +221,42 @@ run_kit_mixes() {
     --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
+# One-shot prompts (training/shot_prompts.py: hits laid out as a user's one-shots are):
+# the MIDI, through the 20 kits (train + validation: 880 files) and the 4 unseen kits
+# (validation: eval-prompts' one-shot prompts), and the 20 kits' token cache.
+run_shot_prompts() {
+  stage "one-shot prompts: MIDI, through the 20 kits and the 4 unseen, token cache"
+  [ -f "$SHOTS_MIDI/info.csv" ] || $DG shot-prompts --out "$SHOTS_MIDI"
+  $DG corpus --gmd "$SHOTS_MIDI" --out "$CORPUS_SHOTS" --splits train,validation \
+    --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+  $DG corpus --gmd "$SHOTS_MIDI" --out "$CORPUS_UNSEEN_SHOTS" --splits validation \
+    --workers "$WORKERS" --audio-format flac "${UNSEEN_KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_SHOTS" --codec drumgrid-drums-2 --out "$TOKENS_SHOTS" \
+    --threads "$TOKENIZE_THREADS" --device "$DEVICE"
+}
+
+# The same mixes (same kits, count and seed: same names and parts) playing the one-shot
+# prompt MIDI, 2 of its 40 train files each: one-shot prompts of the mixes.
+run_kit_mixes_shots() {
+  stage "kit mixes' one-shot prompts: $MIXES mixes, 2 files each, token cache"
+  [ -f "$SHOTS_MIDI/info.csv" ] || $DG shot-prompts --out "$SHOTS_MIDI"
+  $DG corpus --gmd "$SHOTS_MIDI" --out "$CORPUS_MIXES_SHOTS" --splits train --mixes "$MIXES" \
+    --files-per-kit 2 --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_MIXES_SHOTS" --codec drumgrid-drums-2 \
+    --out "$TOKENS_MIXES_SHOTS" --threads "$TOKENIZE_THREADS" --device "$DEVICE"
+}
+
 # lm-kits continued on the whole 20-kit corpus (lm-kits trained on the first 250
 # performances while the rest rendered) and on the ring-outs through the 20 kits (15% of
 # windows: cymbal tails), prompted as before with half the prompted groups from the kit
 # mixes, under a fresh schedule.
 run_lm_kits_more() {
-  stage "Transformer (prompted) continued on the whole 20-kit corpus and ring-outs: $LM_KITS_MORE_STEPS steps"
+  stage "Transformer (prompted), whole corpus, ring-outs, kit mixes: $LM_KITS_MORE_STEPS steps"
   $DG train --tokens "$TOKENS_KITS" --init "$LM_KITS_RUN/model" --out "$LM_KITS_MORE_RUN" \
     --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$RING_OUTS_SHARE" \
     --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
-    --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5 --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
+    --prompt-shots "$TOKENS_MIXES_SHOTS" --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5 \
+    --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
     --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
 }
 
@@ -388,7 +416,10 @@ run_eval() {
 package_model() {
   stage "package: $1 -> server/engine/default_model (with its model card)"
   local dest=server/engine/default_model new=server/engine/default_model.new
-  [ -f "$4" ] || { echo "package: $4 is missing; write the model's known limits first" >&2; exit 2; }
+  if [ ! -f "$4" ]; then
+    echo "package: $4 is missing; write the model's known limits first" >&2
+    exit 2
+  fi
   rm -rf "$new"
   mkdir -p "$new/plots"
   cp "$1/model.safetensors" "$1/config.json" "$new/"
@@ -409,7 +440,8 @@ main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
-    ring-outs-kits lm-kits kit-mixes lm-kits-more eval-prompts eval-kits package-kits)
+    ring-outs-kits lm-kits kit-mixes kit-mixes-shots lm-kits-more eval-prompts eval-kits
+    package-kits)
   local stages=("$@")
   [ ${#stages[@]} -eq 0 ] && stages=("${all[@]}")
   for s in "${stages[@]}"; do
@@ -417,7 +449,7 @@ main() {
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
-        | kit-mixes | lm-kits-more | eval-prompts | eval-kits | package-kits)
+        | kit-mixes | kit-mixes-shots | lm-kits-more | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
       *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
