@@ -56,7 +56,7 @@ def test_token_window_and_conditioning_line_up(gmd_root: Path, tmp_path: Path) -
         if f0 <= f < f1:  # the training window carries the file's conditioning
             assert batch.features[0, f - f0, onset] == 1.0
             assert abs(float(batch.features[0, f - f0, position]) - (hit.time_s * fr - f)) < 1e-5
-        assert track.features[f, onset] == 1.0
+        assert track.features()[f, onset] == 1.0
         # A hit with no other hit in the 100 ms around it: the audio's biggest energy rise
         # near it is in its own frame or the next (when it starts late in its frame).
         alone = all(abs(t - hit.time_s) > 0.1 for j, t in enumerate(times) if j != i)

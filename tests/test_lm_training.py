@@ -165,7 +165,8 @@ def test_init_grows_a_model_trained_before_a_feature(cache, tmp_path):
     assert old_info.features == legacy
     kept = LMTrainer(cache, tmp_path / "kept", cfg, "tiny", model_overrides=SMALL,
                      init=tmp_path / "old")  # fmt: skip
-    assert kept.model.n_features == len(legacy) and kept.train_tracks[0].features.shape[1] == 41
+    assert kept.model.n_features == len(legacy) and kept.train_tracks[0].n_features == 41
+    assert kept.train_tracks[0].features(0, 5).shape == (5, 41)
     kept.run(progress=False)
     assert load_model(tmp_path / "kept" / "model")[1].features == legacy
     grown = LMTrainer(cache, tmp_path / "grown", cfg, "tiny", model_overrides=SMALL,
@@ -416,10 +417,10 @@ def test_a_prompted_model_learns_the_kit_from_its_prompt(cache, tmp_path):
         t for t in trainer.val_tracks if t.kit == 1 and t.name.split("_")[0] == a.name.split("_")[0]
     )
     T = min(a.n_frames, 40)
-    features = torch.from_numpy(a.features[None, :T])
+    features = torch.from_numpy(a.features(0, T)[None])
     memory = model.eval().remember(
         torch.from_numpy(b_prompt.tokens[None].astype(np.int64)),
-        torch.from_numpy(b_prompt.features[None]),
+        torch.from_numpy(b_prompt.features()[None]),
     )
     masked = torch.full((1, info.config.n_codebooks, T), info.config.codebook_size)
     with torch.no_grad():

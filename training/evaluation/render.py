@@ -99,7 +99,7 @@ class Renderer:
         """tokens [B, K, T], features [B, T, F], kit [B], pad_mask [B, T] of the windows."""
         T = max(w.n for w in windows)
         first = self.tracks[0].track
-        K, F = first.tokens.shape[0], first.features.shape[1]
+        K, F = first.tokens.shape[0], first.n_features
         tokens = np.zeros((len(windows), K, T), np.int64)
         feats = np.zeros((len(windows), T, F), np.float32)
         pad = np.ones((len(windows), T), bool)
@@ -107,7 +107,7 @@ class Renderer:
         for b, w in enumerate(windows):
             tr = self.tracks[w.track].track
             tokens[b, :, : w.n] = tr.tokens[:, w.f0 : w.f0 + w.n]
-            feats[b, : w.n] = tr.features[w.f0 : w.f0 + w.n]
+            feats[b, : w.n] = tr.features(w.f0, w.f0 + w.n)
             pad[b, : w.n] = False
             kit[b] = tr.kit
         return (

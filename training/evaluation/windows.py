@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from drumgrid.server.codecs.base import Codec
-from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.model import ModelInfo
@@ -54,10 +54,7 @@ def load_eval_tracks(
         tokens = np.asarray(cache.tokens(e))
         kit = info.kit_index(e.kit)
         # Every column drumgrid computes: each model row reads its own (Renderer.render).
-        cond = frame_conditioning(perf, cache.frame_rate, 0, tokens.shape[1], kit=kit)
-        track = Track(
-            e.audio_filename, tokens, cond.features, kit, perf.tempo_map, cache.frame_rate
-        )
+        track = Track(e.audio_filename, tokens, perf, FEATURE_NAMES, kit, cache.frame_rate)
         audio = root / e.audio_filename
         out.append(EvalTrack(e, track, perf, audio if audio.is_file() else None))
     if not out:

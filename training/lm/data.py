@@ -1,16 +1,19 @@
 """Training windows for the Transformer: N beats of a token-cache file with its aligned frame
 conditioning, kit id, tempo and a padding mask.
 
-Each file's MIDI (found through the cache's corpus root) is read once and turned into
-FrameConditioning for all of its frames, so a window is two array slices. Which windows a
-step sees depends only on (seed, step): a resumed run and every DDP process build the same
-global batch.
+Each file's MIDI (found through the cache's corpus root) is read once (a performance rendered
+through twenty kits, once for all of them); a window's frame conditioning is computed when
+the window is drawn (under a millisecond, and exactly the rows the whole file's would have),
+since the whole corpus's conditioning held in memory would take 16 GB. Which windows a step
+sees depends only on (seed, step): a resumed run and every DDP process build the same global
+batch.
 
 Axes: B batch, K codebooks, T frames, F conditioning features.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ import torch
 from drumgrid.server.conditioning import FEATURE_NAMES, frame_conditioning
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import read_midi
-from drumgrid.server.performance import TempoMap
+from drumgrid.server.performance import Performance, TempoMap
 from drumgrid.training.tokens import TokenCache, TokenEntry
 
 
@@ -31,15 +34,30 @@ class Track:
     """One cache entry in memory."""
 
     name: str  # the audio file, for messages
-    tokens: np.ndarray  # [K, T] int16
-    features: np.ndarray  # [T, F] float32
+    tokens: np.ndarray  # [K, T] int16 (memory-mapped)
+    performance: Performance
+    feature_names: tuple[str, ...]
     kit: int
-    tempo_map: TempoMap
     frame_rate: float
+
+    @property
+    def tempo_map(self) -> TempoMap:
+        return self.performance.tempo_map
 
     @property
     def n_frames(self) -> int:
         return int(self.tokens.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def features(self, f0: int = 0, f1: int | None = None) -> np.ndarray:
+        """[f1 - f0, F] float32: the conditioning of frames [f0, f1) (default: all)."""
+        f1 = self.n_frames if f1 is None else f1
+        return frame_conditioning(
+            self.performance, self.frame_rate, f0, f1 - f0, features=self.feature_names
+        ).features
 
     @property
     def length_beats(self) -> float:
@@ -96,12 +114,15 @@ def load_tracks(
     frames."""
     tracks = []
     fr = cache.frame_rate
+    read: dict[bytes, Performance] = {}  # by the MIDI file's bytes: one per performance
     for e in entries:
-        perf = read_midi(root / e.midi_filename)
+        path = root / e.midi_filename
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        perf = read.get(digest)
+        if perf is None:
+            perf = read[digest] = read_midi(path)
         tokens = np.asarray(cache.tokens(e))
-        kit = kits.index(e.kit)
-        cond = frame_conditioning(perf, fr, 0, tokens.shape[1], kit=kit, features=features)
-        tracks.append(Track(e.audio_filename, tokens, cond.features, kit, perf.tempo_map, fr))
+        tracks.append(Track(e.audio_filename, tokens, perf, features, kits.index(e.kit), fr))
     return tracks
 
 
@@ -118,7 +139,7 @@ def collate(tracks: list[Track], windows: list[tuple[int, int, int]], max_frames
     """(track index, f0, f1) windows -> a batch padded to its longest window."""
     lengths = [min(f1 - f0, max_frames) for _, f0, f1 in windows]
     B, T = len(windows), max(lengths)
-    K, F = tracks[0].tokens.shape[0], tracks[0].features.shape[1]
+    K, F = tracks[0].tokens.shape[0], tracks[0].n_features
     tokens = np.zeros((B, K, T), np.int64)
     feats = np.zeros((B, T, F), np.float32)
     pad = np.ones((B, T), bool)
@@ -127,7 +148,7 @@ def collate(tracks: list[Track], windows: list[tuple[int, int, int]], max_frames
     for b, ((i, f0, _), n) in enumerate(zip(windows, lengths, strict=True)):
         tr = tracks[i]
         tokens[b, :, :n] = tr.tokens[:, f0 : f0 + n]
-        feats[b, :n] = tr.features[f0 : f0 + n]
+        feats[b, :n] = tr.features(f0, f0 + n)
         pad[b, :n] = False
         kit[b] = tr.kit
         tempo[b] = float(tr.tempo_map.bpm_at(f0 / tr.frame_rate))
@@ -284,12 +305,12 @@ class PromptSampler:
             use_shot = bool(torch.rand((), generator=g) < self.shot_share) and bool(self.shots)
             if use_shot and kit in self.shots_by_kit:
                 tr = self.shots[self._pick(self.shots_by_kit[kit], set(), g)]
-                pieces.append((tr.tokens.astype(np.int64), tr.features))
+                pieces.append((tr.tokens.astype(np.int64), tr.features()))
                 continue
             tr = self.tracks[self._pick(self.by_kit[kit], not_these, g)]
             n = max(1, min(tr.n_frames, round(seconds * tr.frame_rate)))
             f0 = int(torch.randint(tr.n_frames - n + 1, (), generator=g))
-            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features[f0 : f0 + n]))
+            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features(f0, f0 + n)))
         return left_padded(pieces)
 
     def fixed(self, windows: list[tuple[int, int, int]], seconds: float) -> PromptBatch:
@@ -302,7 +323,7 @@ class PromptSampler:
             tr = self.tracks[same[(same.index(i) + 1) % len(same)]]
             n = max(1, min(tr.n_frames, round(seconds * tr.frame_rate)))
             f0 = (tr.n_frames - n) // 2
-            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features[f0 : f0 + n]))
+            pieces.append((tr.tokens[:, f0 : f0 + n].astype(np.int64), tr.features(f0, f0 + n)))
         return left_padded(pieces)
 
 
