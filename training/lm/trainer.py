@@ -350,12 +350,15 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         return float(z.var(0).mean())
 
     def _open_same_codec(self, role: str, path: Path) -> TokenCache:
-        """Another cache of the main cache's codec (refused otherwise), as the run first saw
-        it."""
+        """Another cache of the main cache's codec with a train split (refused otherwise), as
+        the run first saw it."""
         codec_hash = str(self.cache.meta["config_hash"])
-        return self.data_used.open_cache(
+        other = self.data_used.open_cache(
             role, path, codec_id=self.cache.codec_id, config_hash=codec_hash
         )
+        if not other.select(split="train"):
+            raise UserError(f"{path}: no entries with split 'train'")
+        return other
 
     def _open_prompt_kits(self, path: Path) -> TokenCache:
         """The prompt-only kits' cache: the main cache's codec, kits the model has no name
@@ -370,8 +373,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if named:
             raise UserError(f"{path}: kits {', '.join(named)} are named kits of {self.cache.root}; "
                             "prompt-only kits need names of their own")  # fmt: skip
-        if not cache.select(split="train"):
-            raise UserError(f"{path}: no entries with split 'train'")
         return cache
 
     def _open_shots(self, path: Path, role: str) -> TokenCache:
@@ -381,8 +382,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if unknown:
             raise UserError(f"{path}: one-shot prompts of kits {', '.join(unknown)}, which "
                             "this run neither names nor learns from prompts")  # fmt: skip
-        if not shots.select(split="train"):
-            raise UserError(f"{path}: no entries with split 'train'")
         return shots
 
     def _open_extra(self, path: Path, role: str) -> TokenCache:
@@ -394,8 +393,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 f"{path}: kits {', '.join(unknown)} are not in {self.cache.root} "
                 f"({', '.join(self.kits)}); render the extra corpus through the same kits"
             )
-        if not extra.select(split="train"):
-            raise UserError(f"{path}: no entries with split 'train'")
         return extra
 
     def _prompt_samplers(self) -> tuple[PromptSampler, PromptSampler | None]:
