@@ -50,6 +50,12 @@ def test_a_mix_plays_each_group_with_its_own_kit():
         expected += kit.open(24000).render(mine, 3.0)
     assert wave.shape == (72000,) and np.abs(wave).max() > 0.05
     np.testing.assert_allclose(wave, expected, atol=1e-6)
+    # kits with nothing to play are skipped: the same audio, and silence of the right length
+    kicks = [h for h in hits if h[1] == CLASS_TO_GM_PITCH[DrumClass.KICK]]
+    np.testing.assert_array_equal(mix.open(24000).render(kicks, 3.0),
+                                  tr808.open(24000).render(kicks, 3.0))  # fmt: skip
+    silence = mix.open(24000).render([], 3.0)
+    assert silence.shape == (72000,) and not silence.any()
     record = mix.record()
     assert record["parts"] == {g: k.name for g, k in owner.items()}
     assert set(record["kits"]) == {"standard", "tr808", "tim"}

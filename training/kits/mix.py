@@ -91,8 +91,11 @@ class MixedRenderer:
             cls = drum_class(hit[1])
             if cls is not None:  # a pitch no class reaches (no GMD pitch): no part plays it
                 by_kit[self.kit_of[cls]].append(hit)
+        # A kit with no hits here would render exact zeros: skipped (one renders the silence
+        # of a file with no hits at all, for its shape).
+        playing = [(name, part) for name, part in by_kit.items() if part]
         waves = [self.renderers[name].render(part, duration_s, mono)
-                 for name, part in by_kit.items()]  # fmt: skip
+                 for name, part in playing or [(next(iter(by_kit)), [])]]  # fmt: skip
         return np.asarray(np.sum(waves, axis=0), np.float32)
 
     def close(self) -> None:
