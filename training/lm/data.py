@@ -34,7 +34,7 @@ class Track:
     """One cache entry in memory."""
 
     name: str  # the audio file, for messages
-    tokens: np.ndarray  # [K, T] int16 (memory-mapped)
+    tokens: np.ndarray  # [K, T] int16
     performance: Performance
     feature_names: tuple[str, ...]
     kit: int
@@ -121,7 +121,7 @@ def load_tracks(
         perf = read.get(digest)
         if perf is None:
             perf = read[digest] = read_midi(path)
-        tokens = np.asarray(cache.tokens(e))
+        tokens = np.array(cache.tokens(e))  # a copy: a map per file would hold a file open
         tracks.append(Track(e.audio_filename, tokens, perf, features, kits.index(e.kit), fr))
     return tracks
 
