@@ -283,14 +283,15 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         trained, info = load_model(folder)
         what = f"--init {folder}"
         # A model without a latent head may gain one, and one trained before a conditioning
-        # feature existed gains its columns (zero weights: it starts as the same function).
-        # Everything else must match.
+        # feature existed gains its columns (zero weights: it starts as the same function),
+        # and longer windows are no new weights (rotary positions). Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
         gains_prompts = not info.config.prompted and self.model_config.prompted
         grown = info.config.with_(
             latent_dim=self.model_config.latent_dim,
             n_features=self.model_config.n_features,
             prompted=self.model_config.prompted,
+            max_frames=max(info.config.max_frames, self.model_config.max_frames),
         )
         if grown != self.model_config or (
             info.config.latent_dim and not self.model_config.latent_dim
