@@ -132,6 +132,11 @@ class TokenCache:
         e = self.entries[entry] if isinstance(entry, int) else entry
         return np.load(self.root / e.tokens, mmap_mode="r")
 
+    def read_tokens(self, entry: TokenEntry | int) -> np.ndarray:
+        """[K, T] int16 in memory, for holding many files at once: a memory map per file
+        holds a file open, and a corpus has more files than the open-file limit."""
+        return np.array(self.tokens(entry))
+
     def select(
         self, split: str | None = None, kits: Iterable[str] | None = None
     ) -> list[TokenEntry]:

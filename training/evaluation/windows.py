@@ -51,7 +51,7 @@ def load_eval_tracks(
         if e.kit not in info.kits:
             continue
         perf = read_midi(root / e.midi_filename)
-        tokens = np.array(cache.tokens(e))  # a copy: a map per file would hold a file open
+        tokens = cache.read_tokens(e)
         kit = info.kit_index(e.kit)
         # Every column drumgrid computes: each model row reads its own (Renderer.render).
         track = Track(e.audio_filename, tokens, perf, FEATURE_NAMES, kit, cache.frame_rate)

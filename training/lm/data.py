@@ -121,7 +121,7 @@ def load_tracks(
         perf = read.get(digest)
         if perf is None:
             perf = read[digest] = read_midi(path)
-        tokens = np.array(cache.tokens(e))  # a copy: a map per file would hold a file open
+        tokens = cache.read_tokens(e)
         tracks.append(Track(e.audio_filename, tokens, perf, features, kits.index(e.kit), fr))
     return tracks
 

@@ -378,23 +378,27 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
 
     def _open_shots(self, path: Path, role: str) -> TokenCache:
         """One-shot prompts: the main cache's codec, of its kits or the prompt-only kits."""
-        shots = self._open_same_codec(role, path)
-        unknown = sorted({e.kit for e in shots} - {*self.kits, *self.prompt_only_kits})
-        if unknown:
-            raise UserError(f"{path}: one-shot prompts of kits {', '.join(unknown)}, which "
-                            "this run neither names nor learns from prompts")  # fmt: skip
-        return shots
+        return self._open_of_kits(
+            role, path, {*self.kits, *self.prompt_only_kits},
+            "one-shot prompts of kits {}, which this run neither names nor learns from prompts",
+        )  # fmt: skip
 
     def _open_extra(self, path: Path, role: str) -> TokenCache:
         """An extra cache: the main cache's codec, kits among its kits, a train split."""
-        extra = self._open_same_codec(role, path)
-        unknown = sorted({e.kit for e in extra} - set(self.kits))
-        if unknown:
-            raise UserError(
-                f"{path}: kits {', '.join(unknown)} are not in {self.cache.root} "
-                f"({', '.join(self.kits)}); render the extra corpus through the same kits"
-            )
-        return extra
+        return self._open_of_kits(
+            role, path, set(self.kits),
+            f"kits {{}} are not in {self.cache.root} ({', '.join(self.kits)}); render the "
+            "extra corpus through the same kits",
+        )  # fmt: skip
+
+    def _open_of_kits(self, role: str, path: Path, kits: set[str], unknown: str) -> TokenCache:
+        """Another cache of the main cache's codec whose kits are all among `kits`; else
+        `unknown`, its {} filled with the others."""
+        cache = self._open_same_codec(role, path)
+        others = sorted({e.kit for e in cache} - kits)
+        if others:
+            raise UserError(f"{path}: " + unknown.replace("{}", ", ".join(others), 1))
+        return cache
 
     def _prompt_samplers(self) -> tuple[PromptSampler, PromptSampler | None]:
         """Prompts of the main cache's kits for training, and for validation."""
