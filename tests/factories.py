@@ -156,6 +156,12 @@ RANDOM_SPARSE = GrooveSpec(
      Part(_HAT, chance=0.5, velocity=(40, 127))),
     jitter_s=0.01,
 )  # fmt: skip
+# A crash and kick on each bar's one, then a sparse hat: a crash left to ring (tail frames).
+CRASH_BREAKS = GrooveSpec(
+    (Part(DrumClass.CRASH, every=16, velocity=(90, 127)), Part(_KICK, every=16, velocity=110),
+     Part(_HAT, chance=0.05, velocity=(40, 90))),
+    jitter_s=0.01,
+)  # fmt: skip
 # Kick on 1 and 3 and at random, snare and hat at random: the toy corpus's grooves.
 RANDOM_ROCK = GrooveSpec(
     (Part(_KICK, every=8, chance=0.3, velocity=(30, 127)),
@@ -364,9 +370,10 @@ def make_token_cache(
     codec_id: str = "synthetic",
     config_hash: str = "f" * 16,
     frame_rate: float = FRAME_RATE,
+    spec: GrooveSpec = RANDOM_SPARSE,
 ) -> Path:
     """A token cache in TokenCache's layout (cache.json, entries.jsonl, tokens/*.npy) over a
-    corpus of RANDOM_SPARSE grooves, without any audio; its tokens are said to be
+    corpus of `spec`'s grooves, without any audio; its tokens are said to be
     `codec_id`'s (a real codec's id and hash where a test needs the codec, e.g. for latent
     targets). Returns the cache folder."""
     rng = np.random.default_rng(seed)
@@ -383,7 +390,7 @@ def make_token_cache(
     entries = []
     for i in range(n_train + n_val):
         bpm = draw_tempo(rng, (90.0, 120.0, 140.0))
-        perf = make_groove(bars, bpm, RANDOM_SPARSE, rng)
+        perf = make_groove(bars, bpm, spec, rng)
         midi = f"midi/{i}.mid"
         write_midi(perf, corpus / midi)
         n_frames = int(np.ceil((perf.length_s + 0.5) * frame_rate))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from factories import make_token_cache
+from factories import CRASH_BREAKS, make_token_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lm_helpers import LEGACY_FEATURES, random_inputs, save_legacy_copy
@@ -536,3 +536,64 @@ def test_init_makes_a_named_kit_model_prompted(cache, tmp_path):
         LMTrainer(
             cache, tmp_path / "x", replace(cfg, shot_share=0.5), "tiny", model_overrides=SMALL
         )
+
+
+def test_tail_frames_are_a_ringing_cymbal_after_the_last_hit():
+    """A lone crash (velocity 100 at 0.5 s): tail frames from about 0.41 s after the hit (its
+    short decay under 0.1) until its ring falls under 0.05 (about 4.1 s); a groove's frames
+    between its hits are not tails, nor is anything after a lone kick."""
+    from drumgrid.server.conditioning import frame_conditioning
+    from drumgrid.server.performance import from_note_list
+    from drumgrid.training.lm.tails import TailFrames
+
+    rate, v = 50.0, 100 / 127
+
+    def tails(notes, length_s):
+        perf = from_note_list(notes, tempo_bpm=120.0, length_s=length_s)
+        feats = frame_conditioning(perf, rate, 0, int(length_s * rate)).features
+        return TailFrames(FEATURE_NAMES)(torch.from_numpy(feats)[None])[0].numpy()
+
+    crash = tails([(0.5, 49, 100)], 6.0)
+    ages = (np.arange(len(crash)) + 1) / rate - 0.5  # age at each frame's end
+    expected = (ages > 0.2 * np.log(v / 0.1)) & (ages <= 1.5 * np.log(v / 0.05))
+    assert np.array_equal(crash, expected) and 150 < expected.sum() < 200
+    hats = [(0.25 * i, 42, 80) for i in range(16)] + [(3.0, 49, 100)]
+    groove = tails(hats, 6.0)
+    assert not groove[: int(3.75 * rate) + 15].any() and groove[int(4.4 * rate)]
+    assert not tails([(0.5, 36, 127)], 3.0).any()
+
+
+def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_path):
+    """--tail-weight raises the latent loss where tail frames are drawn and nowhere else (the
+    same first step, the same model); it needs a latent head and the ring features."""
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+
+    codec_dir = codec_cache[1]
+    codec = DrumgridCodec.from_folder(codec_dir)
+    cache = make_token_cache(
+        tmp_path / "crashes", K=codec.n_codebooks, V=codec.codebook_size, codec_id=codec.id,
+        config_hash=codec.config_hash, frame_rate=codec.frame_rate, spec=CRASH_BREAKS, bars=3,
+    )  # fmt: skip
+    cfg = replace(CFG, steps=20, validate_every=20)
+    firsts = {}
+    for w in (0.0, 4.0):
+        run = tmp_path / f"w{w:g}"
+        LMTrainer(cache, run, replace(cfg, tail_weight=w), "tiny", model_overrides=SMALL,
+                  latent_head=True, codec_path=codec_dir).run(progress=False)  # fmt: skip
+        firsts[w] = _log(run)[:20]
+    shares = [r["tail_share"] for r in firsts[4.0]]
+    assert "tail_share" not in firsts[0.0][0] and shares[0] > 0 and max(shares) <= 1
+    for w4, w0 in zip(firsts[4.0], firsts[0.0], strict=True):
+        if w4["step"] > 1:
+            break  # the weights differ after the first update
+        assert w4["loss"] == w0["loss"]  # the token cross-entropy is not weighted
+        assert (w4["latent_nmse"] > w0["latent_nmse"]) == (w4["tail_share"] > 0)
+    with pytest.raises(UserError, match="--latent-head"):
+        LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=1.0), "tiny",
+                  model_overrides=SMALL)  # fmt: skip
+    LMTrainer(cache, tmp_path / "full", cfg, "tiny", model_overrides=SMALL,
+              latent_head=True, codec_path=codec_dir).run(progress=False)  # fmt: skip
+    old = save_legacy_copy(tmp_path / "full" / "model", tmp_path / "old")
+    with pytest.raises(UserError, match=r"ring.*--grow-features"):
+        LMTrainer(cache, tmp_path / "y", replace(cfg, tail_weight=1.0), "tiny",
+                  model_overrides=SMALL, init=old, codec_path=codec_dir)  # fmt: skip

@@ -99,6 +99,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight of the latent head's loss beside the token cross-entropy",
     )  # fmt: skip
     parser.add_argument(
+        "--tail-weight", type=float, default=0.0, metavar="W",
+        help="count the latent loss W times more on frames where a cymbal rings with no hit "
+        "for about 0.45 s (training/lm/tails.py; default 0: every frame alike)",
+    )  # fmt: skip
+    parser.add_argument(
         "--codec-path", type=Path, metavar="DIR",
         help="the codec the token cache was made with, when not the registry's (latent head)",
     )  # fmt: skip
@@ -139,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--lr must be positive, got {args.lr}")
     if args.grow_features and args.init is None:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
-    if not args.latent_weight >= 0:
-        raise UserError(f"--latent-weight must be >= 0, got {args.latent_weight}")
+    for flag in ("latent_weight", "tail_weight"):
+        if not getattr(args, flag) >= 0:
+            raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
     apply_threads(args.threads)
     sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
     overrides = {k: v for k, v in sizes.items() if v is not None}
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
         latent_weight=args.latent_weight,
+        tail_weight=args.tail_weight,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),

@@ -56,6 +56,7 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.masking import soundstorm_mask
+from drumgrid.training.lm.tails import TailFrames
 from drumgrid.training.loop import TrainingLoop, rank_and_world
 from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
@@ -83,6 +84,9 @@ class LMTrainConfig:
     # Weight of the latent head's loss (a model with one): mean squared error to the codec's
     # quantised latent over the frames with a masked token, divided by the latent's variance.
     latent_weight: float = 1.0
+    # Extra weight of the latent loss on tail frames (training/lm/tails.py): a frame there
+    # counts 1 + tail_weight times. 0: every frame alike.
+    tail_weight: float = 0.0
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
     # their length beside the main cache's; 0 without extras. Validation is the main cache's.
     extra_share: float = 0.0
@@ -278,6 +282,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         )
         self.baseline_acc = self._frequency_baseline()
         self.latent_var = self._latent_variance() if self.codec is not None else None
+        self.tail_frames = TailFrames(self.features) if cfg.tail_weight else None
+        if self.tail_frames is not None and self.codec is None:
+            raise UserError("--tail-weight weights the latent head's loss; train one with "
+                            "--latent-head (or --init a model that has one)")  # fmt: skip
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
@@ -545,6 +553,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         # Dropout draws keyed by (seed, step, rank): a resumed run redraws the same ones.
         torch.manual_seed((cfg.seed * 1_000_003 + self.step) * 1009 + self.rank)
         latent = self.codec is not None
+        logs: dict[str, float] = {}
         kit = b.kit if prompt is None else None
         prompt_args = None
         if prompt is not None:  # the groups of this rank's windows
@@ -563,7 +572,14 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if pred is not None:
             frames = m.loss_mask.any(1) & ~batch.pad_mask  # [B, T], the global batch's
             n_frames = int(frames.sum())
-            latent_sum = self.latent_error(pred, self.latent_targets(b.tokens), frames[local])
+            weight = None
+            if self.tail_frames is not None:
+                tails = self.tail_frames(b.features)  # [B_local, T]
+                weight = 1.0 + cfg.tail_weight * tails.float()
+                logs["tail_share"] = float(tails[frames[local].to(tails.device)].float().mean())
+            latent_sum = self.latent_error(
+                pred, self.latent_targets(b.tokens), frames[local], weight
+            )
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -572,7 +588,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         total_loss, total_correct, total_latent = _all_sum(
             [float(loss_sum.detach()), float(correct), float(latent_sum.detach())], self.device
         )
-        logs = {}
         if pred is not None:
             logs["latent_nmse"] = total_latent / max(1, n_frames)
         if self.prompted:
@@ -609,12 +624,18 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         return self.prompts.batch(kits, avoid, self.sampler.generator(self.step, 3))
 
     def latent_error(
-        self, pred: torch.Tensor, target: torch.Tensor, frames: torch.Tensor
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        frames: torch.Tensor,
+        weight: torch.Tensor | None = None,  # [B, T] per-frame weight; None: 1
     ) -> torch.Tensor:
         """Sum over `frames` [B, T] of the squared error per dimension over the latent's
         variance: 1 per frame is as bad as predicting the mean."""
         assert self.latent_var is not None  # a latent head trains only with its codec
         err = (pred.float() - target).square().mean(-1) / self.latent_var  # [B, T]
+        if weight is not None:
+            err = err * weight.to(err.device)
         return err[frames.to(err.device)].sum()
 
     def _validation_batch(self, idx: list[int]) -> tuple[LMBatch, torch.Tensor, torch.Tensor]:

@@ -2,13 +2,15 @@
 at 0.5 s steps after the hit, in dB below its own attack (metrics.decay_curve_db), and the
 gap, per kit.
 
-    .venv/bin/python training/recipes/lone_crash.py [MODEL] [KIT ...]
+    [DECODING=iterative] .venv/bin/python training/recipes/lone_crash.py [MODEL] [KIT ...]
 
-MODEL defaults to the shipped model, KITs to four of the shipped corpus's.
+MODEL defaults to the shipped model, KITs to four of the shipped corpus's, DECODING to the
+engine's choice (parallel).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -32,7 +34,8 @@ STEPS_S = np.arange(0.0, 3.01, 0.5)
 def lone_crash_gap(engine: Engine, kit: str) -> tuple[np.ndarray, np.ndarray]:
     """(model's decay curve, FluidSynth's) of one crash at HIT_S, dB at STEPS_S after it."""
     perf = from_note_list([(HIT_S, CRASH, VELOCITY)], tempo_bpm=120.0, length_s=4.5)
-    result = engine.render(perf, RenderOptions(kit=kit, tail_s=0.5, gate=False))[0]
+    options = RenderOptions(kit=kit, tail_s=0.5, gate=False, decoding=os.environ.get("DECODING"))
+    result = engine.render(perf, options)[0]
     ours = np.asarray(result.audio, np.float64).reshape(-1)
     sr = result.sample_rate
     reference = KitRenderer(parse_kit(f"{kit}={KITS[kit]}"), sr).render(
