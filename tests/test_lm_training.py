@@ -147,6 +147,21 @@ def test_init_continues_a_trained_model(cache, tmp_path):
     resumed = LMTrainer(cache, tmp_path / "more", replace(more, steps=12), "tiny",
                         model_overrides=SMALL)  # fmt: skip
     assert resumed.resume() and resumed.init_card == info.card["init"]
+    # Other windows are no new weights: shorter ones keep the model's longest (the engine's
+    # render window), longer ones grow it.
+    first_frames = trained.max_frames
+    for beats in (2.0, 6.0):
+        other = LMTrainer(
+            cache,
+            tmp_path / f"beats{beats:g}",
+            replace(more, window_beats=beats),
+            "tiny",
+            model_overrides=SMALL,
+            init=tmp_path / "first" / "model",
+        )
+        data_frames = other.sampler.max_frames
+        assert (data_frames < first_frames) == (beats < 4)
+        assert other.model_config.max_frames == max(first_frames, data_frames)
 
     with pytest.raises(UserError, match="pass --preset tiny"):
         LMTrainer(cache, tmp_path / "other", more, "tiny", model_overrides={**SMALL, "dim": 16},

@@ -261,7 +261,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 n_codebooks=int(meta["n_codebooks"]),
                 codebook_size=int(meta["codebook_size"]),
                 n_kits=len(self.kits),
-                max_frames=max_frames,
+                # An --init model keeps its longest window (what the engine renders in), also
+                # where this run's data gives shorter ones (rotary positions: no weights).
+                max_frames=max(max_frames, init_info.config.max_frames if init_info else 0),
                 **overrides,
             )
         except ValueError as exc:  # e.g. windows of --window-beats at the slowest tempo
@@ -292,7 +294,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         what = f"--init {folder}"
         # A model without a latent head may gain one, and one trained before a conditioning
         # feature existed gains its columns (zero weights: it starts as the same function),
-        # and longer windows are no new weights (rotary positions). Everything else must match.
+        # and other windows are no new weights (rotary positions). Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
         gains_prompts = not info.config.prompted and self.model_config.prompted
         grown = info.config.with_(
