@@ -1,10 +1,11 @@
 """A lone crash through a model beside FluidSynth's render of the same hit: the level of each
 at 0.5 s steps after the hit, in dB below its own attack (metrics.decay_curve_db), and the
-gap, per kit.
+gap, per kit. Levels under FLOOR_DB count as FLOOR_DB in the gap: there both are inaudible
+beside the attack (a Black Pearl crash sample ends at about 2.8 s, -76 dB at 3 s).
 
     [DECODING=iterative] .venv/bin/python training/recipes/lone_crash.py [MODEL] [KIT ...]
 
-MODEL defaults to the shipped model, KITs to four of the shipped corpus's, DECODING to the
+MODEL defaults to the shipped model, KITs to the shipped corpus's eight, DECODING to the
 engine's choice (parallel).
 """
 
@@ -21,14 +22,19 @@ from drumgrid.training.fluidsynth import KitRenderer, parse_kit
 from drumgrid.training.metrics import decay_curve_db
 
 SF2 = "/usr/share/sounds/sf2"
-KITS = {
+KITS = {  # the shipped model's, as the recipe's corpus stage renders them
     "fluid-standard": f"{SF2}/FluidR3_GM.sf2:128:0",
+    "fluid-power": f"{SF2}/FluidR3_GM.sf2:128:16",
+    "fluid-electronic": f"{SF2}/FluidR3_GM.sf2:128:24",
+    "fluid-tr808": f"{SF2}/FluidR3_GM.sf2:128:25",
     "fluid-jazz": f"{SF2}/FluidR3_GM.sf2:128:32",
+    "fluid-brush": f"{SF2}/FluidR3_GM.sf2:128:40",
     "black-pearl": f"{SF2}/Black_Pearl_4_LV2.sf2",
     "red-zeppelin": f"{SF2}/Red_Zeppelin_4_LV2.sf2",
 }
 HIT_S, CRASH, VELOCITY = 0.5, 49, 100
 STEPS_S = np.arange(0.0, 3.01, 0.5)
+FLOOR_DB, WITHIN_DB = -60.0, 6.0  # issue 23: within 6 dB of the sampler's for 3 s
 
 
 def lone_crash_gap(engine: Engine, kit: str) -> tuple[np.ndarray, np.ndarray]:
@@ -49,14 +55,18 @@ def lone_crash_gap(engine: Engine, kit: str) -> tuple[np.ndarray, np.ndarray]:
 
 def main(model: str = "default", *kits: str) -> None:
     engine = Engine.load(model, "cpu", "eager")
-    print("after (s)              " + " ".join(f"{s:6.1f}" for s in STEPS_S))
+    print("after (s)                " + " ".join(f"{s:6.1f}" for s in STEPS_S))
+    within = []
     for kit in kits or KITS:
         model_db, fluid_db = lone_crash_gap(engine, kit)
-        gap = model_db - fluid_db
-        print(f"{kit:14s} model dB " + " ".join(f"{v:6.1f}" for v in model_db))
-        print(f"{kit:14s} fluid dB " + " ".join(f"{v:6.1f}" for v in fluid_db))
-        print(f"{kit:14s} gap dB   " + " ".join(f"{v:6.1f}" for v in gap)
+        gap = np.maximum(model_db, FLOOR_DB) - np.maximum(fluid_db, FLOOR_DB)
+        within.append(float(np.abs(gap).max()) <= WITHIN_DB)
+        print(f"{kit:16s} model dB " + " ".join(f"{v:6.1f}" for v in model_db))
+        print(f"{kit:16s} fluid dB " + " ".join(f"{v:6.1f}" for v in fluid_db))
+        print(f"{kit:16s} gap dB   " + " ".join(f"{v:6.1f}" for v in gap)
               + f"   max |gap| {np.abs(gap).max():.1f}")  # fmt: skip
+    print(f"within {WITHIN_DB:g} dB for {STEPS_S[-1]:g} s (levels floored at {FLOOR_DB:g} dB): "
+          f"{sum(within)} of {len(within)} kits")  # fmt: skip
 
 
 if __name__ == "__main__":
