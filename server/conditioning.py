@@ -3,9 +3,11 @@
 Per class it carries the onset flag, the velocity and the onset's exact position inside the
 frame (so microtiming below one frame survives), plus two velocity-weighted exponential
 decays since the class's last onset: a short one (0.2 s) that marks the attack and a long one
-(1.5 s, "ring") that still says a crash rang 3 s later; globally the beat and bar phase (as
-sin/cos) and the tempo. All of it is computed from seconds, so tempo maps and signature
-changes are honoured.
+(1.5 s, "ring") that still says a crash rang 3 s later; and that onset's age, a clock rising
+from 0 at the hit to 1 at AGE_MAX_S (1 before any onset): the ring alone cannot tell a loud
+crash long ago from a soft one just now, and a tail's level depends on which. Globally the
+beat and bar phase (as sin/cos) and the tempo. All of it is computed from seconds, so tempo
+maps and signature changes are honoured.
 
 A model records the feature names it was trained on and gets exactly those columns, in its
 order, so models from before a feature was added keep rendering (`features=`).
@@ -21,7 +23,7 @@ import numpy as np
 from drumgrid.server.drums import CLASS_LABELS, N_CLASSES
 from drumgrid.server.performance import Performance
 
-PER_CLASS_FEATURES = ("onset", "velocity", "position", "decay", "ring")
+PER_CLASS_FEATURES = ("onset", "velocity", "position", "decay", "ring", "age")
 GLOBAL_FEATURES = ("beat_sin", "beat_cos", "bar_sin", "bar_cos", "log2_tempo")
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{c}.{f}" for f in PER_CLASS_FEATURES for c in CLASS_LABELS),
@@ -30,6 +32,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 N_FEATURES = len(FEATURE_NAMES)
 DEFAULT_DECAY_S = 0.2
 RING_DECAY_S = 1.5  # a crash sample rings 3-4 s; e^(-3 / 1.5) still tells the model it rang
+AGE_MAX_S = 5.0  # longer than any kit's crash rings (FluidR3's: about 3.5 s)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def frame_conditioning(
             age = np.where(last >= 0, frame_end - t[idx], np.inf)  # no onset yet: no decay
             out[:, 3 * N_CLASSES + c] = v[idx] * np.exp(-age / decay_s)
             out[:, 4 * N_CLASSES + c] = v[idx] * np.exp(-age / RING_DECAY_S)
+        else:
+            age = np.full(n_frames, np.inf)
+        out[:, 5 * N_CLASSES + c] = np.minimum(age / AGE_MAX_S, 1.0)
 
     frame_start = frames / frame_rate
     beats = performance.tempo_map.beat_at(frame_start)

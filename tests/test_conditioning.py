@@ -83,11 +83,27 @@ def test_ring_remembers_a_crash_for_seconds_where_decay_forgets() -> None:
     assert fc.column("crash.ring")[:25].max() == 0.0 and fc.column("kick.ring").max() == 0.0
 
 
+def test_age_is_a_clock_since_the_last_onset_whatever_its_velocity() -> None:
+    """Where `ring` is the same for a loud crash long ago and a soft one just now, `age`
+    tells them apart: it rises from 0 at the hit to 1 at AGE_MAX_S, and is 1 before any."""
+    from drumgrid.server.conditioning import AGE_MAX_S
+
+    perf = from_note_list([(0.5, 49, 127), (7.0, 49, 30)], length_s=8.0)
+    fc = frame_conditioning(perf, 50.0)
+    age = fc.column("crash.age")
+    at = {s: round((0.5 + s) * 50) - 1 for s in (1.0, 3.0, 5.5)}  # frames ending s after
+    assert (age[:25] == 1.0).all() and age[25] < 0.01  # 1 before the hit, 0 at it
+    assert age[at[1.0]] == pytest.approx(1.0 / AGE_MAX_S, abs=1e-6)
+    assert age[at[3.0]] == pytest.approx(3.0 / AGE_MAX_S, abs=1e-6)
+    assert age[at[5.5]] == 1.0 and age[round(7.0 * 50) + 5] < 0.05  # the soft one restarts it
+    assert (fc.column("kick.age") == 1.0).all()
+
+
 def test_a_model_gets_its_own_columns_in_its_order() -> None:
     """A model from before a feature existed reads exactly the columns it was trained on."""
     perf = read_midi(EXAMPLES / "rock_100_beat.mid")
     whole = frame_conditioning(perf, 75.0)
-    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith(".ring"))
+    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith((".ring", ".age")))
     for names in (legacy, ("log2_tempo", "kick.ring")):
         part = frame_conditioning(perf, 75.0, features=names)
         assert part.names == names and part.features.shape[1] == len(names)
