@@ -9,6 +9,7 @@ import pytest
 import torch
 from lm_helpers import DEBUG_K, DEBUG_V, debug_info, debug_model, random_inputs
 
+from drumgrid.server.conditioning import N_FEATURES
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import LMConfig, load_model, read_info, save_model
 from drumgrid.server.model.config import PRESETS
@@ -160,7 +161,7 @@ def test_model_folder_round_trip(tmp_path):
     torch.testing.assert_close(loaded(tokens, features, kit), model(tokens, features, kit))
     meta = json.loads((tmp_path / "m" / "config.json").read_text())
     assert meta["codec"]["id"] == "encodec-24k" and meta["kits"] == ["kit0", "kit1"]
-    assert meta["model"]["dim"] == 32 and len(meta["features"]) == 50
+    assert meta["model"]["dim"] == 32 and len(meta["features"]) == N_FEATURES
     assert meta["classes"][0] == "kick" and meta["card"] == {"note": "random debug model"}
     assert info2.kit_index("kit1") == 1
     with pytest.raises(UserError, match="unknown kit 'jazz'; this model knows kit0, kit1"):
@@ -175,10 +176,11 @@ def test_model_folder_errors(tmp_path):
     meta = json.loads(path.read_text())
     features = meta["features"]
     path.write_text(json.dumps({**meta, "features": features[:-1]}))
-    with pytest.raises(UserError, match=r"lists 49 conditioning features .* reads 50"):
+    n = N_FEATURES
+    with pytest.raises(UserError, match=rf"lists {n - 1} conditioning features .* reads {n}"):
         load_model(tmp_path / "m")
     path.write_text(json.dumps({**meta, "features": [*features[:-1], features[0]]}))
-    with pytest.raises(UserError, match=r"distinct: 49\) for a model that reads 50"):
+    with pytest.raises(UserError, match=rf"distinct: {n - 1}\) for a model that reads {n}"):
         load_model(tmp_path / "m")
     path.write_text(json.dumps({**meta, "features": [*features[:-1], "kick.shimmer"]}))
     with pytest.raises(UserError, match=r"does not compute \(kick.shimmer\); update drumgrid"):
