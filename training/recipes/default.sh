@@ -7,6 +7,7 @@
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
+#   a candidate for cymbal tails, not in the default run: tails-data lm-tails eval-tails
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
 #           kit-mixes kit-mixes-shots lm-kits-more eval-kits package-kits
@@ -37,6 +38,9 @@ CORPUS_RING_OUTS=$RUNS/corpus-ring-outs
 TOKENS_RING_OUTS=$RUNS/tokens-ring-outs
 LM_RING_OUTS_RUN=$RUNS/runs/lm-default-ring-outs
 LM_RING_OUTS_MORE_RUN=$RUNS/runs/lm-default-ring-outs-more
+CORPUS_TAILS=$RUNS/corpus-tails
+TOKENS_TAILS=$RUNS/tokens-tails
+LM_TAILS_RUN=$RUNS/runs/lm-default-tails
 MODEL=$LM_RING_OUTS_MORE_RUN/model  # the model evaluation and packaging use
 BASELINE=$LM_LATENT_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
@@ -51,6 +55,9 @@ LM_LATENT_STEPS=${LM_LATENT_STEPS:-5000}
 LM_RING_OUTS_STEPS=${LM_RING_OUTS_STEPS:-2000}
 LM_RING_OUTS_MORE_STEPS=${LM_RING_OUTS_MORE_STEPS:-3000}
 RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
+TAILS_LIMIT=${TAILS_LIMIT:-300}  # performances of lm-tails' corpus (its first, by file name)
+LM_TAILS_STEPS=${LM_TAILS_STEPS:-2500}
+TAIL_WEIGHT=${TAIL_WEIGHT:-16}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CODEC_KITS_RUN=$RUNS/runs/codec-kits
@@ -402,6 +409,44 @@ run_lm_ring_outs_more() {
     --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.2
 }
 
+# The data lm-tails trains on: the first TAILS_LIMIT performances (257 train, 43 validation)
+# through the eight kits, linked from the corpus stage's files where it ran (a slice: the
+# machine's full caches were lost; 40% of its windows are ring-outs anyway).
+run_tails_data() {
+  stage "lm-tails' corpus: the first $TAILS_LIMIT performances through the eight kits, tokens"
+  if [ -d "$CORPUS" ]; then
+    mkdir -p "$CORPUS_TAILS"
+    cp -aln "$CORPUS"/drummer* "$CORPUS_TAILS"/ || true
+  fi
+  $DG corpus --gmd "$GMD" --out "$CORPUS_TAILS" --splits train,validation --workers "$WORKERS" \
+    --limit "$TAILS_LIMIT" "${KITS[@]}"
+  $DG tokenize --corpus "$CORPUS_TAILS" --codec drumgrid-drums --codec-path "$CODEC" \
+    --out "$TOKENS_TAILS" --device "$DEVICE"
+}
+
+# Cymbal tails (docs/model_quality.md, lever 4): the latent loss counts TAIL_WEIGHT times on
+# frames where a cymbal rings with no hit for about 0.45 s (training/lm/tails.py), 40% of
+# the windows are ring-outs, and the conditioning gains each class's age (--grow-features).
+run_lm_tails() {
+  stage "Transformer, continued from lm-ring-outs-more for tails: $LM_TAILS_STEPS steps"
+  $DG train --tokens "$TOKENS_TAILS" --init "$LM_RING_OUTS_MORE_RUN/model" --out "$LM_TAILS_RUN" \
+    --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.4 --tail-weight "$TAIL_WEIGHT" \
+    --grow-features --steps "$LM_TAILS_STEPS" --lr 2e-4 --warmup 200 --seed 8 \
+    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_TAILS_RUN")
+}
+
+# The candidate beside the shipped model: a lone crash through the eight kits, and the eval's
+# windows of its slice's validation split.
+run_eval_tails() {
+  stage "lm-tails: lone crash, validation windows beside lm-ring-outs-more"
+  mkdir -p "$LM_TAILS_RUN/eval"
+  .venv/bin/python training/recipes/lone_crash.py "$LM_TAILS_RUN/model" \
+    | tee "$LM_TAILS_RUN/eval/lone_crash.txt"
+  $DG eval --model "$LM_TAILS_RUN/model" --tokens "$TOKENS_TAILS" --split validation \
+    --out "$LM_TAILS_RUN/eval" --codec-path "$CODEC" --decoding parallel \
+    --max-windows "$EVAL_WINDOWS" --baseline "$LM_RING_OUTS_MORE_RUN/model" --device "$DEVICE"
+}
+
 run_eval() {
   stage "evaluation on the validation split"
   $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
@@ -439,6 +484,7 @@ run_package() { package_model "$MODEL" "$CORPUS" "$EVAL" training/recipes/defaul
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
+  local tails=(tails-data lm-tails eval-tails)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
     ring-outs-kits lm-kits kit-mixes kit-mixes-shots lm-kits-more eval-prompts eval-kits
     package-kits)
@@ -447,11 +493,12 @@ main() {
   for s in "${stages[@]}"; do
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
-        | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | eval | package | corpus-kits | corpus-unseen \
+        | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | tails-data | lm-tails \
+        | eval-tails | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
         | kit-mixes | kit-mixes-shots | lm-kits-more | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
-      *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
+      *) echo "unknown stage $s; stages: ${all[*]} ${tails[*]} ${next[*]}" >&2; exit 2 ;;
     esac
   done
 }
