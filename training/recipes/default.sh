@@ -148,6 +148,14 @@ UNSEEN_KITS=(
 
 stage() { echo "== $1 ($(date -u +%H:%M:%S))"; }
 resume_flag() { [ -d "$1/checkpoint" ] && echo --resume || true; }
+# link_corpus DEST: hard-link the corpus stage's rendered files into DEST, where it ran (a
+# kit's file there renders byte for byte as DEST would render it, so it counts as done).
+link_corpus() {
+  if [ -d "$CORPUS" ]; then
+    mkdir -p "$1"
+    cp -aln "$CORPUS"/drummer* "$1"/ || true
+  fi
+}
 
 run_corpus() {
   stage "corpus: GMD train + validation through $((${#KITS[@]} / 2)) kits"
@@ -159,10 +167,7 @@ run_corpus() {
 # rendering and 31 GB saved. A file not linked is rendered, in FLAC (1.8 GB a kit, WAV 3.9).
 run_corpus_kits() {
   stage "corpus for the next model: GMD train + validation through $((${#NEXT_KITS[@]} / 2)) kits"
-  if [ -d "$CORPUS" ]; then
-    mkdir -p "$CORPUS_KITS"
-    cp -aln "$CORPUS"/drummer* "$CORPUS_KITS"/ || true
-  fi
+  link_corpus "$CORPUS_KITS"
   $DG corpus --gmd "$GMD" --out "$CORPUS_KITS" --splits train,validation --workers "$WORKERS" \
     --audio-format flac ${CORPUS_KITS_LIMIT:+--limit "$CORPUS_KITS_LIMIT"} "${NEXT_KITS[@]}"
 }
@@ -414,10 +419,7 @@ run_lm_ring_outs_more() {
 # machine's full caches were lost; 40% of its windows are ring-outs anyway).
 run_tails_data() {
   stage "lm-tails' corpus: the first $TAILS_LIMIT performances through the eight kits, tokens"
-  if [ -d "$CORPUS" ]; then
-    mkdir -p "$CORPUS_TAILS"
-    cp -aln "$CORPUS"/drummer* "$CORPUS_TAILS"/ || true
-  fi
+  link_corpus "$CORPUS_TAILS"
   $DG corpus --gmd "$GMD" --out "$CORPUS_TAILS" --splits train,validation --workers "$WORKERS" \
     --limit "$TAILS_LIMIT" "${KITS[@]}"
   $DG tokenize --corpus "$CORPUS_TAILS" --codec drumgrid-drums --codec-path "$CODEC" \
