@@ -38,6 +38,9 @@ class DrumClass(IntEnum):
 
 N_CLASSES = len(DrumClass)
 CLASS_LABELS: tuple[str, ...] = tuple(c.label for c in DrumClass)
+# The classes that ring for seconds: ring-outs leave them the longest silence, one-shot
+# prompts the longest slot, and training weights their tails.
+CYMBALS = (DrumClass.CRASH, DrumClass.RIDE, DrumClass.HIHAT_OPEN)
 
 # GMD paper, table 2: Roland TD-11 pitch -> class.
 GMD_PITCHES: dict[int, DrumClass] = {

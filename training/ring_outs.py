@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drumgrid.server.drums import DrumClass
+from drumgrid.server.drums import CYMBALS, DrumClass
 from drumgrid.server.errors import UserError
 from drumgrid.server.midi_io import write_midi
 from drumgrid.server.performance import from_note_list
@@ -56,7 +56,6 @@ LONE_WEIGHTS: dict[DrumClass, float] = {
     DrumClass.HIHAT_OPEN: 1.0, DrumClass.TOM_LOW: 0.7, DrumClass.TOM_MID: 0.7,
     DrumClass.TOM_HIGH: 0.7, DrumClass.CRASH: 2.5, DrumClass.RIDE: 1.5,
 }  # fmt: skip
-CYMBALS = (DrumClass.CRASH, DrumClass.RIDE, DrumClass.HIHAT_OPEN)
 RING_S = (3.0, 5.0)  # silence after a cymbal (a crash rings about 3.5 s in FluidR3)
 SHORT_RING_S = (1.5, 3.0)  # after a drum
 LEAD_IN_S = (0.5, 3.0)

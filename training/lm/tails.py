@@ -13,10 +13,9 @@ from collections.abc import Sequence
 
 import torch
 
-from drumgrid.server.drums import CLASS_LABELS, DrumClass
+from drumgrid.server.drums import CLASS_LABELS, CYMBALS
 from drumgrid.server.errors import UserError
 
-CYMBALS = (DrumClass.CRASH, DrumClass.RIDE, DrumClass.HIHAT_OPEN)
 RING_MIN = 0.05
 QUIET_DECAY = 0.1
 
@@ -25,7 +24,7 @@ class TailFrames:
     """features [B, T, F] (columns `names`) -> [B, T] bool, True at tail frames."""
 
     def __init__(self, names: Sequence[str]) -> None:
-        rings = [f"{CLASS_LABELS[int(c)]}.ring" for c in CYMBALS]
+        rings = [f"{c.label}.ring" for c in CYMBALS]
         decays = [f"{label}.decay" for label in CLASS_LABELS]
         missing = [n for n in (*rings, *decays) if n not in names]
         if missing:
