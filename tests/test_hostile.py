@@ -122,6 +122,34 @@ def test_a_client_that_stops_reading_stalls_nobody(daemon, caplog):
         hostile.close()
 
 
+def test_a_flood_of_requests_delays_only_its_own_replies(daemon):
+    """A UDP client sends bundles of pings as fast as it can and reads none of the pongs;
+    meanwhile new clients are answered within SERVED_WITHIN_S: its replies wait behind its
+    own (a single queue held every other reply behind up to 160,000 of a flood's)."""
+    flooder = udp_socket()
+    flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    pings = bundle(*[p.encode(p.PING)] * 1024)
+    stop, sent = threading.Event(), [0]
+
+    def flood() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):  # the daemon's receive buffer is full
+                flooder.sendto(pings, (HOST, daemon.udp_port))
+                sent[0] += 1
+
+    thread = threading.Thread(target=flood, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)
+        for i in range(6):
+            well_behaved(daemon, render=i == 0)
+        assert sent[0] >= 100  # the flood ran throughout (each bundle asks for 1,024 pongs)
+    finally:
+        stop.set()
+        thread.join()
+        flooder.close()
+
+
 @contextlib.contextmanager
 def pong_server(monkeypatch, stall_s: float):
     """A bare Transport that answers each ping with a pong, STALL_S shortened."""

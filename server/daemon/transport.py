@@ -1,7 +1,9 @@
 """The daemon's sockets: one network thread reads UDP datagrams and TCP streams (selectors,
 timed waits so that shutdown is noticed) and hands each OSC packet to a callback; one outbox
 thread writes every reply without ever waiting on a peer, so neither the network thread nor
-the render worker nor another client is held up by a slow one.
+the render worker nor another client is held up by a slow one. Requests and replies each wait
+in one queue per client, served in turn (fair_queue.py): a client that floods the daemon
+waits behind its own traffic, not another's.
 
 Where a reply goes (docs/osc.md, "Replies"):
 - the request named a reply port (queries, and render / clip/begin's `reply_port` option)
@@ -15,7 +17,12 @@ What a peer cannot do to the others:
 - stop reading: TCP replies queue per connection and are written when the socket takes
   them; a connection whose peer takes none of its replies for STALL_S (counting the bytes the
   kernel holds for it, not only ours: loopback buffers grow to megabytes), or that lets
-  MAX_PENDING_BYTES pile up here, is dropped;
+  MAX_WAITING_BYTES pile up here (written or waiting their turn), is dropped;
+- flood: a client's requests and replies wait behind its own, not others'; past
+  MAX_WAITING_BYTES of requests waiting, a UDP client's further datagrams are dropped and a
+  TCP connection is not read until they are handled (its own sends block); past as many
+  replies waiting, a UDP client's further replies are dropped and a TCP connection is
+  dropped; a client with PROGRESS_BACKLOG replies waiting gets no progress;
 - hold every connection: at MAX_CONNECTIONS a newcomer takes the place of a connection with
   no job open, one that never sent a packet first, else the one quiet longest; connections
   quiet for IDLE_S close;
@@ -29,18 +36,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import queue
 import selectors
 import socket
 import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from drumgrid.bridge.framing import Deframer, FramingError, frame
 from drumgrid.bridge.protocol import MAX_DATAGRAM
+from drumgrid.server.daemon.fair_queue import MAX_WAITING_BYTES, Closed, FairQueue
 from drumgrid.server.daemon.ratelimit import limited
 
 log = logging.getLogger("drumgrid.serve")
@@ -48,10 +55,10 @@ log = logging.getLogger("drumgrid.serve")
 POLL_S = 0.1  # how often blocked threads look at the stop flag
 MAX_CONNECTIONS = 64
 IDLE_S = 300.0  # a TCP connection with no job open and nothing received for this long closes
-STALL_S = 10.0  # a TCP peer that takes none of its replies for this long is dropped ...
-MAX_PENDING_BYTES = 1 << 20  # ... as is one with this much unread
+STALL_S = 10.0  # a TCP peer that takes none of its replies for this long is dropped
 SUBSCRIPTION_S = 600.0  # a subscription lasts this long unless renewed
-OUTBOX_LIMIT = 10_000  # replies waiting to be written; beyond it progress replies are dropped
+FLUSH_EVERY_S = 0.01  # how often stalled connections are offered their backlog again
+SERVE_SLICE_S = 0.02  # requests handled, in turn, between two looks at the sockets
 _SO_NWRITE = 0x1024  # macOS: a socket's unsent bytes (<sys/socket.h>)
 _CLOSE = b""  # an outbox marker: close the connection once what is queued before it is sent
 
@@ -70,6 +77,7 @@ class Connection:
     heard: float = field(default_factory=time.monotonic)  # when it last sent us anything
     packets: int = 0  # how many it has sent
     closing: bool = False  # close once `pending` is written
+    dropped: bool = False  # by us: its requests not yet handled never will be
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,11 @@ def _unsent(sock: socket.socket) -> int:
     return 0
 
 
+def _client(route: Route) -> Hashable:
+    """Whose queue a reply waits in: the connection, or the UDP sender's address."""
+    return route.conn if route.conn is not None else (route.host, route.port)
+
+
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -143,7 +156,9 @@ class Transport:
         self.connections: set[Connection] = set()
         self._stalled: set[Connection] = set()  # connections with replies still to write
         self._stop = threading.Event()
-        self._outbox: queue.Queue[tuple[Route, bytes, bool] | None] = queue.Queue()
+        self._inbox: FairQueue[tuple[bytes, Route]] = FairQueue()  # the network thread's own
+        self._paused: set[Connection] = set()  # not read until their requests are handled
+        self._outbox: FairQueue[tuple[Route, bytes]] = FairQueue()
         self._threads: list[threading.Thread] = []
         self._last_idle_check = 0.0
 
@@ -169,7 +184,7 @@ class Transport:
 
     def close(self, flush_timeout: float = 5.0) -> None:
         """Write the replies still queued (for at most flush_timeout), then close every socket."""
-        self._outbox.put(None)
+        self._outbox.close()
         self._threads[1].join(timeout=flush_timeout)
         for conn in list(self.connections):
             self._close_conn(conn)
@@ -183,15 +198,21 @@ class Transport:
 
     def reply(self, route: Route, packet: bytes, droppable: bool = False) -> None:
         """Queue a reply (thread-safe, never blocks). Droppable replies (progress) are the
-        first to go when the outbox is backed up."""
-        if droppable and self._outbox.qsize() > OUTBOX_LIMIT:
+        first to go when the client's replies back up."""
+        if self._outbox.put(_client(route), (route, packet), len(packet) + 4, droppable):
             return
-        self._outbox.put((route, packet, droppable))
+        if droppable:
+            return
+        if route.conn is None:
+            limited.info("reply to %s dropped: it asks faster than its replies can be sent", route)
+            return
+        with route.conn.lock:
+            self._drop(route.conn, f"it has not read its replies ({MAX_WAITING_BYTES} bytes)")
 
     def close_after_replies(self, route: Route) -> None:
         """Close the route's TCP connection once the replies queued before this are written."""
         if route.conn is not None:
-            self._outbox.put((route, _CLOSE, False))
+            self._outbox.put(_client(route), (route, _CLOSE), 0)
 
     def subscribe(self, route: Route, port: int) -> None:
         """Called by the network thread; the outbox thread may end a subscription meanwhile."""
@@ -210,24 +231,25 @@ class Transport:
             old.sock.close()
 
     def _writer(self) -> None:
+        flushed = 0.0
         while True:
-            item: tuple[Route, bytes, bool] | tuple[()] | None  # (): nothing came, a tick
             try:
-                item = self._outbox.get(timeout=POLL_S)
-            except queue.Empty:
-                item = ()
-            if item is None:
+                item = self._outbox.get(timeout=POLL_S)  # None: nothing came, a tick
+            except Closed:
                 self._flush_all(time.monotonic() + 2.0)
                 return
             try:
-                if item:
-                    route, packet, _ = item
+                if item is not None:
+                    route, packet = item[1]
                     try:
                         self._deliver(route, packet)
                     except OSError as exc:
                         limited.info("reply to %s not delivered: %s", route, exc)
-                for conn in list(self._stalled):
-                    self._flush(conn)
+                now = time.monotonic()
+                if item is None or now - flushed >= FLUSH_EVERY_S:
+                    for conn in list(self._stalled):
+                        self._flush(conn)
+                    flushed = now
                 self._on_tick()
             except Exception:  # a bug here must not end the thread every reply goes through
                 log.exception("outbox thread: unexpected error (the daemon goes on)")
@@ -246,7 +268,8 @@ class Transport:
         if not packet:  # _CLOSE
             conn.closing = True
         elif conn.closed:
-            limited.info("reply to %s dropped: the connection has closed", route)
+            dropped = 1 + self._outbox.discard(_client(route))
+            limited.info("%d replies to %s dropped: the connection has closed", dropped, route)
             return
         else:
             conn.pending += frame(packet)
@@ -301,7 +324,7 @@ class Transport:
                 if taken > conn.taken or conn.stalled_since is None:  # it reads: count afresh
                     conn.taken, conn.stalled_since = taken, now
                 self._stalled.add(conn)
-                if len(conn.pending) > MAX_PENDING_BYTES or now - conn.stalled_since > STALL_S:
+                if len(conn.pending) > MAX_WAITING_BYTES or now - conn.stalled_since > STALL_S:
                     self._drop(
                         conn,
                         f"it has not read its replies ({len(conn.pending) + unsent} bytes)",
@@ -313,11 +336,13 @@ class Transport:
                 self._drop(conn, "")
 
     def _drop(self, conn: Connection, why: str) -> None:
-        """Called with conn.lock held: no more replies; the network thread sees the
-        shutdown as end of stream and closes the socket."""
+        """Called with conn.lock held: no more replies; the network thread closes the socket
+        when it next reads it."""
+        if conn.closed:
+            return
         if why:
             limited.warning("tcp %s:%s dropped: %s", *conn.peer[:2], why)
-        conn.closed = True
+        conn.closed = conn.dropped = True
         conn.pending.clear()
         self._stalled.discard(conn)
         with contextlib.suppress(OSError):
@@ -338,7 +363,7 @@ class Transport:
             sel.register(self.tcp, selectors.EVENT_READ, "listen")
         try:
             while not self._stop.is_set():
-                for key, _ in sel.select(timeout=POLL_S):
+                for key, _ in sel.select(timeout=0 if self._inbox else POLL_S):
                     try:
                         if key.data == "udp":
                             self._read_udp()
@@ -348,10 +373,26 @@ class Transport:
                             self._read_tcp(sel, key.data)
                     except Exception:  # a bug here must not end the thread that serves
                         log.exception("network thread: unexpected error (the daemon goes on)")
+                self._serve(time.monotonic() + SERVE_SLICE_S)
+                self._resume(sel)
                 self._close_idle(sel)
                 self.on_idle()
         finally:
             sel.close()
+
+    def _serve(self, deadline: float) -> None:
+        """Handle waiting requests, one client's at a time in turn, until the deadline."""
+        while time.monotonic() < deadline:
+            got = self._inbox.get(timeout=0)
+            if got is None:
+                return
+            packet, route = got[1]
+            if route.conn is not None and route.conn.dropped:
+                continue
+            try:
+                self.on_packet(packet, route)
+            except Exception:  # a bug here must not end the thread that serves
+                log.exception("request from %s: unexpected error (the daemon goes on)", route)
 
     def _read_udp(self) -> None:
         for _ in range(256):  # drain what has arrived, bounded so TCP gets its turn
@@ -362,7 +403,9 @@ class Transport:
             except OSError as exc:  # e.g. ICMP port unreachable echoed back on some systems
                 log.debug("udp receive: %s", exc)
                 return
-            self.on_packet(data, Route("udp", addr[0], addr[1]))
+            route = Route("udp", addr[0], addr[1])
+            if not self._inbox.put(_client(route), (data, route), len(data)):
+                limited.info("udp %s: a request dropped: it sends faster than it is served", route)
 
     def _accept(self, sel: selectors.BaseSelector) -> None:
         assert self.tcp is not None  # _network registers "listen" only for a TCP socket
@@ -406,6 +449,13 @@ class Transport:
                 self._unregister(sel, conn)
 
     def _read_tcp(self, sel: selectors.BaseSelector, conn: Connection) -> None:
+        if conn.closed:  # dropped by the outbox thread: nothing more of it is read
+            self._unregister(sel, conn)
+            return
+        if self._inbox.waiting_bytes(conn) >= MAX_WAITING_BYTES:  # TCP makes its sends wait
+            sel.unregister(conn.sock)
+            self._paused.add(conn)
+            return
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError, TimeoutError):
@@ -433,14 +483,31 @@ class Transport:
                 )
             conn.closed = True  # before handling, so replies go to a subscription, if any
         conn.packets += len(packets)
-        for packet in packets:
-            self.on_packet(packet, route)
+        for packet in packets:  # bytes taken from the stream: queued whatever its backlog
+            self._inbox.put(conn, (packet, route), len(packet), bounded=False)
         if not data:
-            self._unregister(sel, conn)
+            self._unregister(sel, conn, keep_requests=True)
 
-    def _unregister(self, sel: selectors.BaseSelector, conn: Connection) -> None:
+    def _resume(self, sel: selectors.BaseSelector) -> None:
+        """Read paused connections again once half their waiting requests are handled."""
+        for conn in list(self._paused):
+            if conn.closed:
+                self._paused.discard(conn)
+                self._unregister(sel, conn)
+            elif self._inbox.waiting_bytes(conn) < MAX_WAITING_BYTES // 2:
+                self._paused.discard(conn)
+                sel.register(conn.sock, selectors.EVENT_READ, conn)
+
+    def _unregister(
+        self, sel: selectors.BaseSelector, conn: Connection, keep_requests: bool = False
+    ) -> None:
+        """Close a connection; its waiting requests are still handled only after an end of
+        stream (a client may send a request and close, its replies going to a subscription)."""
         with contextlib.suppress(KeyError, ValueError):
             sel.unregister(conn.sock)
+        self._paused.discard(conn)
+        if not keep_requests:
+            self._inbox.discard(conn)
         self._close_conn(conn)
 
     def _close_conn(self, conn: Connection) -> None:
