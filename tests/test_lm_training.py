@@ -351,7 +351,7 @@ def test_extra_token_caches_get_their_share_of_windows(cache, tmp_path):
     trainer = LMTrainer(cache, tmp_path / "run", cfg, "tiny", model_overrides=SMALL,
                         extra_tokens=(extra,))  # fmt: skip
     main_n = len(trainer.train_tracks) - 2
-    assert main_n == 12 and len(trainer.val_tracks) == 4  # validation: the main cache's only
+    assert main_n == 12 and len(trainer.val_tracks) == 4 and len(trainer.extra_val_tracks) == 1
     weights = trainer.sampler.weights.numpy()
     assert weights[main_n:].sum() == pytest.approx(0.25) and weights.sum() == pytest.approx(1.0)
     g = torch.Generator().manual_seed(0)
@@ -360,6 +360,11 @@ def test_extra_token_caches_get_their_share_of_windows(cache, tmp_path):
     trainer.run(progress=False)
     card = load_model(tmp_path / "run" / "model")[1].card
     assert card["extra_token_caches"] == [str(extra)] and card["train"]["extra_share"] == 0.25
+    # The objective weighs the extras' validation split by their share of training windows.
+    val = trainer.validate()
+    assert val["extra_loss"] != val["main_loss"]
+    assert val["loss"] == pytest.approx(0.75 * val["main_loss"] + 0.25 * val["extra_loss"])
+    assert "extras" in trainer.describe(val)
     from drumgrid.training.cards import extra_data_lines
 
     source = extra / ".." / "corpus"
@@ -590,12 +595,19 @@ def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_pat
         config_hash=codec.config_hash, frame_rate=codec.frame_rate, spec=CRASH_BREAKS, bars=3,
     )  # fmt: skip
     cfg = replace(CFG, steps=20, validate_every=20)
-    firsts = {}
+    firsts, vals = {}, {}
     for w in (0.0, 4.0):
         run = tmp_path / f"w{w:g}"
-        LMTrainer(cache, run, replace(cfg, tail_weight=w), "tiny", model_overrides=SMALL,
-                  latent_head=True, codec_path=codec_dir).run(progress=False)  # fmt: skip
-        firsts[w] = _log(run)[:20]
+        weighted = replace(cfg, tail_weight=w)
+        trainer = LMTrainer(cache, run, weighted, "tiny", model_overrides=SMALL,
+                            latent_head=True, codec_path=codec_dir)  # fmt: skip
+        trainer.run(progress=False)
+        firsts[w], vals[w] = _log(run)[:20], trainer.validate()
+    # Validation weighs the latent error as training does, and reports the tail frames' own.
+    v0, v4 = vals[0.0], vals[4.0]
+    assert "tail_nmse" not in v0 and v0["weighted_nmse"] == v0["latent_nmse"]
+    assert v4["tail_frames"] > 0 and v4["weighted_nmse"] > v4["latent_nmse"]
+    assert v4["loss"] == pytest.approx(v4["ce"] + cfg.latent_weight * v4["weighted_nmse"])
     shares = [r["tail_share"] for r in firsts[4.0]]
     assert "tail_share" not in firsts[0.0][0] and shares[0] > 0 and max(shares) <= 1
     for w4, w0 in zip(firsts[4.0], firsts[0.0], strict=True):

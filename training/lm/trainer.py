@@ -88,7 +88,8 @@ class LMTrainConfig:
     # counts 1 + tail_weight times. 0: every frame alike.
     tail_weight: float = 0.0
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
-    # their length beside the main cache's; 0 without extras. Validation is the main cache's.
+    # their length beside the main cache's; 0 without extras. Their validation splits count as
+    # much in the validation objective.
     extra_share: float = 0.0
     # Share of steps whose windows render from a prompt of their kit (another recording of
     # it, or a one-shot prompt) instead of its name: > 0 trains a prompted model.
@@ -241,6 +242,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.prompts, self.val_prompts = self._prompt_samplers()
         self.train_tracks += extra_tracks + prompt_kit_tracks
         self.val_windows = fixed_windows(self.val_tracks, cfg.window_beats, cfg.val_windows)
+        # The extras' validation splits: scored beside the main one and weighed into the
+        # objective by their share of training windows, so the model is chosen by what it is
+        # trained on (a tail the extras teach barely moves the grooves' loss).
+        self.extra_val_tracks = [
+            track
+            for extra in self.extra_caches
+            for track in load_tracks(
+                extra, extra.select(split="validation"), self.kits, corpus_root(extra),
+                self.features,
+            )
+        ]  # fmt: skip
+        self.extra_val_windows = fixed_windows(
+            self.extra_val_tracks, cfg.window_beats, cfg.val_windows
+        )
         meta = self.cache.meta
         overrides = {**(model_overrides or {}), "n_features": len(self.features)}
         self.prompted = cfg.prompt_share > 0 or bool(init_info and init_info.config.prompted)
@@ -640,16 +655,17 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             err = err * weight.to(err.device)
         return err[frames.to(err.device)].sum()
 
-    def _validation_batch(self, idx: list[int]) -> tuple[LMBatch, torch.Tensor, torch.Tensor]:
+    def _validation_batch(
+        self, tracks: list[Track], windows: list[tuple[int, int, int]], idx: list[int]
+    ) -> tuple[LMBatch, torch.Tensor, torch.Tensor]:
         """Validation windows `idx` with masks drawn per window (from its index alone), so
         the set of masks is the same however the windows are split among processes."""
         V, max_frames = self.model_config.codebook_size, self.sampler.max_frames
-        windows = [self.val_windows[i] for i in idx]
-        batch = collate(self.val_tracks, windows, max_frames)
+        batch = collate(tracks, [windows[i] for i in idx], max_frames)
         inputs = torch.full_like(batch.tokens, V)
         loss_mask = torch.zeros_like(batch.tokens, dtype=torch.bool)
         for j, i in enumerate(idx):
-            one = collate(self.val_tracks, [self.val_windows[i]], max_frames)
+            one = collate(tracks, [windows[i]], max_frames)
             g = torch.Generator().manual_seed(self.cfg.seed * 7919 + i)
             m = soundstorm_mask(one.tokens, one.pad_mask, V, g, self.cfg.prompt_prob)
             n = one.tokens.shape[-1]
@@ -665,34 +681,44 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if not self.val_windows:
             return {}
         self.model.eval()
-        named = self._scores(prompted=False)
+        named = self._scores(self.val_tracks, self.val_windows, prompted=False)
         out = {**named}
         if self.prompted:
-            prompted = self._scores(prompted=True)
+            prompted = self._scores(self.val_tracks, self.val_windows, prompted=True)
             out.update({f"prompted_{k}": v for k, v in prompted.items() if k != "baseline_acc"})
             out["named_loss"] = named["loss"]
             out["loss"] = (named["loss"] + prompted["loss"]) / 2
+        if self.extra_val_windows:
+            extra = self._scores(self.extra_val_tracks, self.extra_val_windows, prompted=False)
+            out.update({f"extra_{k}": v for k, v in extra.items() if k != "baseline_acc"})
+            out["main_loss"] = out["loss"]
+            out["loss"] = (1 - self.cfg.extra_share) * out["loss"] + self.cfg.extra_share * extra[
+                "loss"
+            ]
         self.model.train()
         return out
 
-    def _scores(self, prompted: bool) -> dict[str, Any]:
+    def _scores(
+        self, tracks: list[Track], windows: list[tuple[int, int, int]], prompted: bool
+    ) -> dict[str, Any]:
         cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
-        # loss, correct, count, per-level parallel correct, count; latent: error, frames and
-        # per-level correct of the quantised all-masked prediction
-        sums = np.zeros(3 + 2 * K + 2 + K)
+        # loss, correct, count, per-level parallel correct, count; latent: error, frames,
+        # error weighted as in training (tail frames), tail error, tail frames, and per-level
+        # correct of the quantised all-masked prediction
+        sums = np.zeros(3 + 2 * K + 5 + K)
         i_lat = 3 + 2 * K
-        mine = list(range(self.rank, len(self.val_windows), self.world))
+        mine = list(range(self.rank, len(windows), self.world))
         for j in range(0, len(mine), cfg.val_batch_size):
             idx = mine[j : j + cfg.val_batch_size]
-            batch, inputs, loss_mask = self._validation_batch(idx)
+            batch, inputs, loss_mask = self._validation_batch(tracks, windows, idx)
             b = batch.to(self.device)
             loss_mask = loss_mask.to(self.device)
             kit: torch.Tensor | None = b.kit
             memory: PromptMemory | None = None
             if prompted:
                 assert self.val_prompts is not None  # validation windows imply tracks
-                windows = [self.val_windows[i] for i in idx]
-                p = self.val_prompts.fixed(windows, cfg.val_prompt_seconds).to(self.device)
+                p = self.val_prompts.fixed([windows[i] for i in idx], cfg.val_prompt_seconds)
+                p = p.to(self.device)
                 kit, memory = None, self.model.remember(*p.args())
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
                 logits = self.model(inputs.to(self.device), b.features, kit, b.pad_mask,
@@ -713,25 +739,37 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 target = self.latent_targets(b.tokens)
                 sums[i_lat] += float(self.latent_error(out[1], target, frames))
                 sums[i_lat + 1] += float(frames.sum())
+                if self.tail_frames is not None:
+                    tails = self.tail_frames(b.features) & frames
+                    weight = 1.0 + cfg.tail_weight * tails.float()
+                    sums[i_lat + 2] += float(self.latent_error(out[1], target, frames, weight))
+                    sums[i_lat + 3] += float(self.latent_error(out[1], target, tails))
+                    sums[i_lat + 4] += float(tails.sum())
+                else:
+                    sums[i_lat + 2] += float(self.latent_error(out[1], target, frames))
                 codes = self.codec.quantize(out[1].float()).to(self.device)  # [B, K, T]
                 hit = ((codes == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
-                sums[i_lat + 2 :] += hit
+                sums[i_lat + 5 :] += hit
         sums = np.array(_all_sum(sums.tolist(), self.device))
         per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K : 3 + 2 * K])
         ce = float(sums[0] / max(1, sums[2]))
         latent: dict[str, Any] = {}
         if self.codec is not None:
-            nmse = float(sums[i_lat] / max(1, sums[i_lat + 1]))
-            lat_level = sums[i_lat + 2 :] / np.maximum(1, sums[3 + K : 3 + 2 * K])
+            frames = max(1, sums[i_lat + 1])
+            lat_level = sums[i_lat + 5 :] / np.maximum(1, sums[3 + K : 3 + 2 * K])
             latent = {
                 "ce": ce,
-                "latent_nmse": nmse,
+                "latent_nmse": float(sums[i_lat] / frames),
+                "weighted_nmse": float(sums[i_lat + 2] / frames),  # the training loss's term
                 "latent_token_acc": float(lat_level.mean()),
                 "latent_token_acc_per_level": [round(float(a), 4) for a in lat_level],
             }
+            if self.tail_frames is not None:
+                latent["tail_nmse"] = float(sums[i_lat + 3] / max(1, sums[i_lat + 4]))
+                latent["tail_frames"] = int(sums[i_lat + 4])
         return {
-            # the objective: cross-entropy, plus the weighted latent error of a latent head
-            "loss": ce + cfg.latent_weight * latent.get("latent_nmse", 0.0),
+            # the objective: cross-entropy, plus the latent error as training weighs it
+            "loss": ce + cfg.latent_weight * latent.get("weighted_nmse", 0.0),
             **latent,
             "masked_acc": float(sums[1] / max(1, sums[2])),
             "token_acc": float(per_level.mean()),
@@ -752,4 +790,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             )
         if "prompted_token_acc" in val:
             line += f", prompted token acc {val['prompted_token_acc']:.3f}"
+        if "extra_loss" in val:
+            line += f" (main {val['main_loss']:.3f}, extras {val['extra_loss']:.3f})"
+        for key, name in (("tail_nmse", "tail"), ("extra_tail_nmse", "extras' tail")):
+            if key in val:
+                line += f", {name} nmse {val[key]:.3f}"
         return line
