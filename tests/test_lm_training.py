@@ -583,6 +583,38 @@ def test_tail_frames_are_a_ringing_cymbal_after_the_last_hit():
     assert not tails([(0.5, 36, 127)], 3.0).any()
 
 
+def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
+    """--level-weight adds the squared dB error of each frame's decoded level: the first step
+    is otherwise the same, validation reports it and counts it in the objective."""
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+
+    codec_dir = codec_cache[1]
+    codec = DrumgridCodec.from_folder(codec_dir)
+    cache = make_token_cache(
+        tmp_path / "crashes", K=codec.n_codebooks, V=codec.codebook_size, codec_id=codec.id,
+        config_hash=codec.config_hash, frame_rate=codec.frame_rate, spec=CRASH_BREAKS, bars=3,
+    )  # fmt: skip
+    cfg = replace(CFG, steps=3, validate_every=3, tail_weight=4.0)
+    firsts, vals = {}, {}
+    for w in (0.0, 2.0):
+        run = tmp_path / f"level{w:g}"
+        leveled = replace(cfg, level_weight=w)
+        trainer = LMTrainer(cache, run, leveled, "tiny", model_overrides=SMALL,
+                            latent_head=True, codec_path=codec_dir)  # fmt: skip
+        trainer.run(progress=False)
+        firsts[w], vals[w] = _log(run)[0], trainer.validate()
+    assert "level_err" not in firsts[0.0] and firsts[2.0]["level_err"] > 0
+    for key in ("loss", "latent_nmse"):  # the same first step besides the new term
+        assert firsts[2.0][key] == pytest.approx(firsts[0.0][key])
+    v = vals[2.0]
+    assert "level_db" not in vals[0.0] and v["level_db"] > 0 and v["tail_level_db"] > 0
+    assert v["loss"] > v["ce"] + cfg.latent_weight * v["weighted_nmse"]
+    assert "level error" in trainer.describe(v)
+    with pytest.raises(UserError, match=r"--level-weight.*--latent-head"):
+        LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=0.0, level_weight=1.0),
+                  "tiny", model_overrides=SMALL)  # fmt: skip
+
+
 def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_path):
     """--tail-weight raises the latent loss where tail frames are drawn and nowhere else (the
     same first step, the same model); it needs a latent head and the ring features."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from fluid_helpers import FLUID_STANDARD, needs_fonts, render_groove
@@ -104,3 +105,27 @@ def test_second_codec_keeps_a_kit_neither_trained_on_better() -> None:
     # 0.945 -> 0.982 (the unseen-kit table in its card: ViSQOL 3.12 -> 3.86 over 4 kits).
     assert second["mel_mae_db"] <= 5.0 and second["mel_mae_db"] < first["mel_mae_db"] - 3.0
     assert second["mrstft_sc"] <= 0.6 and second["onset_f1"] >= 0.95
+
+
+@needs_fonts
+def test_frame_levels_follow_the_decoded_level() -> None:
+    """The level loss's measure is the decoded audio's frame level up to a constant: a crash
+    and kick through FluidSynth, over the 50 dB below its loudest frame; and it passes a
+    gradient back to the latent."""
+    from drumgrid.training.fluidsynth import KitRenderer, parse_kit
+
+    codec = load_codec("default")
+    sr, hop = codec.sample_rate, codec.hop_length
+    hit = KitRenderer(parse_kit(FLUID_STANDARD), sr).render([(0.2, 49, 100), (0.2, 36, 100)], 4.0)
+    tokens = codec.encode(torch.from_numpy(hit.astype(np.float32).reshape(-1)))[None]
+    latent = codec.latents(tokens).requires_grad_(True)  # [1, T, D]
+    levels = codec.frame_levels_db(latent)[0]
+    wave = codec.decode(tokens[0]).double().numpy()
+    n = min(levels.shape[0], wave.shape[0] // hop)
+    decoded = 10 * np.log10(np.square(wave[: n * hop].reshape(n, hop)).mean(-1) + 1e-12)
+    loud = decoded > decoded.max() - 50.0
+    offset = levels.detach().double().numpy()[:n][loud] - decoded[loud]
+    p10, p90 = np.percentile(offset, [10, 90])
+    assert loud.sum() > 250 and p90 - p10 < 2.0
+    levels.sum().backward()
+    assert latent.grad is not None and latent.grad.abs().sum() > 0

@@ -184,6 +184,11 @@ class Codec(CodecRates, ABC):
         nearest (`latents(quantize(z))` close to z; exact for z = latents(tokens))."""
         raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
 
+    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, T, latent_dim] -> each frame's decoded level in dB [B, T], differentiable
+        (a training loss on the level); drumgrid-drums implements it."""
+        raise NotImplementedError(f"codec {self.id} does not expose its decoded frame levels")
+
     # -- what a family implements ------------------------------------------------------------
 
     @classmethod

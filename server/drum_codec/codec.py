@@ -90,6 +90,9 @@ class DrumgridCodec(Codec):
     def latents(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, D]
         return self.model.quantizer.decode(tokens.to(self.device).long())
 
+    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
+        return self.model.frame_levels_db(latent.to(self.device))
+
     @torch.no_grad()
     def quantize(
         self, latents: torch.Tensor, sweeps: int = QUANTIZE_SWEEPS

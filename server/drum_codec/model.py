@@ -4,6 +4,7 @@ ConvNeXt decoder -> magnitude and phase per bin -> inverse STFT -> wave (as in V
 from __future__ import annotations
 
 import hashlib
+import math
 
 import torch
 from torch import nn
@@ -68,11 +69,22 @@ class DrumCodecModel(nn.Module):
             features = torch.cat([features, unit[..., 0], unit[..., 1]], dim=1)
         return self.encoder(features)
 
-    def synthesise(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T * hop]
+    def spectrum(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """latent [B, T, D] -> (log-magnitude, phase) [B, F, T] each, what the iSTFT reads."""
         x = self.decoder(latent.transpose(1, 2))  # [B, T, D]
         log_mag, phase = self.head(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, T] each
-        mag = torch.exp(log_mag.clamp(max=MAX_LOG_MAGNITUDE))
-        return self.istft(torch.polar(mag, phase))
+        return log_mag.clamp(max=MAX_LOG_MAGNITUDE), phase
+
+    def synthesise(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T * hop]
+        log_mag, phase = self.spectrum(latent)
+        return self.istft(torch.polar(torch.exp(log_mag), phase))
+
+    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
+        """Each frame's energy in dB (its magnitude spectrum's, which the iSTFT spreads over
+        the frame's samples); differentiable, so a loss can reach the level a latent decodes
+        to, which its squared error weighs little in quiet frames."""
+        log_mag, _ = self.spectrum(latent)
+        return (10.0 / math.log(10.0)) * torch.logsumexp(2.0 * log_mag, dim=1)
 
     def forward(
         self, wave: torch.Tensor, n_levels: int | None = None

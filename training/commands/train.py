@@ -104,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "for about 0.45 s (training/lm/tails.py; default 0: every frame alike)",
     )  # fmt: skip
     parser.add_argument(
+        "--level-weight", type=float, default=0.0, metavar="W",
+        help="add a loss on the level (dB) each frame's predicted latent decodes to, where "
+        "the latent's squared error weighs little: quiet tails (a codec that decodes frame "
+        "levels: drumgrid-drums; default 0: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--codec-path", type=Path, metavar="DIR",
         help="the codec the token cache was made with, when not the registry's (latent head)",
     )  # fmt: skip
@@ -144,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--lr must be positive, got {args.lr}")
     if args.grow_features and args.init is None:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
-    for flag in ("latent_weight", "tail_weight"):
+    for flag in ("latent_weight", "tail_weight", "level_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
     apply_threads(args.threads)
@@ -168,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         latent_weight=args.latent_weight,
         tail_weight=args.tail_weight,
+        level_weight=args.level_weight,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),

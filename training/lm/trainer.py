@@ -14,6 +14,7 @@ the best by validation loss, or the last without a validation split), log.jsonl.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,6 +63,13 @@ from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
 
+# The level loss's unit: a frame whose decoded level is this far off costs as much as a latent
+# no nearer than the latent's mean (1 in the latent loss's units).
+LEVEL_UNIT_DB = 10.0
+LATENT_SUMS = (
+    "frames", "tails", "error", "weighted", "tail_error", "level", "level_weighted", "tail_level",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class LMTrainConfig:
@@ -87,6 +95,10 @@ class LMTrainConfig:
     # Extra weight of the latent loss on tail frames (training/lm/tails.py): a frame there
     # counts 1 + tail_weight times. 0: every frame alike.
     tail_weight: float = 0.0
+    # Weight of the level loss (a latent head on a codec that decodes frame levels): the
+    # squared dB error of the level each frame's predicted latent decodes to, in units of
+    # LEVEL_UNIT_DB, over the same frames and tail weights as the latent loss. 0: none.
+    level_weight: float = 0.0
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
     # their length beside the main cache's; 0 without extras. Their validation splits count as
     # much in the validation objective.
@@ -300,9 +312,12 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.baseline_acc = self._frequency_baseline()
         self.latent_var = self._latent_variance() if self.codec is not None else None
         self.tail_frames = TailFrames(self.features) if cfg.tail_weight else None
-        if self.tail_frames is not None and self.codec is None:
-            raise UserError("--tail-weight weights the latent head's loss; train one with "
-                            "--latent-head (or --init a model that has one)")  # fmt: skip
+        for flag, on in (("--tail-weight", cfg.tail_weight), ("--level-weight", cfg.level_weight)):
+            if on and self.codec is None:
+                raise UserError(f"{flag} weights the latent head's loss; train one with "
+                                "--latent-head (or --init a model that has one)")  # fmt: skip
+        if cfg.level_weight:
+            self._check_levels()
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
@@ -585,7 +600,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         logits, pred = out if latent else (out, None)  # [N, V], [B, T, L]
         loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
         loss = loss_sum / max(1, n_global) * self.world
-        latent_sum = torch.zeros(())
+        latent_sum, level_sum = torch.zeros(()), torch.zeros(())
         if pred is not None:
             frames = m.loss_mask.any(1) & ~batch.pad_mask  # [B, T], the global batch's
             n_frames = int(frames.sum())
@@ -594,19 +609,24 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 tails = self.tail_frames(b.features)  # [B_local, T]
                 weight = 1.0 + cfg.tail_weight * tails.float()
                 logs["tail_share"] = float(tails[frames[local].to(tails.device)].float().mean())
-            latent_sum = self.latent_error(
-                pred, self.latent_targets(b.tokens), frames[local], weight
-            )
+            target = self.latent_targets(b.tokens)
+            latent_sum = self.latent_error(pred, target, frames[local], weight)
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
+            if cfg.level_weight:
+                level_sum = self.level_error(pred, target, frames[local], weight)
+                loss = loss + cfg.level_weight * level_sum / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
-        total_loss, total_correct, total_latent = _all_sum(
-            [float(loss_sum.detach()), float(correct), float(latent_sum.detach())], self.device
-        )
+        total_loss, total_correct, total_latent, total_level = _all_sum(
+            [float(loss_sum.detach()), float(correct), float(latent_sum.detach()),
+             float(level_sum.detach())], self.device,
+        )  # fmt: skip
         if pred is not None:
             logs["latent_nmse"] = total_latent / max(1, n_frames)
+        if cfg.level_weight:
+            logs["level_err"] = total_level / max(1, n_frames)
         if self.prompted:
             logs["prompted"] = float(prompt is not None)
         return {
@@ -639,6 +659,37 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         each = len(windows) // len(kits)
         avoid = [{i for i, _, _ in windows[j * each : (j + 1) * each]} for j in range(len(kits))]
         return self.prompts.batch(kits, avoid, self.sampler.generator(self.step, 3))
+
+    def _check_levels(self) -> None:
+        assert self.codec is not None and self.codec.latent_dim
+        try:
+            self.codec.frame_levels_db(torch.zeros(1, 1, self.codec.latent_dim))
+        except NotImplementedError:
+            raise UserError(
+                f"--level-weight needs a codec that decodes frame levels; {self.codec.id} does "
+                "not (drumgrid-drums does)"
+            ) from None
+        network = getattr(self.codec, "model", None)  # the loss reaches the latent, not it
+        if isinstance(network, torch.nn.Module):
+            network.requires_grad_(False)
+
+    def level_error(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        frames: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Sum over `frames` [B, T] of the squared error, in LEVEL_UNIT_DB, of the level each
+        frame's predicted latent decodes to against the target's."""
+        assert self.codec is not None
+        with torch.no_grad():
+            want = self.codec.frame_levels_db(target)
+        got = self.codec.frame_levels_db(pred.float()).to(want.device)
+        err = ((got - want) / LEVEL_UNIT_DB).square()  # [B, T]
+        if weight is not None:
+            err = err * weight.to(err.device)
+        return err[frames.to(err.device)].sum()
 
     def latent_error(
         self,
@@ -702,11 +753,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self, tracks: list[Track], windows: list[tuple[int, int, int]], prompted: bool
     ) -> dict[str, Any]:
         cfg, V, K = self.cfg, self.model_config.codebook_size, self.model_config.n_codebooks
-        # loss, correct, count, per-level parallel correct, count; latent: error, frames,
-        # error weighted as in training (tail frames), tail error, tail frames, and per-level
-        # correct of the quantised all-masked prediction
-        sums = np.zeros(3 + 2 * K + 5 + K)
-        i_lat = 3 + 2 * K
+        # loss, correct, count, per-level parallel correct, count, and per-level correct of
+        # the quantised all-masked prediction; the latent head's sums by name (_latent_sums)
+        sums = np.zeros(3 + 3 * K)
+        lat: dict[str, float] = dict.fromkeys(LATENT_SUMS, 0.0)
         mine = list(range(self.rank, len(windows), self.world))
         for j in range(0, len(mine), cfg.val_batch_size):
             idx = mine[j : j + cfg.val_batch_size]
@@ -735,47 +785,67 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             sums[3 : 3 + K] += ((par == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
             sums[3 + K : 3 + 2 * K] += float(valid.sum())
             if self.codec is not None:
-                frames = ~b.pad_mask
-                target = self.latent_targets(b.tokens)
-                sums[i_lat] += float(self.latent_error(out[1], target, frames))
-                sums[i_lat + 1] += float(frames.sum())
-                if self.tail_frames is not None:
-                    tails = self.tail_frames(b.features) & frames
-                    weight = 1.0 + cfg.tail_weight * tails.float()
-                    sums[i_lat + 2] += float(self.latent_error(out[1], target, frames, weight))
-                    sums[i_lat + 3] += float(self.latent_error(out[1], target, tails))
-                    sums[i_lat + 4] += float(tails.sum())
-                else:
-                    sums[i_lat + 2] += float(self.latent_error(out[1], target, frames))
+                for key, value in self._latent_sums(out[1], b).items():
+                    lat[key] += value
                 codes = self.codec.quantize(out[1].float()).to(self.device)  # [B, K, T]
                 hit = ((codes == b.tokens) & valid).sum((0, 2)).double().cpu().numpy()
-                sums[i_lat + 5 :] += hit
+                sums[3 + 2 * K :] += hit
         sums = np.array(_all_sum(sums.tolist(), self.device))
+        lat = dict(zip(LATENT_SUMS, _all_sum(list(lat.values()), self.device), strict=True))
         per_level = sums[3 : 3 + K] / np.maximum(1, sums[3 + K : 3 + 2 * K])
         ce = float(sums[0] / max(1, sums[2]))
         latent: dict[str, Any] = {}
+        objective = 0.0  # the latent losses as training weighs them
         if self.codec is not None:
-            frames = max(1, sums[i_lat + 1])
-            lat_level = sums[i_lat + 5 :] / np.maximum(1, sums[3 + K : 3 + 2 * K])
+            frames, tails = max(1.0, lat["frames"]), max(1.0, lat["tails"])
+            lat_level = sums[3 + 2 * K :] / np.maximum(1, sums[3 + K : 3 + 2 * K])
             latent = {
                 "ce": ce,
-                "latent_nmse": float(sums[i_lat] / frames),
-                "weighted_nmse": float(sums[i_lat + 2] / frames),  # the training loss's term
+                "latent_nmse": lat["error"] / frames,
+                "weighted_nmse": lat["weighted"] / frames,
                 "latent_token_acc": float(lat_level.mean()),
                 "latent_token_acc_per_level": [round(float(a), 4) for a in lat_level],
             }
+            objective = cfg.latent_weight * latent["weighted_nmse"]
             if self.tail_frames is not None:
-                latent["tail_nmse"] = float(sums[i_lat + 3] / max(1, sums[i_lat + 4]))
-                latent["tail_frames"] = int(sums[i_lat + 4])
+                latent["tail_nmse"] = lat["tail_error"] / tails
+                latent["tail_frames"] = int(lat["tails"])
+            if cfg.level_weight:  # levels as the RMS dB error of the decoded frames
+                latent["level_db"] = LEVEL_UNIT_DB * math.sqrt(lat["level"] / frames)
+                if self.tail_frames is not None:
+                    latent["tail_level_db"] = LEVEL_UNIT_DB * math.sqrt(lat["tail_level"] / tails)
+                objective += cfg.level_weight * lat["level_weighted"] / frames
         return {
-            # the objective: cross-entropy, plus the latent error as training weighs it
-            "loss": ce + cfg.latent_weight * latent.get("weighted_nmse", 0.0),
+            "loss": ce + objective,
             **latent,
             "masked_acc": float(sums[1] / max(1, sums[2])),
             "token_acc": float(per_level.mean()),
             "token_acc_per_level": [round(float(a), 4) for a in per_level],
             "baseline_acc": self.baseline_acc,
         }
+
+    def _latent_sums(self, pred: torch.Tensor, b: LMBatch) -> dict[str, float]:
+        """One validation batch's LATENT_SUMS: the latent error over its frames, unweighted
+        and as training weighs it (tail frames), over the tail frames alone, and the same
+        for the level loss where it is on."""
+        frames = ~b.pad_mask
+        target = self.latent_targets(b.tokens)
+        tails, weight = torch.zeros_like(frames), None
+        if self.tail_frames is not None:
+            tails = self.tail_frames(b.features) & frames
+            weight = 1.0 + self.cfg.tail_weight * tails.float()
+        out = {
+            "frames": float(frames.sum()),
+            "tails": float(tails.sum()),
+            "error": float(self.latent_error(pred, target, frames)),
+            "weighted": float(self.latent_error(pred, target, frames, weight)),
+            "tail_error": float(self.latent_error(pred, target, tails)),
+        }
+        if self.cfg.level_weight:
+            out["level"] = float(self.level_error(pred, target, frames))
+            out["level_weighted"] = float(self.level_error(pred, target, frames, weight))
+            out["tail_level"] = float(self.level_error(pred, target, tails))
+        return out
 
     def describe(self, validation: dict[str, Any]) -> str:
         val = validation
@@ -795,4 +865,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         for key, name in (("tail_nmse", "tail"), ("extra_tail_nmse", "extras' tail")):
             if key in val:
                 line += f", {name} nmse {val[key]:.3f}"
+        for key, name in (("level_db", "level"), ("extra_tail_level_db", "extras' tail level")):
+            if key in val:
+                line += f", {name} error {val[key]:.1f} dB"
         return line
