@@ -583,25 +583,35 @@ def test_tail_frames_are_a_ringing_cymbal_after_the_last_hit():
     assert not tails([(0.5, 36, 127)], 3.0).any()
 
 
-def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
-    """--level-weight adds the squared dB error of each frame's decoded level: the first step
-    is otherwise the same, validation reports it and counts it in the objective."""
+def crash_cache(codec_dir: Path, tmp_path: Path) -> Path:
+    """A token cache in the codec's token space of grooves broken by lone crashes."""
     from drumgrid.server.drum_codec.codec import DrumgridCodec
 
-    codec_dir = codec_cache[1]
     codec = DrumgridCodec.from_folder(codec_dir)
-    cache = make_token_cache(
+    return make_token_cache(
         tmp_path / "crashes", K=codec.n_codebooks, V=codec.codebook_size, codec_id=codec.id,
         config_hash=codec.config_hash, frame_rate=codec.frame_rate, spec=CRASH_BREAKS, bars=3,
     )  # fmt: skip
+
+
+def latent_run(cache: Path, run: Path, cfg: LMTrainConfig, codec_dir: Path) -> LMTrainer:
+    """A latent-head model trained for cfg.steps; the trainer, to validate again."""
+    trainer = LMTrainer(cache, run, cfg, "tiny", model_overrides=SMALL, latent_head=True,
+                        codec_path=codec_dir)  # fmt: skip
+    trainer.run(progress=False)
+    return trainer
+
+
+def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
+    """--level-weight adds the squared dB error of each frame's decoded level: the first step
+    is otherwise the same, validation reports it and counts it in the objective."""
+    codec_dir = codec_cache[1]
+    cache = crash_cache(codec_dir, tmp_path)
     cfg = replace(CFG, steps=3, validate_every=3, tail_weight=4.0)
     firsts, vals = {}, {}
     for w in (0.0, 2.0):
         run = tmp_path / f"level{w:g}"
-        leveled = replace(cfg, level_weight=w)
-        trainer = LMTrainer(cache, run, leveled, "tiny", model_overrides=SMALL,
-                            latent_head=True, codec_path=codec_dir)  # fmt: skip
-        trainer.run(progress=False)
+        trainer = latent_run(cache, run, replace(cfg, level_weight=w), codec_dir)
         firsts[w], vals[w] = _log(run)[0], trainer.validate()
     assert "level_err" not in firsts[0.0] and firsts[2.0]["level_err"] > 0
     for key in ("loss", "latent_nmse"):  # the same first step besides the new term
@@ -618,22 +628,13 @@ def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
 def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_path):
     """--tail-weight raises the latent loss where tail frames are drawn and nowhere else (the
     same first step, the same model); it needs a latent head and the ring features."""
-    from drumgrid.server.drum_codec.codec import DrumgridCodec
-
     codec_dir = codec_cache[1]
-    codec = DrumgridCodec.from_folder(codec_dir)
-    cache = make_token_cache(
-        tmp_path / "crashes", K=codec.n_codebooks, V=codec.codebook_size, codec_id=codec.id,
-        config_hash=codec.config_hash, frame_rate=codec.frame_rate, spec=CRASH_BREAKS, bars=3,
-    )  # fmt: skip
+    cache = crash_cache(codec_dir, tmp_path)
     cfg = replace(CFG, steps=20, validate_every=20)
     firsts, vals = {}, {}
     for w in (0.0, 4.0):
         run = tmp_path / f"w{w:g}"
-        weighted = replace(cfg, tail_weight=w)
-        trainer = LMTrainer(cache, run, weighted, "tiny", model_overrides=SMALL,
-                            latent_head=True, codec_path=codec_dir)  # fmt: skip
-        trainer.run(progress=False)
+        trainer = latent_run(cache, run, replace(cfg, tail_weight=w), codec_dir)
         firsts[w], vals[w] = _log(run)[:20], trainer.validate()
     # Validation weighs the latent error as training does, and reports the tail frames' own.
     v0, v4 = vals[0.0], vals[4.0]
