@@ -117,6 +117,15 @@ class LMTrainConfig:
     prompt_kits_share: float = 0.0
 
 
+def masked_sum(
+    err: torch.Tensor, frames: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Sum of a per-frame error [B, T] over `frames` [B, T], each weighted by `weight`."""
+    if weight is not None:
+        err = err * weight.to(err.device)
+    return err[frames.to(err.device)].sum()
+
+
 def _all_sum(values: list[float], device: torch.device) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
     if rank_and_world()[1] > 1:
@@ -610,10 +619,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 weight = 1.0 + cfg.tail_weight * tails.float()
                 logs["tail_share"] = float(tails[frames[local].to(tails.device)].float().mean())
             target = self.latent_targets(b.tokens)
-            latent_sum = self.latent_error(pred, target, frames[local], weight)
+            latent_sum = masked_sum(self.latent_error(pred, target), frames[local], weight)
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
             if cfg.level_weight:
-                level_sum = self.level_error(pred, target, frames[local], weight)
+                level_sum = masked_sum(self.level_error(pred, target), frames[local], weight)
                 loss = loss + cfg.level_weight * level_sum / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -673,38 +682,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if isinstance(network, torch.nn.Module):
             network.requires_grad_(False)
 
-    def level_error(
-        self,
-        pred: torch.Tensor,
-        target: torch.Tensor,
-        frames: torch.Tensor,
-        weight: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Sum over `frames` [B, T] of the squared error, in LEVEL_UNIT_DB, of the level each
-        frame's predicted latent decodes to against the target's."""
+    def level_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """[B, T]: the squared error, in LEVEL_UNIT_DB, of the level each frame's predicted
+        latent decodes to against the target's."""
         assert self.codec is not None
         with torch.no_grad():
             want = self.codec.frame_levels_db(target)
         got = self.codec.frame_levels_db(pred.float()).to(want.device)
-        err = ((got - want) / LEVEL_UNIT_DB).square()  # [B, T]
-        if weight is not None:
-            err = err * weight.to(err.device)
-        return err[frames.to(err.device)].sum()
+        return ((got - want) / LEVEL_UNIT_DB).square()
 
-    def latent_error(
-        self,
-        pred: torch.Tensor,
-        target: torch.Tensor,
-        frames: torch.Tensor,
-        weight: torch.Tensor | None = None,  # [B, T] per-frame weight; None: 1
-    ) -> torch.Tensor:
-        """Sum over `frames` [B, T] of the squared error per dimension over the latent's
-        variance: 1 per frame is as bad as predicting the mean."""
+    def latent_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """[B, T]: the squared error per dimension over the latent's variance, 1 as bad as
+        predicting the mean."""
         assert self.latent_var is not None  # a latent head trains only with its codec
-        err = (pred.float() - target).square().mean(-1) / self.latent_var  # [B, T]
-        if weight is not None:
-            err = err * weight.to(err.device)
-        return err[frames.to(err.device)].sum()
+        return (pred.float() - target).square().mean(-1) / self.latent_var
 
     def _validation_batch(
         self, tracks: list[Track], windows: list[tuple[int, int, int]], idx: list[int]
@@ -834,17 +825,19 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if self.tail_frames is not None:
             tails = self.tail_frames(b.features) & frames
             weight = 1.0 + self.cfg.tail_weight * tails.float()
+        latent = self.latent_error(pred, target)
         out = {
             "frames": float(frames.sum()),
             "tails": float(tails.sum()),
-            "error": float(self.latent_error(pred, target, frames)),
-            "weighted": float(self.latent_error(pred, target, frames, weight)),
-            "tail_error": float(self.latent_error(pred, target, tails)),
+            "error": float(masked_sum(latent, frames)),
+            "weighted": float(masked_sum(latent, frames, weight)),
+            "tail_error": float(masked_sum(latent, tails)),
         }
-        if self.cfg.level_weight:
-            out["level"] = float(self.level_error(pred, target, frames))
-            out["level_weighted"] = float(self.level_error(pred, target, frames, weight))
-            out["tail_level"] = float(self.level_error(pred, target, tails))
+        if self.cfg.level_weight:  # one decoder pass for the three sums
+            level = self.level_error(pred, target)
+            out["level"] = float(masked_sum(level, frames))
+            out["level_weighted"] = float(masked_sum(level, frames, weight))
+            out["tail_level"] = float(masked_sum(level, tails))
         return out
 
     def describe(self, validation: dict[str, Any]) -> str:
