@@ -109,9 +109,9 @@ def test_second_codec_keeps_a_kit_neither_trained_on_better() -> None:
 
 @needs_fonts
 def test_frame_levels_follow_the_decoded_level() -> None:
-    """The level loss's measure is the decoded audio's frame level up to a constant: a crash
-    and kick through FluidSynth, over the 50 dB below its loudest frame; and it passes a
-    gradient back to the latent."""
+    """The level loss's measure is the decoded audio's frame level (dB re full scale) within
+    1 dB: a crash and kick through FluidSynth, over the 50 dB below its loudest frame; and it
+    passes a gradient back to the latent."""
     from drumgrid.training.fluidsynth import KitRenderer, parse_kit
 
     codec = load_codec("default")
@@ -126,6 +126,6 @@ def test_frame_levels_follow_the_decoded_level() -> None:
     loud = decoded > decoded.max() - 50.0
     offset = levels.detach().double().numpy()[:n][loud] - decoded[loud]
     p10, p90 = np.percentile(offset, [10, 90])
-    assert loud.sum() > 250 and p90 - p10 < 2.0
+    assert loud.sum() > 250 and p10 > -1.0 and p90 < 1.0
     levels.sum().backward()
     assert latent.grad is not None and latent.grad.abs().sum() > 0

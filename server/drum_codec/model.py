@@ -80,11 +80,15 @@ class DrumCodecModel(nn.Module):
         return self.istft(torch.polar(torch.exp(log_mag), phase))
 
     def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
-        """Each frame's energy in dB (its magnitude spectrum's, which the iSTFT spreads over
-        the frame's samples); differentiable, so a loss can reach the level a latent decodes
-        to, which its squared error weighs little in quiet frames."""
+        """Each frame's level in dB re full scale, from the energy of the magnitude spectrum
+        the iSTFT reads (Parseval, and the Hann overlap-add's mean gain 3 n_fft / 8 hop): the
+        decoded frame's mean square, for spectra whose phases do not cancel. Differentiable,
+        so a loss can reach the level a latent decodes to, which the latent's squared error
+        weighs little in quiet frames."""
         log_mag, _ = self.spectrum(latent)
-        return (10.0 / math.log(10.0)) * torch.logsumexp(2.0 * log_mag, dim=1)
+        n, hop = self.config.n_fft, self.config.hop_length
+        gain_db = 10.0 * math.log10(2.0 / n**2) - 10.0 * math.log10(3.0 * n / (8.0 * hop))
+        return (10.0 / math.log(10.0)) * torch.logsumexp(2.0 * log_mag, dim=1) + gain_db
 
     def forward(
         self, wave: torch.Tensor, n_levels: int | None = None

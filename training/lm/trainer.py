@@ -66,6 +66,12 @@ from drumgrid.training.tokens import TokenCache
 # The level loss's unit: a frame whose decoded level is this far off costs as much as a latent
 # no nearer than the latent's mean (1 in the latent loss's units).
 LEVEL_UNIT_DB = 10.0
+# Levels count down to this far below the window's loudest target frame, and no lower than
+# LEVEL_FLOOR_DBFS: under that, what the ear cannot hear beside the window's peak or at all (a
+# codec's digital silence decodes 160 dB down) adds little (a soft floor: the energies add,
+# so the gradient never vanishes).
+LEVEL_RANGE_DB = 60.0
+LEVEL_FLOOR_DBFS = -90.0
 LATENT_SUMS = (
     "frames", "tails", "error", "weighted", "tail_error", "level", "level_weighted", "tail_level",
 )  # fmt: skip
@@ -115,6 +121,12 @@ class LMTrainConfig:
     # Share of a prompted step's groups drawn from the kits learnt only from prompts
     # (--prompt-kits, e.g. kit mixes); 0 without them.
     prompt_kits_share: float = 0.0
+
+
+def _over_floor(levels_db: torch.Tensor, floor_db: torch.Tensor) -> torch.Tensor:
+    """The level of each frame's energy plus the floor's, in dB."""
+    scale = math.log(10.0) / 10.0
+    return torch.logaddexp(levels_db * scale, floor_db * scale) / scale
 
 
 def masked_sum(
@@ -622,7 +634,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             latent_sum = masked_sum(self.latent_error(pred, target), frames[local], weight)
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
             if cfg.level_weight:
-                level_sum = masked_sum(self.level_error(pred, target), frames[local], weight)
+                level = self.level_error(pred, target, ~b.pad_mask)
+                level_sum = masked_sum(level, frames[local], weight)
                 loss = loss + cfg.level_weight * level_sum / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -682,14 +695,19 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if isinstance(network, torch.nn.Module):
             network.requires_grad_(False)
 
-    def level_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def level_error(
+        self, pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
         """[B, T]: the squared error, in LEVEL_UNIT_DB, of the level each frame's predicted
-        latent decodes to against the target's."""
+        latent decodes to against the target's, both over a floor LEVEL_RANGE_DB under the
+        loudest of each window's `valid` frames [B, T] (LEVEL_FLOOR_DBFS at least)."""
         assert self.codec is not None
         with torch.no_grad():
             want = self.codec.frame_levels_db(target)
+            loudest = want.masked_fill(~valid.to(want.device), -torch.inf).amax(-1, keepdim=True)
+            floor = (loudest - LEVEL_RANGE_DB).clamp_min(LEVEL_FLOOR_DBFS)  # [B, 1]
         got = self.codec.frame_levels_db(pred.float()).to(want.device)
-        return ((got - want) / LEVEL_UNIT_DB).square()
+        return ((_over_floor(got, floor) - _over_floor(want, floor)) / LEVEL_UNIT_DB).square()
 
     def latent_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """[B, T]: the squared error per dimension over the latent's variance, 1 as bad as
@@ -834,7 +852,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "tail_error": float(masked_sum(latent, tails)),
         }
         if self.cfg.level_weight:  # one decoder pass for the three sums
-            level = self.level_error(pred, target)
+            level = self.level_error(pred, target, frames)
             out["level"] = float(masked_sum(level, frames))
             out["level_weighted"] = float(masked_sum(level, frames, weight))
             out["tail_level"] = float(masked_sum(level, tails))
