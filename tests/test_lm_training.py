@@ -72,6 +72,21 @@ def test_masking_rule(B, K, T, seed, prompt_prob):
         assert torch.equal(m.inputs[b][keep], tokens[b][keep])
 
 
+def test_full_mask_share_masks_whole_items_and_keeps_the_other_draws():
+    """full_prob masks that share of items at every level and frame (parallel decoding's
+    input) and leaves the other items' masks as a run without it draws them."""
+    B, K, T, V = 400, 4, 20, 16
+    tokens = torch.randint(V, (B, K, T), generator=torch.Generator().manual_seed(1))
+    pad = torch.zeros(B, T, dtype=torch.bool)
+    plain = soundstorm_mask(tokens, pad, V, torch.Generator().manual_seed(0), 0.5)
+    full = soundstorm_mask(tokens, pad, V, torch.Generator().manual_seed(0), 0.5, full_prob=0.3)
+    whole = (full.inputs == V).all(2).all(1)  # [B]
+    assert whole.float().mean().item() == pytest.approx(0.3, abs=0.08)
+    assert (full.prompt[whole] == 0).all() and full.loss_mask[whole].all()
+    assert torch.equal(full.inputs[~whole], plain.inputs[~whole])
+    assert (plain.inputs == V).all(2).all(1).float().mean() < 0.05  # rare without it
+
+
 def test_mask_share_follows_the_cosine_schedule():
     """E[share of level k masked] = E[cos(pi/2 u)] = 2/pi."""
     tokens = torch.zeros(4000, 1, 50, dtype=torch.long)

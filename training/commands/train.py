@@ -104,6 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "for about 0.45 s (training/lm/tails.py; default 0: every frame alike)",
     )  # fmt: skip
     parser.add_argument(
+        "--full-mask-share", type=float, default=0.0, metavar="F",
+        help="share of training windows masked entirely, as parallel decoding (the engine's "
+        "default) sees them; the rest follow SoundStorm's mask (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
         "--level-weight", type=float, default=0.0, metavar="W",
         help="add a loss on the level (dB) each frame's predicted latent decodes to, where "
         "the latent's squared error weighs little: quiet tails (a codec that decodes frame "
@@ -153,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("latent_weight", "tail_weight", "level_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
+    if not 0.0 <= args.full_mask_share <= 1.0:
+        raise UserError(f"--full-mask-share {args.full_mask_share}: expected 0 to 1")
     apply_threads(args.threads)
     sizes = {"dim": args.dim, "n_layers": args.layers, "n_heads": args.heads}
     overrides = {k: v for k, v in sizes.items() if v is not None}
@@ -175,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
         latent_weight=args.latent_weight,
         tail_weight=args.tail_weight,
         level_weight=args.level_weight,
+        full_mask_share=args.full_mask_share,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),

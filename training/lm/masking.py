@@ -12,6 +12,10 @@ level k and all of the finer levels. (SoundStorm scores level k only; the finer 
 kept here because parallel decoding predicts every level from an all-masked input, which is
 exactly the k = 0 case.)
 
+With `full_prob`, that share of items is masked entirely instead (no prompt, every level of
+every frame): parallel decoding's own input, which the draw above gives an item only when
+k = 0 and u is near 0, so the latent head it renders from rarely trains on it.
+
 Axes: B batch, K codebooks, T frames.
 """
 
@@ -37,9 +41,11 @@ def soundstorm_mask(
     codebook_size: int,
     generator: torch.Generator,
     prompt_prob: float = 0.0,
+    full_prob: float = 0.0,
 ) -> MaskedBatch:
-    """Draws come from `generator` in a fixed order (level, u, prompt, scores), so the same
-    generator state gives the same masks on every process."""
+    """Draws come from `generator` in a fixed order (level, u, prompt, scores, then full
+    where full_prob > 0), so the same generator state gives the same masks on every
+    process, and the masks of a run without full masking are as before it existed."""
     B, K, T = tokens.shape
     valid = ~pad_mask  # [B, T]
     n_valid = valid.sum(1)  # [B]
@@ -48,6 +54,11 @@ def soundstorm_mask(
     has_prompt = torch.rand(B, generator=generator) < prompt_prob  # [B]
     prompt_frac = torch.rand(B, generator=generator, dtype=torch.float64)  # [B]
     scores = torch.rand(B, T, generator=generator)  # [B, T]
+    if full_prob > 0:
+        full = torch.rand(B, generator=generator) < full_prob  # [B]
+        level = torch.where(full, 0, level)
+        u = torch.where(full, 0.0, u)  # cos(0) = 1: every maskable frame
+        has_prompt = has_prompt & ~full
 
     prompt = torch.where(has_prompt, (prompt_frac * (n_valid // 2)).long(), 0)  # [B]
     frames = torch.arange(T)

@@ -89,6 +89,8 @@ class LMTrainConfig:
     window_beats: float = 4.0
     max_frames: int = 0  # 0: the longest window the training files give
     prompt_prob: float = 0.1  # share of items trained with a known prefix (continuation)
+    # Share of items masked entirely, parallel decoding's input (training/lm/masking.py).
+    full_mask_share: float = 0.0
     validate_every: int = 500
     checkpoint_every: int = 250
     val_windows: int = 64
@@ -594,8 +596,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         batch = collate(self.sampler.tracks, windows, self.sampler.max_frames)
         prompt = self._step_prompt(kits, windows) if kits else None
         m = soundstorm_mask(
-            batch.tokens, batch.pad_mask, V, self.sampler.generator(self.step, 1), cfg.prompt_prob
-        )
+            batch.tokens, batch.pad_mask, V, self.sampler.generator(self.step, 1), cfg.prompt_prob,
+            cfg.full_mask_share,
+        )  # fmt: skip
         n_global = int(m.loss_mask.sum())
         local = self._local(batch)
         b = batch.select(local).to(self.device)
