@@ -56,8 +56,10 @@ LM_RING_OUTS_STEPS=${LM_RING_OUTS_STEPS:-2000}
 LM_RING_OUTS_MORE_STEPS=${LM_RING_OUTS_MORE_STEPS:-3000}
 RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 TAILS_LIMIT=${TAILS_LIMIT:-300}  # performances of lm-tails' corpus (its first, by file name)
-LM_TAILS_STEPS=${LM_TAILS_STEPS:-2500}
+LM_TAILS_STEPS=${LM_TAILS_STEPS:-1500}
 TAIL_WEIGHT=${TAIL_WEIGHT:-16}
+LEVEL_WEIGHT=${LEVEL_WEIGHT:-0.25}
+FULL_MASK_SHARE=${FULL_MASK_SHARE:-0.5}
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CODEC_KITS_RUN=$RUNS/runs/codec-kits
@@ -426,26 +428,29 @@ run_tails_data() {
     --out "$TOKENS_TAILS" --device "$DEVICE"
 }
 
-# Cymbal tails (docs/model_quality.md, lever 4): the latent loss counts TAIL_WEIGHT times on
-# frames where a cymbal rings with no hit for about 0.45 s (training/lm/tails.py), 40% of
-# the windows are ring-outs, and the conditioning gains each class's age (--grow-features).
+# Cymbal tails (docs/model_quality.md, levers 4 and 5): 40% of the windows are ring-outs,
+# the latent loss counts TAIL_WEIGHT times on frames where a cymbal rings with no hit for
+# about 0.45 s (training/lm/tails.py), FULL_MASK_SHARE of the windows are masked entirely
+# (as parallel decoding sees them), and a loss on the level each frame decodes to (weight
+# LEVEL_WEIGHT); validation every 250 steps on both splits keeps the model.
 run_lm_tails() {
   stage "Transformer, continued from lm-ring-outs-more for tails: $LM_TAILS_STEPS steps"
   $DG train --tokens "$TOKENS_TAILS" --init "$LM_RING_OUTS_MORE_RUN/model" --out "$LM_TAILS_RUN" \
     --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.4 --tail-weight "$TAIL_WEIGHT" \
-    --grow-features --steps "$LM_TAILS_STEPS" --lr 2e-4 --warmup 200 --seed 8 \
+    --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" --validate-every 250 \
+    --steps "$LM_TAILS_STEPS" --lr 2e-4 --warmup 200 --seed 8 \
     --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_TAILS_RUN")
 }
 
-# The candidate beside the shipped model: a lone crash through the eight kits, and the eval's
-# windows of its slice's validation split.
+# The candidate beside the model before it: a lone crash through the eight kits at three
+# velocities, and the eval's windows of its slice's validation split.
 run_eval_tails() {
   stage "lm-tails: lone crash, validation windows beside lm-ring-outs-more"
   mkdir -p "$LM_TAILS_RUN/eval"
-  .venv/bin/python training/recipes/lone_crash.py "$LM_TAILS_RUN/model" \
+  VELOCITIES="100 60 127" .venv/bin/python training/recipes/lone_crash.py "$LM_TAILS_RUN/model" \
     | tee "$LM_TAILS_RUN/eval/lone_crash.txt"
   $DG eval --model "$LM_TAILS_RUN/model" --tokens "$TOKENS_TAILS" --split validation \
-    --out "$LM_TAILS_RUN/eval" --codec-path "$CODEC" --decoding parallel \
+    --out "$LM_TAILS_RUN/eval" --codec-path "$CODEC" --decoding both \
     --max-windows "$EVAL_WINDOWS" --baseline "$LM_RING_OUTS_MORE_RUN/model" --device "$DEVICE"
 }
 
