@@ -686,6 +686,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         return self.prompts.batch(kits, avoid, self.sampler.generator(self.step, 3))
 
     def _check_levels(self) -> None:
+        """Refuse a codec without decoded levels; freeze the one that has them."""
         assert self.codec is not None and self.codec.latent_dim
         try:
             self.codec.frame_levels_db(torch.zeros(1, 1, self.codec.latent_dim))
@@ -754,10 +755,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if self.extra_val_windows:
             extra = self._scores(self.extra_val_tracks, self.extra_val_windows, prompted=False)
             out.update({f"extra_{k}": v for k, v in extra.items() if k != "baseline_acc"})
+            share = self.cfg.extra_share
             out["main_loss"] = out["loss"]
-            out["loss"] = (1 - self.cfg.extra_share) * out["loss"] + self.cfg.extra_share * extra[
-                "loss"
-            ]
+            out["loss"] = (1 - share) * out["loss"] + share * extra["loss"]
         self.model.train()
         return out
 
