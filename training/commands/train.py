@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--extra-tokens", type=Path, action="append", default=[], metavar="DIR",
         help="another token cache of the same codec and kits (e.g. of ring-outs) whose train "
-        "split joins training (repeat for more); validation stays --tokens'",
+        "split joins training and whose validation split joins the objective, by --extra-share "
+        "(repeat for more)",
     )  # fmt: skip
     parser.add_argument(
         "--extra-share", type=float, default=0.1, metavar="F",
