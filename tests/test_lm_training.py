@@ -26,7 +26,7 @@ from drumgrid.server.errors import UserError
 from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
 from drumgrid.training.lm.masking import soundstorm_mask
-from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
+from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer, level_error_db
 from drumgrid.training.schedule import warmup_cosine
 
 SMALL = {"dim": 32, "n_layers": 2, "n_heads": 2}
@@ -638,6 +638,23 @@ def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
     with pytest.raises(UserError, match=r"--level-weight.*--latent-head"):
         LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=0.0, level_weight=1.0),
                   "tiny", model_overrides=SMALL)  # fmt: skip
+
+
+def test_the_level_loss_sees_as_far_down_as_its_range():
+    """A tail ringing on 10 dB too loud 65-75 dB under the window's peak costs almost nothing
+    over a 60 dB range and costs over an 80 dB one (the mel metric's floor, the default)."""
+    want = torch.tensor([[-10.0, -40.0, -85.0, -95.0]])
+    got = torch.tensor([[-10.0, -40.0, -75.0, -95.0]])
+    valid = torch.ones_like(want, dtype=torch.bool)
+    near, far = (
+        level_error_db(got, want, valid, r)[0] for r in (60.0, LMTrainConfig.level_range_db)
+    )
+    assert LMTrainConfig.level_range_db == 80.0
+    assert near[2] < 0.02 and far[2] > 0.5  # in units of 10 dB, squared: 1.4 dB, 7 dB
+    assert near[[0, 1, 3]].abs().max() == 0 and far[[0, 1, 3]].abs().max() == 0
+    # The floor follows the loudest valid frame only.
+    quiet = level_error_db(got, want, torch.tensor([[False, True, True, True]]), 60.0)[0]
+    assert quiet[2] > 0.3
 
 
 def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from drumgrid.server.errors import UserError
 from drumgrid.training.commands.threads import add_threads_argument, apply_threads
+from drumgrid.training.metrics.signals import FLOOR_DB
 
 PRESETS = ("tiny", "medium", "small", "base")
 
@@ -116,6 +117,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "levels: drumgrid-drums; default 0: none)",
     )  # fmt: skip
     parser.add_argument(
+        "--level-range", type=float, default=FLOOR_DB, metavar="DB",
+        help="how far below each window's loudest frame the level loss looks (default "
+        "%(default)s: the mel metric's floor)",
+    )  # fmt: skip
+    parser.add_argument(
         "--codec-path", type=Path, metavar="DIR",
         help="the codec the token cache was made with, when not the registry's (latent head)",
     )  # fmt: skip
@@ -159,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("latent_weight", "tail_weight", "level_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
+    if not args.level_range > 0:
+        raise UserError(f"--level-range must be above 0 dB, got {args.level_range}")
     if not 0.0 <= args.full_mask_share <= 1.0:
         raise UserError(f"--full-mask-share {args.full_mask_share}: expected 0 to 1")
     apply_threads(args.threads)
@@ -183,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         latent_weight=args.latent_weight,
         tail_weight=args.tail_weight,
         level_weight=args.level_weight,
+        level_range_db=args.level_range,
         full_mask_share=args.full_mask_share,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,

@@ -59,6 +59,7 @@ from drumgrid.training.lm.data import (
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.tails import TailFrames
 from drumgrid.training.loop import TrainingLoop, rank_and_world
+from drumgrid.training.metrics.signals import FLOOR_DB
 from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
@@ -66,12 +67,12 @@ from drumgrid.training.tokens import TokenCache
 # The level loss's unit: a frame whose decoded level is this far off costs as much as a latent
 # no nearer than the latent's mean (1 in the latent loss's units).
 LEVEL_UNIT_DB = 10.0
-# Levels count down to this far below the window's loudest target frame, and no lower than
-# LEVEL_FLOOR_DBFS: under that, what the ear cannot hear beside the window's peak or at all (a
-# codec's digital silence decodes 160 dB down) adds little (a soft floor: the energies add,
-# so the gradient never vanishes).
-LEVEL_RANGE_DB = 60.0
-LEVEL_FLOOR_DBFS = -90.0
+# Levels count down to LMTrainConfig.level_range_db below the window's loudest target frame,
+# and no lower than LEVEL_FLOOR_DBFS (under 16-bit audio's quantisation floor, -96 dBFS):
+# under that, what the ear cannot hear beside the window's peak or at all (a codec's digital
+# silence decodes 160 dB down) adds little (a soft floor: the energies add, so the gradient
+# never vanishes).
+LEVEL_FLOOR_DBFS = -100.0
 LATENT_SUMS = (
     "frames", "tails", "error", "weighted", "tail_error", "level", "level_weighted", "tail_level",
 )  # fmt: skip
@@ -107,6 +108,9 @@ class LMTrainConfig:
     # squared dB error of the level each frame's predicted latent decodes to, in units of
     # LEVEL_UNIT_DB, over the same frames and tail weights as the latent loss. 0: none.
     level_weight: float = 0.0
+    # How far below each window's loudest frame the level loss looks: by default as far as the
+    # mel metric does (its floor), so a tail ringing on 70 dB down is not free.
+    level_range_db: float = FLOOR_DB
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
     # their length beside the main cache's; 0 without extras. Their validation splits count as
     # much in the validation objective.
@@ -129,6 +133,17 @@ def _over_floor(levels_db: torch.Tensor, floor_db: torch.Tensor) -> torch.Tensor
     """The level of each frame's energy plus the floor's, in dB."""
     scale = math.log(10.0) / 10.0
     return torch.logaddexp(levels_db * scale, floor_db * scale) / scale
+
+
+def level_error_db(
+    got: torch.Tensor, want: torch.Tensor, valid: torch.Tensor, range_db: float
+) -> torch.Tensor:
+    """[B, T]: the squared error, in LEVEL_UNIT_DB, of frame levels `got` against `want` (dB),
+    both over a soft floor `range_db` under the loudest of each window's `valid` frames."""
+    with torch.no_grad():
+        loudest = want.masked_fill(~valid, -torch.inf).amax(-1, keepdim=True)
+        floor = (loudest - range_db).clamp_min(LEVEL_FLOOR_DBFS)  # [B, 1]
+    return ((_over_floor(got, floor) - _over_floor(want, floor)) / LEVEL_UNIT_DB).square()
 
 
 def masked_sum(
@@ -702,16 +717,13 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
     def level_error(
         self, pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
     ) -> torch.Tensor:
-        """[B, T]: the squared error, in LEVEL_UNIT_DB, of the level each frame's predicted
-        latent decodes to against the target's, both over a floor LEVEL_RANGE_DB under the
-        loudest of each window's `valid` frames [B, T] (LEVEL_FLOOR_DBFS at least)."""
+        """[B, T]: `level_error_db` of the levels the predicted and target latents decode to,
+        over `valid` frames' floor."""
         assert self.codec is not None
         with torch.no_grad():
             want = self.codec.frame_levels_db(target)
-            loudest = want.masked_fill(~valid.to(want.device), -torch.inf).amax(-1, keepdim=True)
-            floor = (loudest - LEVEL_RANGE_DB).clamp_min(LEVEL_FLOOR_DBFS)  # [B, 1]
         got = self.codec.frame_levels_db(pred.float()).to(want.device)
-        return ((_over_floor(got, floor) - _over_floor(want, floor)) / LEVEL_UNIT_DB).square()
+        return level_error_db(got, want, valid.to(want.device), self.cfg.level_range_db)
 
     def latent_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """[B, T]: the squared error per dimension over the latent's variance, 1 as bad as
