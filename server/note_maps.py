@@ -92,6 +92,11 @@ _GM_NAMES = (
     "Open Triangle",
 )  # fmt: skip
 GM_NAMES: dict[int, str] = dict(enumerate(_GM_NAMES, start=35))
+# The crash class's cymbals that do not ring like a crash, by the words that name them.
+CRASH_VARIANT_WORDS: dict[str, tuple[str, ...]] = {
+    "splash": ("splash",),
+    "china": ("china", "chinese"),
+}
 
 
 def pitch_name(pitch: int, names: Mapping[int, str] | None = None) -> str:
@@ -112,6 +117,17 @@ class NoteMap:
 
     def drum_class(self, pitch: int) -> DrumClass | None:
         return self.classes.get(pitch)
+
+    def variant(self, pitch: int) -> str:
+        """The cymbal a crash-class pitch names ("splash", "china"; "" for a crash or any
+        other class): its tail lasts a fraction of a crash's or longer, so the model hears
+        which (server/conditioning.py). Read from the pitch's name in this map's names."""
+        if self.classes.get(pitch) is not DrumClass.CRASH:
+            return ""
+        name = (GM_NAMES if self.names is None else self.names).get(pitch, "").lower()
+        return next(
+            (v for v, words in CRASH_VARIANT_WORDS.items() if any(w in name for w in words)), ""
+        )
 
     def inline(self) -> str:
         """The map as text that needs no file (what travels over OSC): its own spec when that

@@ -44,6 +44,7 @@ class Hit:
     drum_class: DrumClass
     velocity: int
     duration_s: float = 0.0  # how long the note was held; drums ignore it, MIDI keeps it
+    variant: str = ""  # the note map's cymbal inside the class (NoteMap.variant), "" if none
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.time_s) and self.time_s >= 0):
@@ -263,7 +264,7 @@ def classify_notes(
         if cls is None:
             unknown[pitch] = unknown.get(pitch, 0) + 1
             continue
-        hits.append(Hit(time_s, pitch, cls, velocity, duration_s))
+        hits.append(Hit(time_s, pitch, cls, velocity, duration_s, note_map.variant(pitch)))
     return hits, dict(sorted(unknown.items()))
 
 

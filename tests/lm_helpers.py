@@ -13,7 +13,9 @@ from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model, load_model, save_model
 
 # The conditioning of models trained before the `ring` feature existed.
-LEGACY_FEATURES = tuple(n for n in FEATURE_NAMES if not n.endswith((".ring", ".age")))
+LEGACY_FEATURES = tuple(
+    n for n in FEATURE_NAMES if not n.endswith((".ring", ".age", ".splash", ".china"))
+)
 
 DEBUG_K, DEBUG_V, DEBUG_KITS, DEBUG_FRAMES = 4, 32, 2, 256
 FRAME_RATE = 25.0  # a low rate keeps windows short

@@ -11,6 +11,7 @@ from paths import EXAMPLES
 from drumgrid.server.conditioning import FEATURE_NAMES, N_FEATURES, frame_conditioning
 from drumgrid.server.drums import DrumClass
 from drumgrid.server.midi_io import read_midi
+from drumgrid.server.note_maps import GM_NOTE_MAP, parse_note_map
 from drumgrid.server.performance import TempoMap, from_note_list
 
 RATES = [50.0, 75.0, 44100 / 512]
@@ -99,11 +100,36 @@ def test_age_is_a_clock_since_the_last_onset_whatever_its_velocity() -> None:
     assert (fc.column("kick.age") == 1.0).all()
 
 
+def test_the_crash_class_says_which_cymbal_rings() -> None:
+    """General MIDI's splash (55) and china (52) ring in their own columns until the next
+    crash-class hit; a crash (49) rings in neither. The note map decides by the pitch's name."""
+    hits = [(0.5, 55, 127), (2.0, 49, 127), (3.0, 52, 127), (3.2, 38, 127)]
+    perf = from_note_list(hits, length_s=5.0)
+    assert [h.variant for h in perf.hits] == ["splash", "", "china", ""]
+    fc = frame_conditioning(perf, 50.0)
+    ring, splash, china = (fc.column(f"crash.{n}") for n in ("ring", "splash", "china"))
+    at = {t: round(t * 50) for t in (0.3, 1.0, 1.9, 2.5, 3.5, 4.9)}
+    assert splash[at[0.3]] == 0 and ring[at[0.3]] == 0  # nothing rings before the hit
+    for t in (1.0, 1.9):
+        assert splash[at[t]] == ring[at[t]] > 0.3 and china[at[t]] == 0
+    assert splash[at[2.5]] == china[at[2.5]] == 0 < ring[at[2.5]]  # the crash took over
+    for t in (3.5, 4.9):  # the snare at 3.2 s changes nothing
+        assert china[at[t]] == ring[at[t]] > 0 and splash[at[t]] == 0
+    assert GM_NOTE_MAP.variant(55) == "splash" and GM_NOTE_MAP.variant(57) == ""
+    assert parse_note_map("gm,55=snare").variant(55) == ""  # a snare has no cymbal
+    # A plug-in preset's own names decide there; a hi-hat's foot splash is no cymbal variant.
+    ggd = parse_note_map("ggd-invasion")
+    assert (ggd.variant(65), ggd.variant(73), ggd.variant(54)) == ("china", "splash", "")
+    assert parse_note_map("ad2").variant(59) == ""  # "HH Foot Splash"
+
+
 def test_a_model_gets_its_own_columns_in_its_order() -> None:
     """A model from before a feature existed reads exactly the columns it was trained on."""
     perf = read_midi(EXAMPLES / "rock_100_beat.mid")
     whole = frame_conditioning(perf, 75.0)
-    legacy = tuple(n for n in FEATURE_NAMES if not n.endswith((".ring", ".age")))
+    legacy = tuple(
+        n for n in FEATURE_NAMES if not n.endswith((".ring", ".age", ".splash", ".china"))
+    )
     for names in (legacy, ("log2_tempo", "kick.ring")):
         part = frame_conditioning(perf, 75.0, features=names)
         assert part.names == names and part.features.shape[1] == len(names)

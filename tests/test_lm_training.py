@@ -199,14 +199,22 @@ def test_init_grows_a_model_trained_before_a_feature(cache, tmp_path):
     assert kept.train_tracks[0].features(0, 5).shape == (5, 41)
     kept.run(progress=False)
     assert load_model(tmp_path / "kept" / "model")[1].features == legacy
-    grown = LMTrainer(cache, tmp_path / "grown", cfg, "tiny", model_overrides=SMALL,
-                      init=tmp_path / "old", grow_features=True).model.eval()  # fmt: skip
+    growing = LMTrainer(cache, tmp_path / "grown", cfg, "tiny", model_overrides=SMALL,
+                        init=tmp_path / "old", grow_features=True)  # fmt: skip
+    grown = growing.model.eval()
     assert grown.n_features == len(FEATURE_NAMES)
     features, kit = random_inputs(B=2, T=12, config=info.config)
     tokens = torch.full((2, info.config.n_codebooks, 12), old.mask_id)
     columns = [FEATURE_NAMES.index(n) for n in legacy]
     expected = old(tokens, features[..., columns], kit)
     torch.testing.assert_close(grown(tokens, features, kit), expected)
+    # A grown run resumes only as it started: the message says so.
+    growing.run(progress=False)
+    plain = LMTrainer(cache, tmp_path / "grown", replace(cfg, steps=12), "tiny",
+                      model_overrides=SMALL, init=tmp_path / "old")  # fmt: skip
+    wanted = rf"{len(FEATURE_NAMES)} conditioning columns, this run 41: .*--grow-features"
+    with pytest.raises(UserError, match=wanted):
+        plain.resume()
 
 
 def test_train_command(cache, tmp_path, capsys):

@@ -544,10 +544,16 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         return tensors, {"model": self.model_config.to_dict(), "optim": opt_meta}
 
     def restore(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        if meta["model"] != self.model_config.to_dict():
+        theirs, mine = meta["model"], self.model_config.to_dict()
+        if theirs != mine:
+            fix = "use a new --out"
+            if {k for k in mine if mine[k] != theirs.get(k)} == {"n_features"}:
+                fix = (f"it reads {theirs['n_features']} conditioning columns, this run "
+                       f"{mine['n_features']}: resume with the flags it started with "
+                       "(--grow-features, if it grew them)")  # fmt: skip
             raise UserError(
                 f"{self.checkpoint_dir}: the checkpoint's model config differs from this run's "
-                f"({meta['model']} vs {self.model_config.to_dict()}); use a new --out"
+                f"({theirs} vs {mine}); {fix}"
             )
         self.model.load_state_dict(unprefixed("model", tensors))
         restore_optimizer("adamw", self.optimizer, tensors, meta["optim"])
