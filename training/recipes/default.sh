@@ -6,8 +6,8 @@
 #
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-#           lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package
-#   a candidate for cymbal tails, not in the default run: tails-data lm-tails eval-tails
+#           lm-latent ring-outs lm-ring-outs lm-ring-outs-more tails-data lm-tails
+#           lm-tails-corpus lm-variants eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
 #           kit-mixes kit-mixes-shots lm-kits-more eval-kits package-kits
@@ -41,8 +41,10 @@ LM_RING_OUTS_MORE_RUN=$RUNS/runs/lm-default-ring-outs-more
 CORPUS_TAILS=$RUNS/corpus-tails
 TOKENS_TAILS=$RUNS/tokens-tails
 LM_TAILS_RUN=$RUNS/runs/lm-default-tails
-MODEL=$LM_RING_OUTS_MORE_RUN/model  # the model evaluation and packaging use
-BASELINE=$LM_LATENT_RUN/model  # the model it replaces, scored beside it
+LM_TAILS_CORPUS_RUN=$RUNS/runs/lm-default-tails-corpus
+LM_VARIANTS_RUN=$RUNS/runs/lm-default-variants
+MODEL=$LM_VARIANTS_RUN/model  # the model evaluation and packaging use
+BASELINE=$LM_RING_OUTS_MORE_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
@@ -57,6 +59,8 @@ LM_RING_OUTS_MORE_STEPS=${LM_RING_OUTS_MORE_STEPS:-3000}
 RING_OUTS_SHARE=${RING_OUTS_SHARE:-0.15}
 TAILS_LIMIT=${TAILS_LIMIT:-300}  # performances of lm-tails' corpus (its first, by file name)
 LM_TAILS_STEPS=${LM_TAILS_STEPS:-1500}
+LM_TAILS_CORPUS_STEPS=${LM_TAILS_CORPUS_STEPS:-750}
+LM_VARIANTS_STEPS=${LM_VARIANTS_STEPS:-750}
 TAIL_WEIGHT=${TAIL_WEIGHT:-16}
 LEVEL_WEIGHT=${LEVEL_WEIGHT:-0.25}
 FULL_MASK_SHARE=${FULL_MASK_SHARE:-0.5}
@@ -418,7 +422,7 @@ run_lm_ring_outs_more() {
 
 # The data lm-tails trains on: the first TAILS_LIMIT performances (257 train, 43 validation)
 # through the eight kits, linked from the corpus stage's files where it ran (a slice: the
-# machine's full caches were lost; 40% of its windows are ring-outs anyway).
+# machine's full caches were lost then; 40% of its windows are ring-outs anyway).
 run_tails_data() {
   stage "lm-tails' corpus: the first $TAILS_LIMIT performances through the eight kits, tokens"
   link_corpus "$CORPUS_TAILS"
@@ -428,34 +432,45 @@ run_tails_data() {
     --out "$TOKENS_TAILS" --device "$DEVICE"
 }
 
-# Cymbal tails (docs/model_quality.md, levers 4 and 5): 40% of the windows are ring-outs,
-# the latent loss counts TAIL_WEIGHT times on frames where a cymbal rings with no hit for
-# about 0.45 s (training/lm/tails.py), FULL_MASK_SHARE of the windows are masked entirely
-# (as parallel decoding sees them), and a loss on the level each frame decodes to (weight
-# LEVEL_WEIGHT); validation every 250 steps on both splits keeps the model.
-run_lm_tails() {
-  stage "Transformer, continued from lm-ring-outs-more for tails: $LM_TAILS_STEPS steps"
-  $DG train --tokens "$TOKENS_TAILS" --init "$LM_RING_OUTS_MORE_RUN/model" --out "$LM_TAILS_RUN" \
-    --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.4 --tail-weight "$TAIL_WEIGHT" \
-    --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" --validate-every 250 \
-    --steps "$LM_TAILS_STEPS" --lr 2e-4 --warmup 200 --seed 8 \
-    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_TAILS_RUN")
+# tails_lm STAGE_TITLE TOKENS INIT RUN STEPS LR WARMUP VALIDATE [train options]: cymbal tails
+# (docs/model_quality.md, levers 4-6): 40% of the windows are ring-outs, the latent loss
+# counts TAIL_WEIGHT times on frames where a cymbal rings with no hit for about 0.45 s
+# (training/lm/tails.py), FULL_MASK_SHARE of the windows are masked entirely (as parallel
+# decoding sees them), and a loss on the level each frame decodes to (weight LEVEL_WEIGHT);
+# validation on both splits keeps the model.
+tails_lm() {
+  stage "$1"
+  $DG train --tokens "$2" --init "$3/model" --out "$4" --steps "$5" --lr "$6" --warmup "$7" \
+    --validate-every "$8" --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.4 \
+    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" \
+    --full-mask-share "$FULL_MASK_SHARE" --seed 8 --threads "$TRAIN_THREADS" --device "$DEVICE" \
+    "${@:9}" $(resume_flag "$4")
 }
 
-# The candidate beside the model before it: a lone crash through the eight kits at three
-# velocities, and the eval's windows of its slice's validation split.
-run_eval_tails() {
-  stage "lm-tails: lone crash, validation windows beside lm-ring-outs-more"
-  mkdir -p "$LM_TAILS_RUN/eval"
-  VELOCITIES="100 60 127" .venv/bin/python training/recipes/lone_crash.py "$LM_TAILS_RUN/model" \
-    | tee "$LM_TAILS_RUN/eval/lone_crash.txt"
-  $DG eval --model "$LM_TAILS_RUN/model" --tokens "$TOKENS_TAILS" --split validation \
-    --out "$LM_TAILS_RUN/eval" --codec-path "$CODEC" --decoding both \
-    --max-windows "$EVAL_WINDOWS" --baseline "$LM_RING_OUTS_MORE_RUN/model" --device "$DEVICE"
+# From lm-ring-outs-more on the slice, the level loss over 60 dB (as it ran: lever 5).
+run_lm_tails() {
+  tails_lm "Transformer, continued from lm-ring-outs-more for tails: $LM_TAILS_STEPS steps" \
+    "$TOKENS_TAILS" "$LM_RING_OUTS_MORE_RUN" "$LM_TAILS_RUN" "$LM_TAILS_STEPS" 2e-4 200 250 \
+    --level-range 60
+}
+
+# The same on the whole corpus at half the peak: the slice's fine-tune had cost whole clips.
+run_lm_tails_corpus() {
+  tails_lm "Transformer, lm-tails on the whole corpus: $LM_TAILS_CORPUS_STEPS steps" "$TOKENS" \
+    "$LM_TAILS_RUN" "$LM_TAILS_CORPUS_RUN" "$LM_TAILS_CORPUS_STEPS" 1e-4 100 125
+}
+
+# And with the crash class's variants grown in (crash.splash, crash.china: conditioning).
+run_lm_variants() {
+  tails_lm "Transformer, the crash variants grown in: $LM_VARIANTS_STEPS steps" "$TOKENS" \
+    "$LM_TAILS_CORPUS_RUN" "$LM_VARIANTS_RUN" "$LM_VARIANTS_STEPS" 1e-4 100 125 --grow-features
 }
 
 run_eval() {
-  stage "evaluation on the validation split"
+  stage "evaluation on the validation split; a lone crash through the kits"
+  mkdir -p "$EVAL"
+  VELOCITIES="100 60 127" .venv/bin/python training/recipes/lone_crash.py "$MODEL" \
+    | tee "$EVAL/lone_crash.txt"
   $DG eval --model "$MODEL" --tokens "$TOKENS" --split validation --out "$EVAL" \
     --codec-path "$CODEC" --decoding both --max-windows "$EVAL_WINDOWS" \
     --baseline "$BASELINE" --device "$DEVICE"
@@ -490,8 +505,8 @@ run_package() { package_model "$MODEL" "$CORPUS" "$EVAL" training/recipes/defaul
 
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
-    lm-latent ring-outs lm-ring-outs lm-ring-outs-more eval package)
-  local tails=(tails-data lm-tails eval-tails)
+    lm-latent ring-outs lm-ring-outs lm-ring-outs-more tails-data lm-tails lm-tails-corpus
+    lm-variants eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
     ring-outs-kits lm-kits kit-mixes kit-mixes-shots lm-kits-more eval-prompts eval-kits
     package-kits)
@@ -501,11 +516,11 @@ main() {
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | tails-data | lm-tails \
-        | eval-tails | eval | package | corpus-kits | corpus-unseen \
+        | lm-tails-corpus | lm-variants | eval | package | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
         | kit-mixes | kit-mixes-shots | lm-kits-more | eval-prompts | eval-kits | package-kits)
         "run_${s//-/_}" ;;
-      *) echo "unknown stage $s; stages: ${all[*]} ${tails[*]} ${next[*]}" >&2; exit 2 ;;
+      *) echo "unknown stage $s; stages: ${all[*]} ${next[*]}" >&2; exit 2 ;;
     esac
   done
 }
