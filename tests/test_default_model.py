@@ -15,6 +15,7 @@ from drumgrid.server.drum_codec.folder import SHIPPED_WEIGHTS
 from drumgrid.server.engine import DEFAULT_MODEL_DIR, Engine, RenderOptions
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.performance import from_note_list
+from drumgrid.training.cards import training_stages
 from drumgrid.training.metrics import decay_curve_db, detect_onsets, mel_mae_db, paper_onset_score
 
 GROOVE = EXAMPLES / "rock_100_beat.mid"
@@ -33,7 +34,7 @@ def test_default_model_loads_offline_with_the_shipped_codec(engine: Engine) -> N
     config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
     assert engine.codec.id == "drumgrid-drums" and engine.codec.weights_tag != "random"
     assert len(engine.kits) >= 6 and "fluid-standard" in engine.kits
-    assert config["card"]["steps"] >= 1000
+    assert sum(stage["steps"] for stage in training_stages(config["card"])) >= 30000
     shipped = [DEFAULT_MODEL_DIR, SHIPPED_WEIGHTS]
     size = sum(p.stat().st_size for d in shipped for p in d.rglob("*") if p.is_file())
     assert size <= 60 * 2**20, size  # model + codec, cards and plots included
@@ -57,11 +58,13 @@ def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding
     fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
     mel = mel_mae_db(reference[:n], audio[:n], 44100)
     print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
-    # Measured when the model shipped (lm-ring-outs-more: parallel through the latent head):
-    # parallel F1 0.974 / mel 3.21 dB, iterative (4 coarse steps, temperature 1, top-k 5,
-    # seed 0) F1 0.949 / mel 3.30 dB, FluidSynth itself F1 0.974 (the model before, lm-latent:
-    # 0.974 / 2.75 and 0.974 / 3.15; its crash tails were cut short, test below). These
-    # bounds keep what ships; the card's validation table is the model's measure.
+    # Measured when the model shipped (lm-variants: parallel through the latent head):
+    # parallel F1 0.974 / mel 2.79 dB, iterative (4 coarse steps, temperature 1, top-k 5,
+    # seed 0) F1 0.974 / mel 3.25 dB, FluidSynth itself F1 0.974 (the model before,
+    # lm-ring-outs-more: 0.974 / 2.99 and 0.949 / 3.30). The clip opens and ends on GMD's
+    # pitch 55, a splash through General MIDI kits: a model that cannot tell it from a crash
+    # rings it for seconds (docs/model_quality.md, lever 6). These bounds keep what ships;
+    # the card's validation table is the model's measure.
     least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.90, 4.0)}[decoding]
     assert fluid_f1 >= 0.95, fluid_f1
     assert model_f1 >= least_f1, (model_f1, fluid_f1)
@@ -82,7 +85,7 @@ def test_default_model_lets_a_lone_crash_ring(engine: Engine) -> None:
     gap = decay_curve_db(audio, 44100, hit[0], after) - decay_curve_db(
         reference.astype(np.float64), 44100, hit[0], after
     )
-    # Measured when the model shipped: -0.7 -5.6 -8.2 -11.1 -10.4 -21.9 dB at 0.5 ... 3 s;
-    # the model before it (no ring-outs): -5.9 -15.5 -27.5 -28.2 -23.3 -26.0.
-    assert np.abs(gap[:3]).max() <= 10.0, gap  # within 10 dB for 1.5 s
-    assert gap[:5].min() >= -15.0, gap  # and 15 dB for 2.5 s
+    # Measured when the model shipped: 0.9 -0.3 -1.8 -1.6 -0.8 2.3 dB at 0.5 ... 3 s; the
+    # model before it (lm-ring-outs-more): -0.7 -5.6 -8.2 -11.1 -10.4 -21.9; before the
+    # ring-outs: -5.9 -15.5 -27.5 -28.2 -23.3 -26.0.
+    assert np.abs(gap).max() <= 6.0, gap  # within 6 dB for 3 s

@@ -136,7 +136,10 @@ def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
 
 
 # The recipe stages behind the shipped model, first to last (`card model --stages`).
-LM_STAGES = ("lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more")
+LM_STAGES = (
+    "lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more", "lm-tails",
+    "lm-tails-corpus", "lm-variants",
+)  # fmt: skip
 
 
 def _lm_data_phrase(stage: dict[str, Any]) -> str:
@@ -154,6 +157,17 @@ def _lm_data_phrase(stage: dict[str, Any]) -> str:
     return "".join(f", {p}" for p in parts)
 
 
+def _lm_loss_phrase(train: dict[str, Any]) -> str:
+    """The latent loss's tail weight and the level loss, where a run had them."""
+    parts = []
+    if train.get("tail_weight"):
+        parts.append(f"tail frames weighted {1 + train['tail_weight']:g}x")
+    if train.get("level_weight"):
+        over = f" over {train['level_range_db']:g} dB" if "level_range_db" in train else ""
+        parts.append(f"a level loss (weight {train['level_weight']:g}{over})")
+    return "".join(f", {p}" for p in parts)
+
+
 def lm_training_lines(card: dict[str, Any], recipe: tuple[str, ...] = LM_STAGES) -> list[str]:
     """One line per training run behind a model's card (first, then each continuation),
     then the total time and the recipe stages (`recipe`, first to last) that ran them."""
@@ -164,14 +178,16 @@ def lm_training_lines(card: dict[str, Any], recipe: tuple[str, ...] = LM_STAGES)
         start = ", continuing from the weights above" if stage.get("init") else ""
         if "latent_nmse" in stage.get("validation", {}):
             start += f", with the latent head (loss weight {train.get('latent_weight', 1.0):g})"
-        start += _lm_data_phrase(stage)
+        start += _lm_data_phrase(stage) + _lm_loss_phrase(train)
         steps, planned = stage.get("steps", "?"), train.get("steps")
         of = f" (of a {planned}-step schedule)" if planned not in (None, steps) else ""
+        share = train.get("full_mask_share")
+        full = f" ({share:.0%} of windows masked entirely)" if share else ""
         lines.append(
             f"- {steps} steps{of}{start}, batch {train.get('batch_size', '?')}, "
             f"windows of {train.get('window_beats', '?')} beats, AdamW lr {train.get('lr', '?')} "
             f"(warm-up {train.get('warmup_steps', '?')} steps, cosine), SoundStorm-style "
-            f"masking: {stage.get('train_seconds', 0) / 3600:.2f} hours."
+            f"masking{full}: {stage.get('train_seconds', 0) / 3600:.2f} hours."
         )
     return [*lines, _total_line(stages, list(recipe))]
 
