@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drumgrid.server.drums import CLASS_LABELS, N_CLASSES, DrumClass
-from drumgrid.server.note_maps import CRASH_VARIANT_WORDS
+from drumgrid.server.drums import CLASS_LABELS, CRASH_VARIANT_WORDS, N_CLASSES, DrumClass
 from drumgrid.server.performance import Performance
 
 PER_CLASS_FEATURES = ("onset", "velocity", "position", "decay", "ring", "age")

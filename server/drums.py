@@ -41,6 +41,12 @@ CLASS_LABELS: tuple[str, ...] = tuple(c.label for c in DrumClass)
 # The classes that ring for seconds: ring-outs leave them the longest silence, one-shot
 # prompts the longest slot, and training weights their tails.
 CYMBALS = (DrumClass.CRASH, DrumClass.RIDE, DrumClass.HIHAT_OPEN)
+# The crash class's cymbals that do not ring like a crash (a Hit's `variant`), by the words
+# that name their pitches: a splash dies in about a second, a china rings on.
+CRASH_VARIANT_WORDS: dict[str, tuple[str, ...]] = {
+    "splash": ("splash",),
+    "china": ("china", "chinese"),
+}
 
 # GMD paper, table 2: Roland TD-11 pitch -> class.
 GMD_PITCHES: dict[int, DrumClass] = {

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drumgrid.server.drums import (
+    CRASH_VARIANT_WORDS,
     EGMD_EXTRA_PITCHES,
     GMD_PITCHES,
     NATIVE_PITCHES,
@@ -92,11 +93,6 @@ _GM_NAMES = (
     "Open Triangle",
 )  # fmt: skip
 GM_NAMES: dict[int, str] = dict(enumerate(_GM_NAMES, start=35))
-# The crash class's cymbals that do not ring like a crash, by the words that name them.
-CRASH_VARIANT_WORDS: dict[str, tuple[str, ...]] = {
-    "splash": ("splash",),
-    "china": ("china", "chinese"),
-}
 
 
 def pitch_name(pitch: int, names: Mapping[int, str] | None = None) -> str:
