@@ -460,7 +460,8 @@ run_lm_tails_corpus() {
     "$LM_TAILS_RUN" "$LM_TAILS_CORPUS_RUN" "$LM_TAILS_CORPUS_STEPS" 1e-4 100 125
 }
 
-# And with the crash class's variants grown in (crash.splash, crash.china: conditioning).
+# And with the conditioning columns lm-ring-outs-more lacks grown in: each class's age and the
+# crash class's variants (crash.splash, crash.china: server/conditioning.py).
 run_lm_variants() {
   tails_lm "Transformer, the crash variants grown in: $LM_VARIANTS_STEPS steps" "$TOKENS" \
     "$LM_TAILS_CORPUS_RUN" "$LM_VARIANTS_RUN" "$LM_VARIANTS_STEPS" 1e-4 100 125 --grow-features
