@@ -228,18 +228,20 @@ def test_a_prompted_run_is_described_as_trained():
 
 
 def test_a_tails_run_is_described_with_its_losses():
-    """The card names a stage's tail weight, level loss (and its range where recorded) and
-    full-mask share, so the shipped model's card says how its tails were trained."""
+    """The card names a stage's tail weight, level and mel losses (and their range where
+    recorded) and full-mask share, so the shipped model's card says how its tails were trained."""
     from drumgrid.training.cards import lm_training_lines
 
     base = {"steps": 10, "batch_size": 16, "window_beats": 4.0, "lr": 1e-4, "warmup_steps": 1}
     old = {"steps": 10, "train_seconds": 60, "validation": {"latent_nmse": 0.2},
            "train": {**base, "tail_weight": 16.0, "level_weight": 0.25,
                      "full_mask_share": 0.5}}  # fmt: skip
-    new = {**old, "init": old, "train": {**old["train"], "level_range_db": 80.0}}
+    new = {**old, "init": old,
+           "train": {**old["train"], "level_range_db": 80.0, "mel_weight": 1.0}}  # fmt: skip
     lines = lm_training_lines(new)
     assert "tail frames weighted 17x, a level loss (weight 0.25)," in lines[0]
-    assert "a level loss (weight 0.25 over 80 dB)" in lines[1]
+    assert "mel loss" not in lines[0]
+    assert "a level loss (weight 0.25 over 80 dB), a mel loss (weight 1 over 80 dB)" in lines[1]
     assert all("masking (50% of windows masked entirely)" in line for line in lines[:2])
     plain = lm_training_lines({"steps": 5, "train": base})[0]
     assert "weighted" not in plain and "level" not in plain and "entirely" not in plain

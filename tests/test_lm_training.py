@@ -25,8 +25,9 @@ from drumgrid.server.decoding import DecodeOptions, decode
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import load_model
 from drumgrid.training.cli import main
+from drumgrid.training.lm.decoded import DecodedErrors, band_error_db, level_error_db
 from drumgrid.training.lm.masking import soundstorm_mask
-from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer, level_error_db
+from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
 from drumgrid.training.schedule import warmup_cosine
 
 SMALL = {"dim": 32, "n_layers": 2, "n_heads": 2}
@@ -646,6 +647,63 @@ def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
     with pytest.raises(UserError, match=r"--level-weight.*--latent-head"):
         LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=0.0, level_weight=1.0),
                   "tiny", model_overrides=SMALL)  # fmt: skip
+
+
+def test_mel_weight_adds_the_loss_on_decoded_bands(codec_cache, tmp_path):
+    """--mel-weight adds the mean absolute dB error of each frame's decoded mel bands: the
+    first step is otherwise the same, validation reports it and counts it in the objective."""
+    codec_dir = codec_cache[1]
+    cache = crash_cache(codec_dir, tmp_path)
+    cfg = replace(CFG, steps=3, validate_every=3, tail_weight=4.0, level_weight=1.0)
+    firsts, vals = {}, {}
+    for w in (0.0, 2.0):
+        run = tmp_path / f"mel{w:g}"
+        trainer = latent_run(cache, run, replace(cfg, mel_weight=w), codec_dir)
+        firsts[w], vals[w] = _log(run)[0], trainer.validate()
+    assert "mel_err" not in firsts[0.0] and firsts[2.0]["mel_err"] > 0
+    for key in ("loss", "latent_nmse", "level_err"):  # the same first step besides the new term
+        assert firsts[2.0][key] == pytest.approx(firsts[0.0][key])
+    v = vals[2.0]
+    assert "mel_db" not in vals[0.0] and v["mel_db"] > 0 and v["tail_mel_db"] > 0
+    level_term = cfg.level_weight * (v["level_db"] / 10) ** 2  # at least, untailed
+    assert v["loss"] > v["ce"] + cfg.latent_weight * v["weighted_nmse"] + level_term
+    assert "mel error" in trainer.describe(v)
+    with pytest.raises(UserError, match=r"--mel-weight.*--latent-head"):
+        LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=0.0, level_weight=0.0,
+                  mel_weight=1.0), "tiny", model_overrides=SMALL)  # fmt: skip
+
+
+def test_decoded_bands_are_the_mel_metrics_bands(codec_cache):
+    """The mel loss reads the decoded spectrum through the metric's 80 bands: a spectrum 6 dB
+    louder everywhere is 6 dB off in every band (0.6 in units of 10 dB), the frame levels sum
+    the same bins, and a band under the window's floor costs nothing."""
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+    from drumgrid.training.metrics.spectral import MEL_BANDS
+
+    codec = DrumgridCodec.from_folder(codec_cache[1])
+    errors = DecodedErrors(codec, 80.0, "--mel-weight")
+    tokens = torch.randint(codec.codebook_size, (1, codec.n_codebooks, 12))
+    latent = codec.latents(tokens)
+    spectrum = codec.frame_spectrum_db(latent).detach()
+    assert torch.allclose(
+        codec.frame_levels_db(latent),
+        torch.logsumexp(spectrum / (10 / np.log(10)), -1) * (10 / np.log(10)),
+        atol=1e-4,
+    )
+    bands = errors._mel_db(spectrum)
+    assert bands.shape == (1, 12, MEL_BANDS)
+    louder = errors._mel_db(spectrum + 6.0)
+    assert torch.allclose(louder - bands, torch.full_like(bands, 6.0), atol=1e-3)
+    valid = torch.ones(1, 12, dtype=torch.bool)
+    want = bands - bands.amax() - 10.0  # the random codec decodes near -115 dBFS: raise it
+    want[..., 0] = -130.0  # far under the floor (-90 dBFS): both read the floor
+    got = want.clone()
+    got[..., 0] += 10.0
+    assert band_error_db(got, want, valid, 80.0).abs().max() < 1e-4
+    got[..., 1] += 6.0
+    loud = want[..., 1] > -70.0  # 20 dB over the floor: the soft floor adds under 0.05 dB
+    error = band_error_db(got, want, valid, 80.0)
+    assert loud.any() and torch.allclose(error[loud], torch.tensor(0.6 / MEL_BANDS), rtol=0.02)
 
 
 def test_the_level_loss_sees_as_far_down_as_its_range():

@@ -158,13 +158,14 @@ def _lm_data_phrase(stage: dict[str, Any]) -> str:
 
 
 def _lm_loss_phrase(train: dict[str, Any]) -> str:
-    """The latent loss's tail weight and the level loss, where a run had them."""
+    """The latent loss's tail weight and the decoded losses, where a run had them."""
     parts = []
     if train.get("tail_weight"):
         parts.append(f"tail frames weighted {1 + train['tail_weight']:g}x")
-    if train.get("level_weight"):
-        over = f" over {train['level_range_db']:g} dB" if "level_range_db" in train else ""
-        parts.append(f"a level loss (weight {train['level_weight']:g}{over})")
+    over = f" over {train['level_range_db']:g} dB" if "level_range_db" in train else ""
+    for key, name in (("level_weight", "a level loss"), ("mel_weight", "a mel loss")):
+        if train.get(key):
+            parts.append(f"{name} (weight {train[key]:g}{over})")
     return "".join(f", {p}" for p in parts)
 
 

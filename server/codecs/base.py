@@ -189,6 +189,12 @@ class Codec(CodecRates, ABC):
         (a training loss on the level); drumgrid-drums implements it."""
         raise NotImplementedError(f"codec {self.id} does not expose its decoded frame levels")
 
+    def frame_spectrum_db(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, T, latent_dim] -> each frame's decoded power per bin of an n_fft STFT, in
+        dB [B, T, n_fft // 2 + 1], differentiable (a training loss on the spectrum; its bins
+        sum to frame_levels_db); drumgrid-drums implements it."""
+        raise NotImplementedError(f"codec {self.id} does not expose its decoded spectrum")
+
     # -- what a family implements ------------------------------------------------------------
 
     @classmethod

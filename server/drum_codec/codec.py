@@ -93,6 +93,9 @@ class DrumgridCodec(Codec):
     def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
         return self.model.frame_levels_db(latent.to(self.device))
 
+    def frame_spectrum_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, F]
+        return self.model.frame_spectrum_db(latent.to(self.device))
+
     @torch.no_grad()
     def quantize(
         self, latents: torch.Tensor, sweeps: int = QUANTIZE_SWEEPS

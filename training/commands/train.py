@@ -117,9 +117,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "levels: drumgrid-drums; default 0: none)",
     )  # fmt: skip
     parser.add_argument(
+        "--mel-weight", type=float, default=0.0, metavar="W",
+        help="add a loss on the mel bands (dB) each frame's predicted latent decodes to, the "
+        "mel metric's, in units of 10 dB of mean absolute error (the same codecs as "
+        "--level-weight; default 0: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--level-range", type=float, default=FLOOR_DB, metavar="DB",
-        help="how far below each window's loudest frame the level loss looks (default "
-        "%(default)s: the mel metric's floor)",
+        help="how far below each window's loudest frame (mel cell) the level (mel) loss looks "
+        "(default %(default)s: the mel metric's floor)",
     )  # fmt: skip
     parser.add_argument(
         "--codec-path", type=Path, metavar="DIR",
@@ -162,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--lr must be positive, got {args.lr}")
     if args.grow_features and args.init is None:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
-    for flag in ("latent_weight", "tail_weight", "level_weight"):
+    for flag in ("latent_weight", "tail_weight", "level_weight", "mel_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
     if not args.level_range > 0:
@@ -191,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         latent_weight=args.latent_weight,
         tail_weight=args.tail_weight,
         level_weight=args.level_weight,
+        mel_weight=args.mel_weight,
         level_range_db=args.level_range,
         full_mask_share=args.full_mask_share,
         extra_share=args.extra_share if args.extra_tokens else 0.0,

@@ -56,6 +56,7 @@ from drumgrid.training.lm.data import (
     load_tracks,
     max_window_frames,
 )
+from drumgrid.training.lm.decoded import LEVEL_UNIT_DB, DecodedErrors
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.tails import TailFrames
 from drumgrid.training.loop import TrainingLoop, rank_and_world
@@ -64,17 +65,9 @@ from drumgrid.training.pinned import PinnedData
 from drumgrid.training.schedule import warmup_cosine
 from drumgrid.training.tokens import TokenCache
 
-# The level loss's unit: a frame whose decoded level is this far off costs as much as a latent
-# no nearer than the latent's mean (1 in the latent loss's units).
-LEVEL_UNIT_DB = 10.0
-# Levels count down to LMTrainConfig.level_range_db below the window's loudest target frame,
-# and no lower than LEVEL_FLOOR_DBFS (under 16-bit audio's quantisation floor, -96 dBFS):
-# under that, what the ear cannot hear beside the window's peak or at all (a codec's digital
-# silence decodes 160 dB down) adds little (a soft floor: the energies add, so the gradient
-# never vanishes).
-LEVEL_FLOOR_DBFS = -100.0
 LATENT_SUMS = (
     "frames", "tails", "error", "weighted", "tail_error", "level", "level_weighted", "tail_level",
+    "mel", "mel_weighted", "tail_mel",
 )  # fmt: skip
 
 
@@ -108,8 +101,13 @@ class LMTrainConfig:
     # squared dB error of the level each frame's predicted latent decodes to, in units of
     # LEVEL_UNIT_DB, over the same frames and tail weights as the latent loss. 0: none.
     level_weight: float = 0.0
-    # How far below each window's loudest frame the level loss looks: by default as far as the
-    # mel metric does (its floor), so a tail ringing on 70 dB down is not free.
+    # Weight of the mel loss (the same codecs): the mean absolute dB error of the mel metric's
+    # bands each frame's predicted latent decodes to, in LEVEL_UNIT_DB, over the same frames
+    # and tail weights. 0: none.
+    mel_weight: float = 0.0
+    # How far below each window's loudest frame (mel cell) the level (mel) loss looks: by
+    # default as far as the mel metric does (its floor), so a tail ringing on 70 dB down is
+    # not free.
     level_range_db: float = FLOOR_DB
     # Share of training windows drawn from the extra token caches (e.g. ring-outs), whatever
     # their length beside the main cache's; 0 without extras. Their validation splits count as
@@ -127,23 +125,6 @@ class LMTrainConfig:
     # Share of a prompted step's groups drawn from the kits learnt only from prompts
     # (--prompt-kits, e.g. kit mixes); 0 without them.
     prompt_kits_share: float = 0.0
-
-
-def _over_floor(levels_db: torch.Tensor, floor_db: torch.Tensor) -> torch.Tensor:
-    """The level of each frame's energy plus the floor's, in dB."""
-    scale = math.log(10.0) / 10.0
-    return torch.logaddexp(levels_db * scale, floor_db * scale) / scale
-
-
-def level_error_db(
-    got: torch.Tensor, want: torch.Tensor, valid: torch.Tensor, range_db: float
-) -> torch.Tensor:
-    """[B, T]: the squared error, in LEVEL_UNIT_DB, of frame levels `got` against `want` (dB),
-    both over a soft floor `range_db` under the loudest of each window's `valid` frames."""
-    with torch.no_grad():
-        loudest = want.masked_fill(~valid, -torch.inf).amax(-1, keepdim=True)
-        floor = (loudest - range_db).clamp_min(LEVEL_FLOOR_DBFS)  # [B, 1]
-    return ((_over_floor(got, floor) - _over_floor(want, floor)) / LEVEL_UNIT_DB).square()
 
 
 def masked_sum(
@@ -350,12 +331,15 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.baseline_acc = self._frequency_baseline()
         self.latent_var = self._latent_variance() if self.codec is not None else None
         self.tail_frames = TailFrames(self.features) if cfg.tail_weight else None
-        for flag, on in (("--tail-weight", cfg.tail_weight), ("--level-weight", cfg.level_weight)):
+        decoded_flags = {"--level-weight": cfg.level_weight, "--mel-weight": cfg.mel_weight}
+        for flag, on in {"--tail-weight": cfg.tail_weight, **decoded_flags}.items():
             if on and self.codec is None:
                 raise UserError(f"{flag} weights the latent head's loss; train one with "
                                 "--latent-head (or --init a model that has one)")  # fmt: skip
-        if cfg.level_weight:
-            self._check_levels()
+        self.decoded: DecodedErrors | None = None
+        if self.codec is not None and any(decoded_flags.values()):
+            flag = next(f for f, on in decoded_flags.items() if on)
+            self.decoded = DecodedErrors(self.codec, cfg.level_range_db, flag)
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
@@ -645,7 +629,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         logits, pred = out if latent else (out, None)  # [N, V], [B, T, L]
         loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
         loss = loss_sum / max(1, n_global) * self.world
-        latent_sum, level_sum = torch.zeros(()), torch.zeros(())
+        latent_sum = torch.zeros(())
+        decoded_sums = {name: torch.zeros(()) for name in ("level", "mel")}
         if pred is not None:
             frames = m.loss_mask.any(1) & ~batch.pad_mask  # [B, T], the global batch's
             n_frames = int(frames.sum())
@@ -657,22 +642,26 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             target = self.latent_targets(b.tokens)
             latent_sum = masked_sum(self.latent_error(pred, target), frames[local], weight)
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
-            if cfg.level_weight:
-                level = self.level_error(pred, target, ~b.pad_mask)
-                level_sum = masked_sum(level, frames[local], weight)
-                loss = loss + cfg.level_weight * level_sum / max(1, n_frames) * self.world
+            if self.decoded is not None:
+                errors = self.decoded(pred, target, ~b.pad_mask, mel=cfg.mel_weight > 0)
+                for name, w in (("level", cfg.level_weight), ("mel", cfg.mel_weight)):
+                    if w:
+                        decoded_sums[name] = masked_sum(errors[name], frames[local], weight)
+                        loss = loss + w * decoded_sums[name] / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
-        total_loss, total_correct, total_latent, total_level = _all_sum(
+        total_loss, total_correct, total_latent, total_level, total_mel = _all_sum(
             [float(loss_sum.detach()), float(correct), float(latent_sum.detach()),
-             float(level_sum.detach())], self.device,
+             *(float(v.detach()) for v in decoded_sums.values())], self.device,
         )  # fmt: skip
         if pred is not None:
             logs["latent_nmse"] = total_latent / max(1, n_frames)
         if cfg.level_weight:
             logs["level_err"] = total_level / max(1, n_frames)
+        if cfg.mel_weight:
+            logs["mel_err"] = total_mel / max(1, n_frames)
         if self.prompted:
             logs["prompted"] = float(prompt is not None)
         return {
@@ -705,31 +694,6 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         each = len(windows) // len(kits)
         avoid = [{i for i, _, _ in windows[j * each : (j + 1) * each]} for j in range(len(kits))]
         return self.prompts.batch(kits, avoid, self.sampler.generator(self.step, 3))
-
-    def _check_levels(self) -> None:
-        """Refuse a codec without decoded levels; freeze the one that has them."""
-        assert self.codec is not None and self.codec.latent_dim
-        try:
-            self.codec.frame_levels_db(torch.zeros(1, 1, self.codec.latent_dim))
-        except NotImplementedError:
-            raise UserError(
-                f"--level-weight needs a codec that decodes frame levels; {self.codec.id} does "
-                "not (drumgrid-drums does)"
-            ) from None
-        network = getattr(self.codec, "model", None)  # the loss reaches the latent, not it
-        if isinstance(network, torch.nn.Module):
-            network.requires_grad_(False)
-
-    def level_error(
-        self, pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
-    ) -> torch.Tensor:
-        """[B, T]: `level_error_db` of the levels the predicted and target latents decode to,
-        over `valid` frames' floor."""
-        assert self.codec is not None
-        with torch.no_grad():
-            want = self.codec.frame_levels_db(target)
-        got = self.codec.frame_levels_db(pred.float()).to(want.device)
-        return level_error_db(got, want, valid.to(want.device), self.cfg.level_range_db)
 
     def latent_error(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """[B, T]: the squared error per dimension over the latent's variance, 1 as bad as
@@ -845,6 +809,11 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 if self.tail_frames is not None:
                     latent["tail_level_db"] = LEVEL_UNIT_DB * math.sqrt(lat["tail_level"] / tails)
                 objective += cfg.level_weight * lat["level_weighted"] / frames
+            if cfg.mel_weight:  # bands as the mean absolute dB error of the decoded cells
+                latent["mel_db"] = LEVEL_UNIT_DB * lat["mel"] / frames
+                if self.tail_frames is not None:
+                    latent["tail_mel_db"] = LEVEL_UNIT_DB * lat["tail_mel"] / tails
+                objective += cfg.mel_weight * lat["mel_weighted"] / frames
         return {
             "loss": ce + objective,
             **latent,
@@ -872,11 +841,12 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "weighted": float(masked_sum(latent, frames, weight)),
             "tail_error": float(masked_sum(latent, tails)),
         }
-        if self.cfg.level_weight:  # one decoder pass for the three sums
-            level = self.level_error(pred, target, frames)
-            out["level"] = float(masked_sum(level, frames))
-            out["level_weighted"] = float(masked_sum(level, frames, weight))
-            out["tail_level"] = float(masked_sum(level, tails))
+        if self.decoded is not None:  # one decoder pass for the sums of both
+            errors = self.decoded(pred, target, frames, mel=self.cfg.mel_weight > 0)
+            for name, error in errors.items():
+                out[name] = float(masked_sum(error, frames))
+                out[f"{name}_weighted"] = float(masked_sum(error, frames, weight))
+                out[f"tail_{name}"] = float(masked_sum(error, tails))
         return out
 
     def describe(self, validation: dict[str, Any]) -> str:
@@ -897,7 +867,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         for key, name in (("tail_nmse", "tail"), ("extra_tail_nmse", "extras' tail")):
             if key in val:
                 line += f", {name} nmse {val[key]:.3f}"
-        for key, name in (("level_db", "level"), ("extra_tail_level_db", "extras' tail level")):
+        for key, name in (
+            ("level_db", "level"), ("extra_tail_level_db", "extras' tail level"), ("mel_db", "mel"),
+        ):  # fmt: skip
             if key in val:
                 line += f", {name} error {val[key]:.1f} dB"
         return line

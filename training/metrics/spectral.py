@@ -23,7 +23,8 @@ def _stft_mag(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:  # [F, T]
 
 
 @functools.lru_cache(maxsize=8)
-def _mel_basis(sample_rate: int, n_fft: int) -> np.ndarray:
+def mel_basis(sample_rate: int, n_fft: int) -> np.ndarray:  # [MEL_BANDS, n_fft // 2 + 1]
+    """The metric's mel bands for an n_fft STFT (also what the LM's mel loss compares)."""
     import librosa
 
     fmax = min(MEL_FMAX, sample_rate / 2)
@@ -38,7 +39,7 @@ def mel_mae_db(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) ->
     ref, est = common_length(reference, estimate)
     ref = ref / max(np.abs(ref).max(), 1e-9)
     est = est / max(np.abs(est).max(), 1e-9)
-    basis = _mel_basis(sample_rate, MEL_N_FFT)
+    basis = mel_basis(sample_rate, MEL_N_FFT)
     ref_db = 10 * np.log10(np.maximum(basis @ _stft_mag(ref, MEL_N_FFT, MEL_HOP) ** 2, 1e-20))
     est_db = 10 * np.log10(np.maximum(basis @ _stft_mag(est, MEL_N_FFT, MEL_HOP) ** 2, 1e-20))
     floor = ref_db.max() - FLOOR_DB
