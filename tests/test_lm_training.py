@@ -24,8 +24,10 @@ from drumgrid.server.conditioning import FEATURE_NAMES
 from drumgrid.server.decoding import DecodeOptions, decode
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import load_model
+from drumgrid.training.cards import lm_training_lines
 from drumgrid.training.cli import main
 from drumgrid.training.lm.decoded import DecodedErrors, band_error_db, level_error_db
+from drumgrid.training.lm.growth import deepened_order
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.trainer import LMTrainConfig, LMTrainer
 from drumgrid.training.schedule import warmup_cosine
@@ -216,6 +218,44 @@ def test_init_grows_a_model_trained_before_a_feature(cache, tmp_path):
     wanted = rf"{len(FEATURE_NAMES)} conditioning columns, this run 41: .*--grow-features"
     with pytest.raises(UserError, match=wanted):
         plain.resume()
+
+
+def test_init_deepens_a_trained_model(cache, tmp_path):
+    """--init with more --layers adds blocks that start as the identity: the grown model
+    computes the trained one's function, trains on, and fewer layers are refused."""
+    cfg = replace(CFG, steps=10, validate_every=10)
+    LMTrainer(cache, tmp_path / "two", cfg, "tiny", model_overrides=SMALL).run(progress=False)
+    trained, info = load_model(tmp_path / "two" / "model")
+    deep = LMTrainer(cache, tmp_path / "three", cfg, "tiny", init=tmp_path / "two" / "model",
+                     model_overrides={**SMALL, "n_layers": 3})  # fmt: skip
+    assert len(deep.model.body.blocks) == 3
+    features, kit = random_inputs(B=2, T=12, config=info.config)
+    tokens = torch.full((2, info.config.n_codebooks, 12), trained.mask_id)
+    torch.testing.assert_close(deep.model.eval()(tokens, features, kit),
+                               trained.eval()(tokens, features, kit))  # fmt: skip
+    deep.model.train()
+    deep.run(progress=False)
+    grown, grown_info = load_model(tmp_path / "three" / "model")
+    assert grown_info.config.n_layers == 3 and grown_info.card["init"]["steps"] == 10
+    assert "continuing from the weights above grown from 2 to 3 blocks" in " ".join(
+        lm_training_lines(grown_info.card)
+    )
+    new_block = grown.body.blocks[2]  # the copy of block 1, trained away from zero
+    assert new_block.attn.out.weight.abs().sum() > 0
+    with pytest.raises(UserError, match="--layers may add blocks"):
+        LMTrainer(cache, tmp_path / "one", cfg, "tiny", init=tmp_path / "two" / "model",
+                  model_overrides={**SMALL, "n_layers": 1})  # fmt: skip
+
+
+def test_deepened_blocks_spread_evenly():
+    """New blocks follow the block they copy, spread over the depth."""
+    assert deepened_order(4, 4) == [(0, False), (1, False), (2, False), (3, False)]
+    assert [i for i, _ in deepened_order(4, 6)] == [0, 1, 1, 2, 3, 3]
+    assert [i for i, _ in deepened_order(4, 8)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert [i for i, _ in deepened_order(2, 7)] == [0, 0, 0, 1, 1, 1, 1]
+    assert sum(copy for _, copy in deepened_order(4, 5)) == 1 and deepened_order(4, 5)[-1][1]
+    with pytest.raises(ValueError):
+        deepened_order(4, 3)
 
 
 def test_train_command(cache, tmp_path, capsys):

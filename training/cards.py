@@ -177,6 +177,8 @@ def lm_training_lines(card: dict[str, Any], recipe: tuple[str, ...] = LM_STAGES)
     for stage in stages:
         train: dict[str, Any] = stage.get("train", {})
         start = ", continuing from the weights above" if stage.get("init") else ""
+        if stage.get("grown_from_layers"):
+            start += f" grown from {stage['grown_from_layers']} to {stage['layers']} blocks"
         if "latent_nmse" in stage.get("validation", {}):
             start += f", with the latent head (loss weight {train.get('latent_weight', 1.0):g})"
         start += _lm_data_phrase(stage) + _lm_loss_phrase(train)

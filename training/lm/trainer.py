@@ -57,6 +57,7 @@ from drumgrid.training.lm.data import (
     max_window_frames,
 )
 from drumgrid.training.lm.decoded import LEVEL_UNIT_DB, DecodedErrors
+from drumgrid.training.lm.growth import deepen, widen_columns
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.tails import TailFrames
 from drumgrid.training.loop import TrainingLoop, rank_and_world
@@ -164,17 +165,6 @@ def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
         {"params": decay, "weight_decay": weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-
-
-def widen_columns(
-    weight: torch.Tensor, names: tuple[str, ...], new_names: tuple[str, ...]
-) -> torch.Tensor:
-    """An input projection [D, len(names)] laid out for `new_names`: each old column moved to
-    its name's place, new columns zero (so the new inputs start with no effect)."""
-    out = weight.new_zeros(weight.shape[0], len(new_names))
-    for i, name in enumerate(names):
-        out[:, new_names.index(name)] = weight[:, i]
-    return out
 
 
 class LMTrainer(TrainingLoop[LMTrainConfig]):
@@ -317,6 +307,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             raise UserError(f"model config: {exc}{hint}") from None
         torch.manual_seed(cfg.seed)
         self.model: DrumLM = build_model(self.model_config).to(self.device)
+        self.grown_from_layers: int | None = None  # an --init model's blocks, where it grew
         self.init_card = self._load_init(Path(init)) if init is not None else None
         self.ddp: torch.nn.Module = self.model
         if self.world > 1:
@@ -344,16 +335,19 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
         what = f"--init {folder}"
-        # A model without a latent head may gain one, and one trained before a conditioning
-        # feature existed gains its columns (zero weights: it starts as the same function),
-        # and other windows are no new weights (rotary positions). Everything else must match.
+        # A model without a latent head may gain one, one trained before a conditioning
+        # feature existed gains its columns, one may gain blocks (training/lm/growth.py: it
+        # starts as the same function), and other windows are no new weights (rotary
+        # positions). Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
         gains_prompts = not info.config.prompted and self.model_config.prompted
+        old_layers, new_layers = info.config.n_layers, self.model_config.n_layers
         grown = info.config.with_(
             latent_dim=self.model_config.latent_dim,
             n_features=self.model_config.n_features,
             prompted=self.model_config.prompted,
             max_frames=max(info.config.max_frames, self.model_config.max_frames),
+            n_layers=max(old_layers, new_layers),
         )
         if grown != self.model_config or (
             info.config.latent_dim and not self.model_config.latent_dim
@@ -361,7 +355,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             raise UserError(
                 f"{what}: its model ({info.config.to_dict()}) differs from the one this run "
                 f"builds ({self.model_config.to_dict()}); pass --preset {info.config.preset} "
-                "and a token cache with the same windows"
+                "(--layers may add blocks) and a token cache with the same windows"
             )
         if info.kits != tuple(self.kits):
             raise UserError(
@@ -375,7 +369,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 f"{self.cache.root} holds {self.cache.codec_id} ({hash_here}); use a cache "
                 "made with the model's codec"
             )
-        state = trained.state_dict()
+        self.grown_from_layers = old_layers if new_layers > old_layers else None
+        state = deepen(trained.state_dict(), old_layers, new_layers)
         state["cond_proj.weight"] = widen_columns(
             state["cond_proj.weight"], info.features, self.features
         )
@@ -580,6 +575,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "train": asdict(self.cfg),
             "validation": validation,
             "init": self.init_card,
+            "layers": self.model_config.n_layers,
+            "grown_from_layers": self.grown_from_layers,
         }
 
     def export_model(self, validation: dict[str, Any]) -> None:
