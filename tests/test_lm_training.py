@@ -666,17 +666,26 @@ def latent_run(cache: Path, run: Path, cfg: LMTrainConfig, codec_dir: Path) -> L
     return trainer
 
 
+def _runs_without_and_with(
+    cache: Path, codec_dir: Path, tmp_path: Path, cfg: LMTrainConfig, loss: str
+) -> tuple[dict[float, dict], dict[float, dict], LMTrainer]:
+    """Runs of `cfg` with the decoded `loss` ("level", "mel") weighted 0 and 2: each one's
+    first logged step and validation, and the second's trainer."""
+    firsts, vals = {}, {}
+    for w in (0.0, 2.0):
+        run = tmp_path / f"{loss}{w:g}"
+        trainer = latent_run(cache, run, replace(cfg, **{f"{loss}_weight": w}), codec_dir)
+        firsts[w], vals[w] = _log(run)[0], trainer.validate()
+    return firsts, vals, trainer
+
+
 def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
     """--level-weight adds the squared dB error of each frame's decoded level: the first step
     is otherwise the same, validation reports it and counts it in the objective."""
     codec_dir = codec_cache[1]
     cache = crash_cache(codec_dir, tmp_path)
     cfg = replace(CFG, steps=3, validate_every=3, tail_weight=4.0)
-    firsts, vals = {}, {}
-    for w in (0.0, 2.0):
-        run = tmp_path / f"level{w:g}"
-        trainer = latent_run(cache, run, replace(cfg, level_weight=w), codec_dir)
-        firsts[w], vals[w] = _log(run)[0], trainer.validate()
+    firsts, vals, trainer = _runs_without_and_with(cache, codec_dir, tmp_path, cfg, "level")
     assert "level_err" not in firsts[0.0] and firsts[2.0]["level_err"] > 0
     for key in ("loss", "latent_nmse"):  # the same first step besides the new term
         assert firsts[2.0][key] == pytest.approx(firsts[0.0][key])
@@ -695,11 +704,7 @@ def test_mel_weight_adds_the_loss_on_decoded_bands(codec_cache, tmp_path):
     codec_dir = codec_cache[1]
     cache = crash_cache(codec_dir, tmp_path)
     cfg = replace(CFG, steps=3, validate_every=3, tail_weight=4.0, level_weight=1.0)
-    firsts, vals = {}, {}
-    for w in (0.0, 2.0):
-        run = tmp_path / f"mel{w:g}"
-        trainer = latent_run(cache, run, replace(cfg, mel_weight=w), codec_dir)
-        firsts[w], vals[w] = _log(run)[0], trainer.validate()
+    firsts, vals, trainer = _runs_without_and_with(cache, codec_dir, tmp_path, cfg, "mel")
     assert "mel_err" not in firsts[0.0] and firsts[2.0]["mel_err"] > 0
     for key in ("loss", "latent_nmse", "level_err"):  # the same first step besides the new term
         assert firsts[2.0][key] == pytest.approx(firsts[0.0][key])
@@ -721,7 +726,7 @@ def test_decoded_bands_are_the_mel_metrics_bands(codec_cache):
     from drumgrid.training.metrics.spectral import MEL_BANDS
 
     codec = DrumgridCodec.from_folder(codec_cache[1])
-    errors = DecodedErrors(codec, 80.0, "--mel-weight")
+    errors = DecodedErrors(codec, 80.0, ("mel",), "--mel-weight")
     tokens = torch.randint(codec.codebook_size, (1, codec.n_codebooks, 12))
     latent = codec.latents(tokens)
     spectrum = codec.frame_spectrum_db(latent).detach()

@@ -149,7 +149,11 @@ def test_decoded_mel_bands_follow_the_decoded_audio() -> None:
     tokens = codec.encode(torch.from_numpy(hit.astype(np.float32).reshape(-1)))[None]
     spectrum = codec.frame_spectrum_db(codec.latents(tokens))
     bands = (
-        DecodedErrors(codec, 80.0, "--mel-weight")._mel_db(spectrum)[0].detach().double().numpy()
+        DecodedErrors(codec, 80.0, ("mel",), "--mel-weight")
+        ._mel_db(spectrum)[0]
+        .detach()
+        .double()
+        .numpy()
     )
     wave = codec.decode(tokens[0]).numpy()
     power = np.abs(librosa.stft(wave, n_fft=2 * (spectrum.shape[-1] - 1), hop_length=hop)) ** 2

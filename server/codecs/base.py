@@ -24,6 +24,12 @@ WaveLike = np.ndarray | torch.Tensor
 # reach: generous for convolutional decoders; EnCodec's LSTM reaches further, so its chunk
 # boundaries are close to, not bit-exact with, one decode.
 DEFAULT_DECODE_MARGIN = 64
+DB = 10.0 / math.log(10.0)  # dB per neper of power
+
+
+def power_sum_db(levels_db: torch.Tensor) -> torch.Tensor:  # [..., F] -> [...]
+    """The level of the powers' sum, in dB, of powers given in dB (over the last dimension)."""
+    return DB * torch.logsumexp(levels_db / DB, dim=-1)
 
 
 class CodecRates:
@@ -184,16 +190,16 @@ class Codec(CodecRates, ABC):
         nearest (`latents(quantize(z))` close to z; exact for z = latents(tokens))."""
         raise NotImplementedError(f"codec {self.id} does not expose its quantiser's latent")
 
-    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:
-        """latent [B, T, latent_dim] -> each frame's decoded level in dB [B, T], differentiable
-        (a training loss on the level); drumgrid-drums implements it."""
-        raise NotImplementedError(f"codec {self.id} does not expose its decoded frame levels")
-
     def frame_spectrum_db(self, latent: torch.Tensor) -> torch.Tensor:
         """latent [B, T, latent_dim] -> each frame's decoded power per bin of an n_fft STFT, in
-        dB [B, T, n_fft // 2 + 1], differentiable (a training loss on the spectrum; its bins
-        sum to frame_levels_db); drumgrid-drums implements it."""
+        dB re full scale [B, T, n_fft // 2 + 1], differentiable (a training loss on what a
+        latent decodes to); drumgrid-drums implements it."""
         raise NotImplementedError(f"codec {self.id} does not expose its decoded spectrum")
+
+    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, T, latent_dim] -> each frame's decoded level in dB [B, T]: the sum of
+        its spectrum's bins, differentiable."""
+        return power_sum_db(self.frame_spectrum_db(latent))
 
     # -- what a family implements ------------------------------------------------------------
 

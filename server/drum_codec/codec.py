@@ -90,9 +90,6 @@ class DrumgridCodec(Codec):
     def latents(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, K, T] -> [B, T, D]
         return self.model.quantizer.decode(tokens.to(self.device).long())
 
-    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
-        return self.model.frame_levels_db(latent.to(self.device))
-
     def frame_spectrum_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T, F]
         return self.model.frame_spectrum_db(latent.to(self.device))
 

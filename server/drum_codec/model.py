@@ -17,12 +17,6 @@ from drumgrid.server.drum_codec.quantizer import QuantizerOutput, ResidualVQ
 # render them, so a decoder fine-tune keeps the token space.
 TOKEN_PARTS = ("stft", "encoder", "quantizer")
 MAX_LOG_MAGNITUDE = 5.0  # exp(5) ~ 148: bounds the head's magnitudes early in training
-DB = 10.0 / math.log(10.0)  # dB per neper of power
-
-
-def power_sum_db(levels_db: torch.Tensor) -> torch.Tensor:  # [..., F] -> [...]
-    """The level of the powers' sum, in dB, of powers given in dB (over the last dimension)."""
-    return DB * torch.logsumexp(levels_db / DB, dim=-1)
 
 
 class DrumCodecModel(nn.Module):
@@ -89,16 +83,13 @@ class DrumCodecModel(nn.Module):
         """Each frame's power per bin in dB re full scale, from the magnitude spectrum the iSTFT
         reads, scaled (Parseval, and the Hann overlap-add's mean gain 3 n_fft / 8 hop) so the
         bins' powers sum to the decoded frame's mean square, for spectra whose phases do not
-        cancel. Differentiable, so a loss can reach what a latent decodes to, which the
-        latent's squared error weighs little in quiet frames and bands."""
+        cancel (Codec.frame_levels_db sums them). Differentiable, so a loss can reach what a
+        latent decodes to, which the latent's squared error weighs little in quiet frames and
+        bands."""
         log_mag, _ = self.spectrum(latent)
         n, hop = self.config.n_fft, self.config.hop_length
         gain_db = 10.0 * math.log10(2.0 / n**2) - 10.0 * math.log10(3.0 * n / (8.0 * hop))
         return ((20.0 / math.log(10.0)) * log_mag + gain_db).transpose(1, 2)
-
-    def frame_levels_db(self, latent: torch.Tensor) -> torch.Tensor:  # [B, T, D] -> [B, T]
-        """Each frame's decoded level in dB re full scale: the sum of frame_spectrum_db's."""
-        return power_sum_db(self.frame_spectrum_db(latent))
 
     def forward(
         self, wave: torch.Tensor, n_levels: int | None = None

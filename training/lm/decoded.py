@@ -12,8 +12,7 @@ import math
 
 import torch
 
-from drumgrid.server.codecs.base import Codec
-from drumgrid.server.drum_codec.model import DB, power_sum_db
+from drumgrid.server.codecs.base import DB, Codec, power_sum_db
 from drumgrid.server.errors import UserError
 from drumgrid.training.metrics.spectral import mel_basis
 
@@ -63,11 +62,12 @@ def band_error_db(
 
 
 class DecodedErrors:
-    """The level and mel errors of predicted latents against target ones, from one decoder
-    pass each; the codec's network is frozen (the losses reach the latent, not it)."""
+    """The level and mel errors of predicted latents against target ones, those of `names`
+    ("level", "mel"), from one decoder pass each; the codec's network is frozen (the losses
+    reach the latent, not it)."""
 
-    def __init__(self, codec: Codec, range_db: float, flag: str) -> None:
-        self.codec, self.range_db = codec, range_db
+    def __init__(self, codec: Codec, range_db: float, names: tuple[str, ...], flag: str) -> None:
+        self.codec, self.range_db, self.names = codec, range_db, names
         assert codec.latent_dim is not None  # a latent head trains only with its codec
         try:
             spectrum = codec.frame_spectrum_db(torch.zeros(1, 1, codec.latent_dim))
@@ -90,17 +90,19 @@ class DecodedErrors:
         return DB * torch.log(power.clamp_min(1e-30)) + top
 
     def __call__(
-        self, pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor, mel: bool
+        self, pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """{"level": [B, T], and with `mel` "mel": [B, T]} for latents [B, T, D] over the
-        `valid` [B, T] frames' floors."""
+        """Name -> its error [B, T] for latents [B, T, D], over the `valid` [B, T] frames'
+        floors."""
         with torch.no_grad():
             want = self.codec.frame_spectrum_db(target)
         got = self.codec.frame_spectrum_db(pred.float()).to(want.device)
         valid = valid.to(want.device)
-        out = {"level": level_error_db(power_sum_db(got), power_sum_db(want), valid,
-                                       self.range_db)}  # fmt: skip
-        if mel:
+        out = {}
+        if "level" in self.names:
+            out["level"] = level_error_db(power_sum_db(got), power_sum_db(want), valid,
+                                          self.range_db)  # fmt: skip
+        if "mel" in self.names:
             out["mel"] = band_error_db(self._mel_db(got), self._mel_db(want), valid,
                                        self.range_db)  # fmt: skip
         return out

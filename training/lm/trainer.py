@@ -322,15 +322,20 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.baseline_acc = self._frequency_baseline()
         self.latent_var = self._latent_variance() if self.codec is not None else None
         self.tail_frames = TailFrames(self.features) if cfg.tail_weight else None
-        decoded_flags = {"--level-weight": cfg.level_weight, "--mel-weight": cfg.mel_weight}
-        for flag, on in {"--tail-weight": cfg.tail_weight, **decoded_flags}.items():
+        self.decoded_weights = {
+            name: w for name, w in (("level", cfg.level_weight), ("mel", cfg.mel_weight)) if w
+        }
+        flags = {"--tail-weight": cfg.tail_weight}
+        flags.update({f"--{name}-weight": w for name, w in self.decoded_weights.items()})
+        for flag, on in flags.items():
             if on and self.codec is None:
                 raise UserError(f"{flag} weights the latent head's loss; train one with "
                                 "--latent-head (or --init a model that has one)")  # fmt: skip
         self.decoded: DecodedErrors | None = None
-        if self.codec is not None and any(decoded_flags.values()):
-            flag = next(f for f, on in decoded_flags.items() if on)
-            self.decoded = DecodedErrors(self.codec, cfg.level_range_db, flag)
+        if self.codec is not None and self.decoded_weights:
+            names = tuple(self.decoded_weights)
+            self.decoded = DecodedErrors(self.codec, cfg.level_range_db, names,
+                                         f"--{names[0]}-weight")  # fmt: skip
 
     def _load_init(self, folder: Path) -> dict[str, Any]:
         trained, info = load_model(folder)
@@ -640,11 +645,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             latent_sum = masked_sum(self.latent_error(pred, target), frames[local], weight)
             loss = loss + cfg.latent_weight * latent_sum / max(1, n_frames) * self.world
             if self.decoded is not None:
-                errors = self.decoded(pred, target, ~b.pad_mask, mel=cfg.mel_weight > 0)
-                for name, w in (("level", cfg.level_weight), ("mel", cfg.mel_weight)):
-                    if w:
-                        decoded_sums[name] = masked_sum(errors[name], frames[local], weight)
-                        loss = loss + w * decoded_sums[name] / max(1, n_frames) * self.world
+                for name, error in self.decoded(pred, target, ~b.pad_mask).items():
+                    decoded_sums[name] = masked_sum(error, frames[local], weight)
+                    w = self.decoded_weights[name]
+                    loss = loss + w * decoded_sums[name] / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
@@ -839,8 +843,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "tail_error": float(masked_sum(latent, tails)),
         }
         if self.decoded is not None:  # one decoder pass for the sums of both
-            errors = self.decoded(pred, target, frames, mel=self.cfg.mel_weight > 0)
-            for name, error in errors.items():
+            for name, error in self.decoded(pred, target, frames).items():
                 out[name] = float(masked_sum(error, frames))
                 out[f"{name}_weighted"] = float(masked_sum(error, frames, weight))
                 out[f"tail_{name}"] = float(masked_sum(error, tails))
