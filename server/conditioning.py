@@ -6,8 +6,8 @@ decays since the class's last onset: a short one (0.2 s) that marks the attack a
 (1.5 s, "ring") that still says a crash rang 3 s later; and that onset's age, a clock rising
 from 0 at the hit to 1 at AGE_MAX_S (1 before any onset): the ring alone cannot tell a loud
 crash long ago from a soft one just now, and a tail's level depends on which. Globally the
-beat and bar phase (as sin/cos) and the tempo; and which cymbal of the crash class (a
-splash, a china) is ringing. All of it is computed from seconds, so tempo
+beat and bar phase (as sin/cos) and the tempo; and which of a class's sounds (a splash, a
+side stick, a pedal hi-hat, a ride's bell) sounds. All of it is computed from seconds, so tempo
 maps and signature changes are honoured.
 
 A model records the feature names it was trained on and gets exactly those columns, in its
@@ -21,15 +21,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drumgrid.server.drums import CLASS_LABELS, CRASH_VARIANT_WORDS, N_CLASSES, DrumClass
+from drumgrid.server.drums import CLASS_LABELS, CYMBALS, N_CLASSES, VARIANT_WORDS, DrumClass
 from drumgrid.server.performance import Performance
 
 PER_CLASS_FEATURES = ("onset", "velocity", "position", "decay", "ring", "age")
 GLOBAL_FEATURES = ("beat_sin", "beat_cos", "bar_sin", "bar_cos", "log2_tempo")
-# The crash class's ring, again, where its latest hit was a splash or a china (Hit.variant):
-# a splash dies in a second where a crash rings for three, and GMD's most played crash pitch
-# (55) sounds as General MIDI's splash through the corpus's kits.
-VARIANT_FEATURES = tuple(f"crash.{v}" for v in CRASH_VARIANT_WORDS)
+# Per told-apart sound of a class (drums.VARIANT_WORDS), the class's decay again (its ring
+# for a cymbal) while the class's latest hit was that sound (Hit.variant): a splash dies in a
+# second where a crash rings for three, a side stick is not a snare, a pedal hi-hat not a
+# stick hit. GMD's most played crash pitch (55) sounds as General MIDI's splash.
+VARIANTS: tuple[tuple[DrumClass, str], ...] = tuple(
+    (c, v) for c, words in VARIANT_WORDS.items() for v in words
+)
+VARIANT_FEATURES = tuple(f"{c.label}.{v}" for c, v in VARIANTS)
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{c}.{f}" for f in PER_CLASS_FEATURES for c in CLASS_LABELS),
     *GLOBAL_FEATURES,
@@ -115,11 +119,12 @@ def frame_conditioning(
             age = np.where(last >= 0, frame_end - t[idx], np.inf)  # no onset yet: no decay
             out[:, 3 * N_CLASSES + c] = v[idx] * np.exp(-age / decay_s)
             out[:, 4 * N_CLASSES + c] = v[idx] * np.exp(-age / RING_DECAY_S)
-            if c == DrumClass.CRASH:
-                variants = np.array([h.variant for h in performance.hits if h.drum_class == c])
-                for j, name in enumerate(CRASH_VARIANT_WORDS):
-                    held = (last >= 0) & (variants[idx] == name)
-                    out[:, VARIANT_COLUMN + j] = np.where(held, out[:, 4 * N_CLASSES + c], 0.0)
+            held_by = np.array([h.variant for h in performance.hits if h.drum_class == c])
+            gated = out[:, (4 if c in CYMBALS else 3) * N_CLASSES + c]
+            for column, (vc, name) in enumerate(VARIANTS, start=VARIANT_COLUMN):
+                if vc == c:
+                    held = (last >= 0) & (held_by[idx] == name)
+                    out[:, column] = np.where(held, gated, 0.0)
         else:
             age = np.full(n_frames, np.inf)
         out[:, 5 * N_CLASSES + c] = np.minimum(age / AGE_MAX_S, 1.0)

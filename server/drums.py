@@ -41,11 +41,25 @@ CLASS_LABELS: tuple[str, ...] = tuple(c.label for c in DrumClass)
 # The classes that ring for seconds: ring-outs leave them the longest silence, one-shot
 # prompts the longest slot, and training weights their tails.
 CYMBALS = (DrumClass.CRASH, DrumClass.RIDE, DrumClass.HIHAT_OPEN)
-# The crash class's cymbals that do not ring like a crash (a Hit's `variant`), by the words
-# that name their pitches: a splash dies in about a second, a china rings on.
-CRASH_VARIANT_WORDS: dict[str, tuple[str, ...]] = {
-    "splash": ("splash",),
-    "china": ("china", "chinese"),
+# The sounds inside a class that the model is told apart (a Hit's `variant`), by the words
+# that name their pitches in a note map (General MIDI's names, or a plug-in's articulations).
+# A class's own, most played sound has no variant. Each is what the corpus plays often enough
+# to learn, and sounds unlike its class's main drum (docs/model_quality.md, classes not
+# pitches): a splash dies in about a second and a china rings on; a side stick clicks and
+# GM's electric snare (GMD's 40, 19% of its snare hits) is another drum; the pedal hi-hat
+# (GMD's most played closed-hat pitch) is a chick, not a stick hit; a ride's bell pings; and
+# each tom class holds two GM toms (the low one GMD's rim pitch 58, GM's vibraslap).
+VARIANT_WORDS: dict[DrumClass, dict[str, tuple[str, ...]]] = {
+    DrumClass.CRASH: {"splash": ("splash",), "china": ("china", "chinese")},
+    DrumClass.SNARE: {
+        "side_stick": ("side stick", "sidestick", "cross stick", "rim click", "rimclick"),
+        "electric": ("electric",),
+    },
+    DrumClass.HIHAT_CLOSED: {"pedal": ("pedal",)},
+    DrumClass.RIDE: {"bell": ("bell",), "ride_2": ("ride cymbal 2", "ride 2")},
+    DrumClass.TOM_HIGH: {"high": ("high tom",)},
+    DrumClass.TOM_MID: {"low_mid": ("low-mid", "low mid")},
+    DrumClass.TOM_LOW: {"vibraslap": ("vibraslap",)},
 }
 
 # GMD paper, table 2: Roland TD-11 pitch -> class.

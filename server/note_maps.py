@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drumgrid.server.drums import (
-    CRASH_VARIANT_WORDS,
     EGMD_EXTRA_PITCHES,
     GMD_PITCHES,
     NATIVE_PITCHES,
     PITCH_TO_CLASS,
+    VARIANT_WORDS,
     DrumClass,
 )
 from drumgrid.server.errors import UserError
@@ -115,15 +115,15 @@ class NoteMap:
         return self.classes.get(pitch)
 
     def variant(self, pitch: int) -> str:
-        """The cymbal a crash-class pitch names ("splash", "china"; "" for a crash or any
-        other class): its tail lasts a fraction of a crash's or longer, so the model hears
-        which (server/conditioning.py). Read from the pitch's name in this map's names."""
-        if self.classes.get(pitch) is not DrumClass.CRASH:
+        """Which of its class's told-apart sounds a pitch plays (drums.VARIANT_WORDS: "splash",
+        "side_stick", "pedal", ...; "" for the class's main sound), read from the pitch's name
+        in this map's names, so the model hears it (server/conditioning.py)."""
+        cls = self.classes.get(pitch)
+        if cls is None or cls not in VARIANT_WORDS:
             return ""
         name = (GM_NAMES if self.names is None else self.names).get(pitch, "").lower()
-        return next(
-            (v for v, words in CRASH_VARIANT_WORDS.items() if any(w in name for w in words)), ""
-        )
+        words = VARIANT_WORDS[cls].items()
+        return next((v for v, ws in words if any(w in name for w in ws)), "")
 
     def inline(self) -> str:
         """The map as text that needs no file (what travels over OSC): its own spec when that

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import torch
 
-from drumgrid.server.conditioning import FEATURE_NAMES
+from drumgrid.server.conditioning import FEATURE_NAMES, VARIANT_FEATURES
 from drumgrid.server.model import DrumLM, LMConfig, ModelInfo, build_model, load_model, save_model
 
 # The conditioning of models trained before the `ring` feature existed.
 LEGACY_FEATURES = tuple(
-    n for n in FEATURE_NAMES if not n.endswith((".ring", ".age", ".splash", ".china"))
+    n for n in FEATURE_NAMES if not n.endswith((".ring", ".age")) and n not in VARIANT_FEATURES
 )
 
 DEBUG_K, DEBUG_V, DEBUG_KITS, DEBUG_FRAMES = 4, 32, 2, 256
