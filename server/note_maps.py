@@ -102,6 +102,14 @@ def pitch_name(pitch: int, names: Mapping[int, str] | None = None) -> str:
     return f"{pitch} {names[pitch]}" if pitch in names else str(pitch)
 
 
+def variant_named(cls: DrumClass, pitch: int, names: Mapping[int, str] | None = None) -> str:
+    """The sound of `cls` (drums.VARIANT_WORDS) that the pitch's name in `names` (None:
+    General MIDI's) says it plays; "" for the class's main sound."""
+    name = (GM_NAMES if names is None else names).get(pitch, "").lower()
+    words = VARIANT_WORDS.get(cls, {}).items()
+    return next((v for v, ws in words if any(w in name for w in ws)), "")
+
+
 @dataclass(frozen=True)
 class NoteMap:
     """pitch -> class; a pitch absent from `classes` is not played (and is counted)."""
@@ -119,11 +127,7 @@ class NoteMap:
         "side_stick", "pedal", ...; "" for the class's main sound), read from the pitch's name
         in this map's names, so the model hears it (server/conditioning.py)."""
         cls = self.classes.get(pitch)
-        if cls is None or cls not in VARIANT_WORDS:
-            return ""
-        name = (GM_NAMES if self.names is None else self.names).get(pitch, "").lower()
-        words = VARIANT_WORDS[cls].items()
-        return next((v for v, ws in words if any(w in name for w in ws)), "")
+        return "" if cls is None else variant_named(cls, pitch, self.names)
 
     def inline(self) -> str:
         """The map as text that needs no file (what travels over OSC): its own spec when that
@@ -237,7 +241,9 @@ def fold_report(
     for (pitch, cls), n in sorted(used.items()):
         if pitch in NATIVE_PITCHES[cls]:
             continue
-        lines.append(f"{pitch_name(pitch, names)} x{n} -> {cls.label}")
+        variant = variant_named(cls, pitch, names).replace("_", " ")
+        sound = f" (its {variant})" if variant else ""
+        lines.append(f"{pitch_name(pitch, names)} x{n} -> {cls.label}{sound}")
     for pitch, n in sorted(dropped.items()):
         lines.append(f"{pitch_name(pitch, names)} x{n}: not in the note map, dropped")
     return lines

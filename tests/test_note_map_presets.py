@@ -141,7 +141,8 @@ def test_a_plugin_groove_renders_its_classes_through_the_cli_path(tmp_path):
     assert performance.unknown_pitches == {78: 1}  # the choke is dropped, and counted
     assert "note map AD2: 49 HH Closed1 Tip x14 -> hihat_closed" in report
     assert "note map AD2: 54 HH Open A x2 -> hihat_open" in report
-    assert "note map AD2: 44 Snare RimClick x1 -> snare" in report
+    assert "note map AD2: 44 Snare RimClick x1 -> snare (its side stick)" in report
+    assert {h.variant for h in performance.hits if h.pitch == 44} == {"side_stick"}
     assert "note map AD2: 77 Cymbal 1 x1 -> crash" in report
     assert "note map AD2: 78 Cymbal 1 Choke x1: not in the note map, dropped" in report
     assert not any(line.startswith("note map AD2: 36 ") for line in report)  # native: quiet
