@@ -58,14 +58,14 @@ def test_default_model_renders_a_groove_like_fluidsynth(engine: Engine, decoding
     fluid_f1 = paper_onset_score(times, velocities, detect_onsets(reference[:n], 44100)).f1
     mel = mel_mae_db(reference[:n], audio[:n], 44100)
     print(f"{decoding}: onset F1 {model_f1:.3f} (FluidSynth {fluid_f1:.3f}), mel {mel:.2f} dB")
-    # Measured when the model shipped (lm-variants: parallel through the latent head):
-    # parallel F1 0.974 / mel 2.79 dB, iterative (4 coarse steps, temperature 1, top-k 5,
-    # seed 0) F1 0.974 / mel 3.25 dB, FluidSynth itself F1 0.974 (the model before,
-    # lm-ring-outs-more: 0.974 / 2.99 and 0.949 / 3.30). The clip opens and ends on GMD's
-    # pitch 55, a splash through General MIDI kits: a model that cannot tell it from a crash
-    # rings it for seconds (docs/model_quality.md, lever 6). These bounds keep what ships;
-    # the card's validation table is the model's measure.
-    least_f1, most_mel = {"parallel": (0.93, 3.5), "iterative": (0.90, 4.0)}[decoding]
+    # Measured when the model shipped (lm-classes-more: parallel through the latent head):
+    # parallel F1 0.974 / mel 2.50 dB, iterative (4 coarse steps, temperature 1, top-k 5,
+    # seed 0) F1 0.974 / mel 2.68 dB, FluidSynth itself F1 0.974 (lm-variants: 0.974 / 2.79
+    # and 0.974 / 3.25; lm-ring-outs-more: 0.974 / 2.99 and 0.949 / 3.30). The clip opens
+    # and ends on GMD's pitch 55, a splash through General MIDI kits: a model that cannot
+    # tell it from a crash rings it for seconds (docs/model_quality.md, lever 6). These
+    # bounds keep what ships; the card's validation table is the model's measure.
+    least_f1, most_mel = {"parallel": (0.93, 3.3), "iterative": (0.90, 3.6)}[decoding]
     assert fluid_f1 >= 0.95, fluid_f1
     assert model_f1 >= least_f1, (model_f1, fluid_f1)
     assert mel <= most_mel, mel
@@ -85,7 +85,24 @@ def test_default_model_lets_a_lone_crash_ring(engine: Engine) -> None:
     gap = decay_curve_db(audio, 44100, hit[0], after) - decay_curve_db(
         reference.astype(np.float64), 44100, hit[0], after
     )
-    # Measured when the model shipped: 0.9 -0.3 -1.8 -1.6 -0.8 2.3 dB at 0.5 ... 3 s; the
-    # model before it (lm-ring-outs-more): -0.7 -5.6 -8.2 -11.1 -10.4 -21.9; before the
-    # ring-outs: -5.9 -15.5 -27.5 -28.2 -23.3 -26.0.
+    # Measured when the model shipped (lm-classes-more): 0.8 -0.6 -2.8 -2.6 -1.2 -0.5 dB at
+    # 0.5 ... 3 s; lm-variants: 0.9 -0.3 -1.8 -1.6 -0.8 2.3; lm-ring-outs-more: -0.7 -5.6
+    # -8.2 -11.1 -10.4 -21.9; before the ring-outs: -5.9 -15.5 -27.5 -28.2 -23.3 -26.0.
     assert np.abs(gap).max() <= 6.0, gap  # within 6 dB for 3 s
+
+
+@needs_fonts
+@pytest.mark.parametrize("pitch", [37, 53])
+def test_default_model_renders_a_side_stick_and_a_ride_bell_as_themselves(
+    engine: Engine, pitch: int
+) -> None:
+    """Told which of its class's sounds a pitch is (the note map's names: 37 Side Stick, 53
+    Ride Bell), the model renders lone hits nearer the sampler's render of that pitch than of
+    the class's main one (38, 51); a model told only the class renders the snare, the ride."""
+    from drumgrid.training.recipes.lone_variants import variant_distances
+
+    to_own, to_main, apart = variant_distances(engine, "fluid-standard", pitch)
+    print(f"{pitch}: mel MAE to its own pitch {to_own:.2f} dB, to the main {to_main:.2f} dB")
+    # Measured when the model shipped (lm-classes-more): 3.85 / 7.92 dB for 37, 3.80 / 6.33
+    # for 53; the model before it (lm-variants): 13.89 / 2.03 and 5.77 / 4.21.
+    assert to_own < to_main, (to_own, to_main, apart)

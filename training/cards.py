@@ -138,7 +138,7 @@ def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
 # The recipe stages behind the shipped model, first to last (`card model --stages`).
 LM_STAGES = (
     "lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more", "lm-tails",
-    "lm-tails-corpus", "lm-variants",
+    "lm-tails-corpus", "lm-variants", "lm-more3", "lm-classes", "lm-classes-more",
 )  # fmt: skip
 
 
