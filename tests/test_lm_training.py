@@ -143,6 +143,20 @@ def test_resume_is_exact(cache, codec_cache, tmp_path, latent):
         assert torch.equal(a, b), name
 
 
+def test_validation_cadence_never_changes_the_weights(cache, tmp_path):
+    """Windows, masks and the torch seed are drawn by step, so a run that validates every 5
+    steps ends with the weights of one that validates only at its end (the recipe's
+    lm-classes-more stage ships its last step this way)."""
+    ends = []
+    for every in (5, 20):
+        cfg = replace(CFG, steps=20, validate_every=every)
+        trainer = LMTrainer(cache, tmp_path / f"v{every}", cfg, "tiny", model_overrides=SMALL)
+        trainer.run(progress=False)
+        ends.append(trainer.model.state_dict())
+    for name, weight in ends[0].items():
+        assert torch.equal(weight, ends[1][name]), name
+
+
 def test_init_continues_a_trained_model(cache, tmp_path):
     """--init starts from the folder's weights (the first loss is the trained model's, well
     below a fresh start's), keeps its card, and resumes like any run."""
