@@ -104,8 +104,11 @@ def pitch_name(pitch: int, names: Mapping[int, str] | None = None) -> str:
 
 def variant_named(cls: DrumClass, pitch: int, names: Mapping[int, str] | None = None) -> str:
     """The sound of `cls` (drums.VARIANT_WORDS) that the pitch's name in `names` (None:
-    General MIDI's) says it plays; "" for the class's main sound."""
+    General MIDI's) says it plays; "" for the class's main sound, and for a note whose sound
+    follows a controller (AD2's "Ride 1 CCPos Tip<->Bell"): drumgrid reads no CC."""
     name = (GM_NAMES if names is None else names).get(pitch, "").lower()
+    if "<->" in name:
+        return ""
     words = VARIANT_WORDS.get(cls, {}).items()
     return next((v for v, ws in words if any(w in name for w in ws)), "")
 

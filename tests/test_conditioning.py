@@ -148,7 +148,8 @@ def test_every_class_says_which_of_its_sounds_sounds() -> None:
     assert toms == {48: "", 50: "high", 45: "", 47: "low_mid", 43: "", 58: "vibraslap"}
     plain = [GM_NOTE_MAP.variant(p) for p in (22, 42, 26, 46, 36, 51, 59)]
     assert plain == ["", "", "", "", "", "", "ride_2"]
-    ezd, sd3 = parse_note_map("ezd"), parse_note_map("sd3")
+    ad2, ezd, sd3 = parse_note_map("ad2"), parse_note_map("ezd"), parse_note_map("sd3")
+    assert (ad2.variant(61), ad2.variant(4)) == ("bell", "")  # 4: "Ride 1 CCPos Tip<->Bell"
     assert (ezd.variant(44), ezd.variant(37), sd3.variant(53), sd3.variant(38)) == (
         "pedal", "side_stick", "bell", ""
     )  # fmt: skip
