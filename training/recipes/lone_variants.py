@@ -45,8 +45,12 @@ def variant_distances(engine: Engine, kit: str, pitch: int) -> tuple[float, floa
     ours = np.asarray(result.audio, np.float64).reshape(-1)
     sr = result.sample_rate
     renderer = KitRenderer(parse_kit(f"{kit}={KITS[kit]}"), sr)
-    own = renderer.render(notes, len(ours) / sr).astype(np.float64)
-    other = renderer.render([(t, main, v) for t, v in HITS], len(ours) / sr).astype(np.float64)
+    try:
+        own = renderer.render(notes, len(ours) / sr).astype(np.float64)
+        other = renderer.render([(t, main, v) for t, v in HITS], len(ours) / sr)
+    finally:
+        renderer.close()
+    other = other.astype(np.float64)
     return mel_mae_db(own, ours, sr), mel_mae_db(other, ours, sr), mel_mae_db(own, other, sr)
 
 
