@@ -100,6 +100,7 @@ def frame_conditioning(
     times = performance.hit_times()
     classes = np.fromiter((int(h.drum_class) for h in performance.hits), np.int64, len(times))
     velocities = np.fromiter((h.velocity for h in performance.hits), np.float64, len(times)) / 127.0
+    variants = np.array([h.variant for h in performance.hits], dtype=object)
     positions = times * frame_rate
     hit_frames = np.floor(positions).astype(np.int64)
     for c in range(N_CLASSES):
@@ -119,12 +120,11 @@ def frame_conditioning(
             age = np.where(last >= 0, frame_end - t[idx], np.inf)  # no onset yet: no decay
             out[:, 3 * N_CLASSES + c] = v[idx] * np.exp(-age / decay_s)
             out[:, 4 * N_CLASSES + c] = v[idx] * np.exp(-age / RING_DECAY_S)
-            held_by = np.array([h.variant for h in performance.hits if h.drum_class == c])
+            held_by = variants[sel][idx]
             gated = out[:, (4 if c in CYMBALS else 3) * N_CLASSES + c]
             for column, (vc, name) in enumerate(VARIANTS, start=VARIANT_COLUMN):
                 if vc == c:
-                    held = (last >= 0) & (held_by[idx] == name)
-                    out[:, column] = np.where(held, gated, 0.0)
+                    out[:, column] = np.where((last >= 0) & (held_by == name), gated, 0.0)
         else:
             age = np.full(n_frames, np.inf)
         out[:, 5 * N_CLASSES + c] = np.minimum(age / AGE_MAX_S, 1.0)

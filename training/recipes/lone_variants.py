@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from drumgrid.server.drums import DrumClass, drum_class
+from drumgrid.server.drums import GMD_PITCHES, DrumClass, drum_class
 from drumgrid.server.engine import Engine, RenderOptions
 from drumgrid.server.note_maps import GM_NOTE_MAP, pitch_name
 from drumgrid.server.performance import from_note_list
@@ -25,7 +25,8 @@ from drumgrid.training.fluidsynth import KitRenderer, parse_kit
 from drumgrid.training.metrics import mel_mae_db
 from drumgrid.training.recipes.lone_crash import KITS
 
-VARIANT_PITCHES = (37, 40, 44, 53, 59, 50, 47, 58, 55, 52)
+# GMD's pitches that play a variant of their class (General MIDI's names, drums.VARIANT_WORDS)
+VARIANT_PITCHES = tuple(p for p in sorted(GMD_PITCHES) if GM_NOTE_MAP.variant(p))
 MAIN_PITCH = {  # each class's commonest pitch in GMD, which has no variant
     DrumClass.SNARE: 38, DrumClass.HIHAT_CLOSED: 42, DrumClass.RIDE: 51, DrumClass.TOM_HIGH: 48,
     DrumClass.TOM_MID: 45, DrumClass.TOM_LOW: 43, DrumClass.CRASH: 49,
