@@ -3,6 +3,7 @@ token set, exact resume, the `drumgrid train` command, and DDP over two gloo pro
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -290,8 +291,9 @@ def test_train_command(cache, tmp_path, capsys):
     assert main([*more[:4], str(tmp_path / "other"), *more[5:], "--preset", "small"]) == 2
     assert "pass --preset tiny" in capsys.readouterr().err
     assert main(["train", "--tokens", str(tmp_path), "--out", str(out)]) == 2
-    assert main([*args[:4], str(tmp_path / "g"), "--grow-features"]) == 2
-    assert "pass --init MODEL" in capsys.readouterr().err
+    for flag in ("--grow-features", "--transfer"):
+        assert main([*args[:4], str(tmp_path / "g"), flag]) == 2
+        assert "pass --init MODEL" in capsys.readouterr().err
 
 
 def test_stop_at_a_checkpoint_then_go_on(cache, tmp_path, capsys):
@@ -814,3 +816,88 @@ def test_tail_weight_weights_the_latent_loss_on_tail_frames(codec_cache, tmp_pat
     with pytest.raises(UserError, match=r"ring.*--grow-features"):
         LMTrainer(cache, tmp_path / "y", replace(cfg, tail_weight=1.0), "tiny",
                   model_overrides=SMALL, init=old, codec_path=codec_dir)  # fmt: skip
+
+
+def test_transfer_carries_a_model_to_another_codec_and_kits(tmp_path):
+    """--transfer: a model of drumgrid-drums carried to a drumgrid-drums-2 whose codebooks are
+    the first codec's, each level's permuted (so the codes map exactly): every code's input
+    row and output head is its counterpart's, the body is untouched, a kit the model knows
+    keeps its row and a new one starts at the mean; without --transfer both are refused."""
+    from engine_helpers import make_codec_dir
+
+    from drumgrid.server.codecs.registry import load_codec
+    from drumgrid.server.drum_codec.codec import DrumgridCodec
+    from drumgrid.server.drum_codec.folder import save_drum_codec
+    from drumgrid.server.engine.models import attach_codec
+
+    # A tiny random codec whose levels shrink fivefold each, as a trained one's do, so that
+    # quantising a latent finds (nearly always) the codes that made it.
+    a = DrumgridCodec.from_folder(make_codec_dir(tmp_path / "codec-src"))
+    with torch.no_grad():
+        for k, level in enumerate(a.model.quantizer.levels):
+            level.proj_out.weight.mul_(0.2**k)
+            level.proj_out.bias.mul_(0.2**k)
+    codec_dir = save_drum_codec(tmp_path / "codec-a", a.model)
+    a = load_codec("drumgrid-drums", codec_dir)
+    cache_a = make_token_cache(
+        tmp_path / "a", K=a.n_codebooks, V=a.codebook_size, codec_id=a.id,
+        config_hash=a.config_hash, frame_rate=a.frame_rate,
+    )  # fmt: skip
+    cfg = replace(CFG, steps=10, validate_every=10)
+    LMTrainer(cache_a, tmp_path / "old", cfg, "tiny", model_overrides=SMALL, latent_head=True,
+              codec_path=codec_dir).run(progress=False)  # fmt: skip
+    old_dir = attach_codec(tmp_path / "old" / "model", codec_dir, copy=True)
+    old, old_info = load_model(old_dir)
+
+    b = DrumgridCodec.from_config("drumgrid-drums-2", a.model.config)
+    b.model.load_state_dict(a.model.state_dict())
+    g = torch.Generator().manual_seed(3)
+    perms = [torch.randperm(a.codebook_size, generator=g) for _ in range(a.n_codebooks)]
+    with torch.no_grad():
+        for level, perm in zip(b.model.quantizer.levels, perms, strict=True):
+            level.codebook.weight.copy_(level.codebook.weight[perm])  # b's code c is a's perm[c]
+    b_dir = save_drum_codec(tmp_path / "codec-b", b.model)
+    b = DrumgridCodec.from_folder(b_dir)
+
+    def cache_of_b(name: str, kits: tuple[str, ...]) -> Path:
+        return make_token_cache(
+            tmp_path / name, kits=kits, K=b.n_codebooks, V=b.codebook_size, codec_id=b.id,
+            config_hash=b.config_hash, frame_rate=b.frame_rate, seed=4,
+        )  # fmt: skip
+
+    def trainer(cache: Path, out: str, transfer: bool) -> LMTrainer:
+        return LMTrainer(cache, tmp_path / out, cfg, "tiny", model_overrides=SMALL, init=old_dir,
+                         codec_path=b_dir, transfer=transfer)  # fmt: skip
+
+    kits = (old_info.kits[0], "kitNew")
+    cache_b = cache_of_b("b", kits)
+    for cache, why in ((cache_b, "knows the kits"), (cache_of_b("b2", old_info.kits), "predicts")):
+        with pytest.raises(UserError, match=f"{why}.*pass --transfer"):
+            trainer(cache, "refused", transfer=False)
+    moved = trainer(cache_b, "moved", transfer=True)
+    carried = moved.init_card["transfer"]
+    assert carried["from_codec"] == "drumgrid-drums" and carried["kits_carried"] == [kits[0]]
+    assert min(carried["code_agreement"]) > 0.95
+    new, want = moved.model.state_dict(), old.state_dict()
+    V = a.codebook_size
+    tracks = torch.from_numpy(np.concatenate([t.tokens for t in moved.train_tracks], -1)[None])
+    round_trip = b.quantize(b.latents(tracks.long()))[0]
+    for k, perm in enumerate(perms):
+        codes = tracks[0, k].long().unique()
+        # The codes b's quantiser recovers wherever they occur map exactly to a's.
+        kept = [int(c) for c in codes if (round_trip[k][tracks[0, k] == c] == c).all()]
+        assert len(kept) >= 0.9 * len(codes)
+        kept_t = torch.tensor(kept)
+        same = functools.partial(torch.testing.assert_close, rtol=0, atol=1e-6)
+        same(new["tables"][k, kept_t], want["tables"][k, perm[kept_t]])
+        same(new["body.heads"][k, kept_t], want["body.heads"][k, perm[kept_t]])
+        same(new["body.head_bias"][k, 0, kept_t], want["body.head_bias"][k, 0, perm[kept_t]])
+        same(new["tables"][k, V], want["tables"][k, V])  # the mask
+    kit_rows = want["kit_embedding.weight"]
+    assert torch.equal(new["kit_embedding.weight"][0], kit_rows[old_info.kits.index(kits[0])])
+    assert torch.allclose(new["kit_embedding.weight"][1], kit_rows.mean(0))
+    for name in ("body.blocks.0.attn.qkv.weight", "body.latent_head.weight", "cond_proj.bias"):
+        assert torch.equal(new[name], want[name]), name
+    moved.run(progress=False)
+    _, info = load_model(tmp_path / "moved" / "model")
+    assert info.kits == kits and info.card["init"]["transfer"] == carried

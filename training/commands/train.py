@@ -92,6 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lacks (zero weights at first, so it starts as the same model)",
     )  # fmt: skip
     parser.add_argument(
+        "--transfer", action="store_true",
+        help="with --init: carry a model of another codec (drumgrid-drums to drumgrid-drums-2) "
+        "or other kits over to this cache's: kits by name, codes through the codecs' latents, "
+        "every conditioning feature grown in",
+    )  # fmt: skip
+    parser.add_argument(
         "--latent-head", action="store_true",
         help="add a head that regresses the codec's continuous latent; parallel decoding then "
         "quantises its prediction (a codec that exposes its quantiser: drumgrid-drums)",
@@ -168,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--lr must be positive, got {args.lr}")
     if args.grow_features and args.init is None:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
+    if args.transfer and args.init is None:
+        raise UserError("--transfer carries an --init model over; pass --init MODEL")
     for flag in ("latent_weight", "tail_weight", "level_weight", "mel_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
@@ -221,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = LMTrainer(
             args.tokens, args.out, cfg, preset, device, args.corpus, overrides, args.init,
             args.latent_head, args.codec_path, args.grow_features, tuple(args.extra_tokens),
-            tuple(args.prompt_shots), args.prompt_kits,
+            tuple(args.prompt_shots), args.prompt_kits, args.transfer,
         )  # fmt: skip
         if trainer.checkpoint_dir.exists() and not args.resume:
             raise UserError(

@@ -26,6 +26,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from drumgrid.server.conditioning import FEATURE_NAMES
+from drumgrid.server.engine.models import load_model_codec
 from drumgrid.server.errors import UserError
 from drumgrid.server.model import (
     DrumLM,
@@ -60,6 +61,7 @@ from drumgrid.training.lm.decoded import LEVEL_UNIT_DB, DecodedErrors
 from drumgrid.training.lm.growth import deepen, widen_columns
 from drumgrid.training.lm.masking import soundstorm_mask
 from drumgrid.training.lm.tails import TailFrames
+from drumgrid.training.lm.transfer import code_agreement, code_counts, transfer_state
 from drumgrid.training.loop import TrainingLoop, rank_and_world
 from drumgrid.training.metrics.signals import FLOOR_DB
 from drumgrid.training.pinned import PinnedData
@@ -187,6 +189,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         extra_tokens: tuple[str | Path, ...] = (),
         prompt_shots: str | Path | Sequence[str | Path] | None = None,
         prompt_kits: str | Path | None = None,
+        transfer: bool = False,
     ) -> None:
         """`init`: a trained model folder to continue from (its weights, a fresh optimizer and
         learning-rate schedule) instead of random weights; its card is kept in the new
@@ -200,7 +203,9 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         prompt-only (their train splits), for cfg.shot_share of the prompts of a prompted
         model (cfg.prompt_share > 0).
         `prompt_kits`: a token cache of kits the model learns only from prompts (kit mixes:
-        no name, never a named step), cfg.prompt_kits_share of the prompted groups."""
+        no name, never a named step), cfg.prompt_kits_share of the prompted groups.
+        `transfer`: the `init` model may speak another codec's tokens and know other kits
+        (training/lm/transfer.py); it gains every feature, as with `grow_features`."""
         super().__init__(out, cfg)
         self.device = torch.device(device)
         if cfg.batch_size % self.world:
@@ -215,6 +220,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         if not train_entries:
             raise UserError(f"{tokens}: no entries with split 'train'")
         init_info = read_info(init) if init is not None else None
+        self.transfer = transfer
+        grow_features = grow_features or transfer
         self.features = (
             init_info.features if init_info is not None and not grow_features else FEATURE_NAMES
         )
@@ -343,7 +350,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         # A model without a latent head may gain one, one trained before a conditioning
         # feature existed gains its columns, one may gain blocks (training/lm/growth.py: it
         # starts as the same function), and other windows are no new weights (rotary
-        # positions). Everything else must match.
+        # positions). A --transfer model may also know other kits and another codec's
+        # tokens (training/lm/transfer.py). Everything else must match.
         gains_head = not info.config.latent_dim and self.model_config.latent_dim
         gains_prompts = not info.config.prompted and self.model_config.prompted
         old_layers, new_layers = info.config.n_layers, self.model_config.n_layers
@@ -353,6 +361,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             prompted=self.model_config.prompted,
             max_frames=max(info.config.max_frames, self.model_config.max_frames),
             n_layers=max(old_layers, new_layers),
+            n_kits=self.model_config.n_kits if self.transfer else info.config.n_kits,
         )
         if grown != self.model_config or (
             info.config.latent_dim and not self.model_config.latent_dim
@@ -362,28 +371,71 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 f"builds ({self.model_config.to_dict()}); pass --preset {info.config.preset} "
                 "(--layers may add blocks) and a token cache with the same windows"
             )
-        if info.kits != tuple(self.kits):
+        hash_here = str(self.cache.meta["config_hash"])
+        same_codec = (info.codec_id, info.codec_config_hash) == (self.cache.codec_id, hash_here)
+        if self.transfer:
+            if same_codec and info.kits == tuple(self.kits):
+                raise UserError(f"{what} --transfer: the model already speaks {info.codec_id} "
+                                "and knows these kits; continue it with --init alone")  # fmt: skip
+        elif info.kits != tuple(self.kits):
             raise UserError(
                 f"{what} knows the kits {', '.join(info.kits)}, {self.cache.root} has "
-                f"{', '.join(self.kits)}; continue training on a cache of the same kits"
+                f"{', '.join(self.kits)}; continue training on a cache of the same kits, or "
+                "pass --transfer to carry the model over to them"
             )
-        hash_here = str(self.cache.meta["config_hash"])
-        if (info.codec_id, info.codec_config_hash) != (self.cache.codec_id, hash_here):
+        elif not same_codec:
             raise UserError(
                 f"{what} predicts tokens of {info.codec_id} ({info.codec_config_hash}), "
                 f"{self.cache.root} holds {self.cache.codec_id} ({hash_here}); use a cache "
-                "made with the model's codec"
+                "made with the model's codec, or pass --transfer to carry the model over to it"
             )
         self.grown_from_layers = old_layers if new_layers > old_layers else None
         state = deepen(trained.state_dict(), old_layers, new_layers)
         state["cond_proj.weight"] = widen_columns(
             state["cond_proj.weight"], info.features, self.features
         )
+        transferred = self._transfer(folder, info, state, same_codec) if self.transfer else None
         missing, _ = self.model.load_state_dict(state, strict=not (gains_head or gains_prompts))
         new = ("body.latent_head.", "prompt_kit", "prompt_tag")
         if any(not k.startswith(new) for k in missing):
             raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
-        return {**info.card, "path": str(folder)}
+        card = {**info.card, "path": str(folder)}
+        return {**card, "transfer": transferred} if transferred else card
+
+    def _transfer(
+        self, folder: Path, info: ModelInfo, state: dict[str, torch.Tensor], same_codec: bool
+    ) -> dict[str, Any]:
+        """Lays `state` (the --init model's) out for this run's kits and codec in place; what
+        carried over, for the card."""
+        if self.codec is None:
+            raise UserError("--transfer maps codes through the codecs' latents; it carries a "
+                            "model with a latent head (train one with --latent-head)")  # fmt: skip
+        old_codec = (
+            self.codec if same_codec else load_model_codec(folder, info, None, str(self.device))
+        )
+        if (old_codec.latent_dim, old_codec.n_codebooks) != (
+            self.codec.latent_dim,
+            self.codec.n_codebooks,
+        ):
+            raise UserError(
+                f"--transfer: {info.codec_id}'s latent ({old_codec.latent_dim} wide, "
+                f"{old_codec.n_codebooks} levels) is not {self.codec.id}'s "
+                f"({self.codec.latent_dim}, {self.codec.n_codebooks}); a model carries over "
+                "only between codecs of one latent (drumgrid-drums and drumgrid-drums-2)"
+            )
+        K, V = self.model_config.n_codebooks, self.model_config.codebook_size
+        if same_codec:  # the same codes: each maps to itself
+            counts = np.broadcast_to(np.eye(V, dtype=np.int64), (K, V, V)).copy()
+        else:
+            counts = code_counts(self.codec, old_codec, [t.tokens for t in self.train_tracks])
+        fresh = self.model.state_dict()
+        mapped, carried = transfer_state(state, fresh, counts, info.kits, self.kits)
+        state.update(mapped)
+        return {
+            "from_codec": info.codec_id,
+            "kits_carried": carried,
+            "code_agreement": code_agreement(counts),
+        }
 
     # -- data --------------------------------------------------------------------------------
 
