@@ -875,7 +875,8 @@ def test_transfer_carries_a_model_to_another_codec_and_kits(tmp_path):
         with pytest.raises(UserError, match=f"{why}.*pass --transfer"):
             trainer(cache, "refused", transfer=False)
     moved = trainer(cache_b, "moved", transfer=True)
-    carried = moved.init_card["transfer"]
+    carried = moved.transferred
+    assert carried is not None
     assert carried["from_codec"] == "drumgrid-drums" and carried["kits_carried"] == [kits[0]]
     assert min(carried["code_agreement"]) > 0.95
     new, want = moved.model.state_dict(), old.state_dict()
@@ -900,4 +901,6 @@ def test_transfer_carries_a_model_to_another_codec_and_kits(tmp_path):
         assert torch.equal(new[name], want[name]), name
     moved.run(progress=False)
     _, info = load_model(tmp_path / "moved" / "model")
-    assert info.kits == kits and info.card["init"]["transfer"] == carried
+    assert info.kits == kits and info.card["transfer"] == carried
+    line = lm_training_lines(info.card)[-2]
+    assert f"carried over from the tokens of drumgrid-drums (kits kept: {kits[0]})" in line

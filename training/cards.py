@@ -179,6 +179,10 @@ def lm_training_lines(card: dict[str, Any], recipe: tuple[str, ...] = LM_STAGES)
         start = ", continuing from the weights above" if stage.get("init") else ""
         if stage.get("grown_from_layers"):
             start += f" grown from {stage['grown_from_layers']} to {stage['layers']} blocks"
+        if stage.get("transfer"):
+            moved = stage["transfer"]
+            start += (f" carried over from the tokens of {moved['from_codec']} (kits kept: "
+                      f"{', '.join(moved['kits_carried']) or 'none'})")  # fmt: skip
         if "latent_nmse" in stage.get("validation", {}):
             start += f", with the latent head (loss weight {train.get('latent_weight', 1.0):g})"
         start += _lm_data_phrase(stage) + _lm_loss_phrase(train)

@@ -315,6 +315,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         torch.manual_seed(cfg.seed)
         self.model: DrumLM = build_model(self.model_config).to(self.device)
         self.grown_from_layers: int | None = None  # an --init model's blocks, where it grew
+        self.transferred: dict[str, Any] | None = None  # what --transfer carried over
         self.init_card = self._load_init(Path(init)) if init is not None else None
         self.ddp: torch.nn.Module = self.model
         if self.world > 1:
@@ -394,13 +395,13 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         state["cond_proj.weight"] = widen_columns(
             state["cond_proj.weight"], info.features, self.features
         )
-        transferred = self._transfer(folder, info, state, same_codec) if self.transfer else None
+        if self.transfer:
+            self.transferred = self._transfer(folder, info, state, same_codec)
         missing, _ = self.model.load_state_dict(state, strict=not (gains_head or gains_prompts))
         new = ("body.latent_head.", "prompt_kit", "prompt_tag")
         if any(not k.startswith(new) for k in missing):
             raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
-        card = {**info.card, "path": str(folder)}
-        return {**card, "transfer": transferred} if transferred else card
+        return {**info.card, "path": str(folder)}
 
     def _transfer(
         self, folder: Path, info: ModelInfo, state: dict[str, torch.Tensor], same_codec: bool
@@ -428,8 +429,8 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             counts = np.broadcast_to(np.eye(V, dtype=np.int64), (K, V, V)).copy()
         else:
             counts = code_counts(self.codec, old_codec, [t.tokens for t in self.train_tracks])
-        fresh = self.model.state_dict()
-        mapped, carried = transfer_state(state, fresh, counts, info.kits, self.kits)
+        mapped, carried = transfer_state(state, self.model.state_dict(), counts, info.kits,
+                                         self.kits)  # fmt: skip
         state.update(mapped)
         return {
             "from_codec": info.codec_id,
@@ -634,6 +635,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "init": self.init_card,
             "layers": self.model_config.n_layers,
             "grown_from_layers": self.grown_from_layers,
+            "transfer": self.transferred,
         }
 
     def export_model(self, validation: dict[str, Any]) -> None:

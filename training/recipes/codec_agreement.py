@@ -36,14 +36,13 @@ def main(corpus: Path, n_files: int, old_id: str, new_id: str) -> None:
             if rate != old.sample_rate or rate != new.sample_rate:
                 sys.exit(f"{f}: {rate} Hz, the codecs read {old.sample_rate} / {new.sample_rate}")
             wave = wave.mean(1) if wave.ndim > 1 else wave
-            t_old, t_new = old.encode(wave), new.encode(wave)
             K = old.n_codebooks
-            t_old, t_new = t_old.reshape(K, -1), t_new.reshape(K, -1)
-            n = min(t_old.shape[1], t_new.shape[1])
-            t_old, t_new = t_old[:, :n], t_new[:, :n]
-            z_old, z_new = old.latents(t_old[None]), new.latents(t_new[None])
+            a, b = old.encode(wave).reshape(K, -1), new.encode(wave).reshape(K, -1)
+            n = min(a.shape[1], b.shape[1])
+            a, b = a[:, :n], b[:, :n]
+            z_old, z_new = old.latents(a[None]), new.latents(b[None])
             nmse.append(float((z_new - z_old).square().mean() / z_old.square().mean()))
-            pairs.append((t_old.numpy(), t_new.numpy()))
+            pairs.append((a.numpy(), b.numpy()))
     K, V = pairs[0][0].shape[0], new.codebook_size
     fit, held = pairs[::2], pairs[1::2]
     counts = np.zeros((K, V, old.codebook_size), np.int64)
