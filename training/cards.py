@@ -139,6 +139,7 @@ def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
 LM_STAGES = (
     "lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more", "lm-tails",
     "lm-tails-corpus", "lm-variants", "lm-more3", "lm-classes", "lm-classes-more",
+    "lm-classes-more2",
 )  # fmt: skip
 
 

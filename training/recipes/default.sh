@@ -7,7 +7,8 @@
 #   training/recipes/default.sh [stage ...]
 #   stages: corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
 #           lm-latent ring-outs lm-ring-outs lm-ring-outs-more tails-data lm-tails
-#           lm-tails-corpus lm-variants lm-more3 lm-classes lm-classes-more eval package
+#           lm-tails-corpus lm-variants lm-more3 lm-classes lm-classes-more lm-classes-more2
+#           eval package
 #   the next model's, not in the default run: corpus-kits corpus-unseen codec-kits
 #           codec-kits-package tokens-kits shot-prompts ring-outs-kits lm-kits eval-prompts
 #           kit-mixes kit-mixes-shots lm-kits-more eval-kits package-kits
@@ -46,8 +47,9 @@ LM_VARIANTS_RUN=$RUNS/runs/lm-default-variants
 LM_MORE3_RUN=$RUNS/runs/lm-default-more3
 LM_CLASSES_RUN=$RUNS/runs/lm-default-classes
 LM_CLASSES_MORE_RUN=$RUNS/runs/lm-default-classes-more
-MODEL=$LM_CLASSES_MORE_RUN/model  # the model evaluation and packaging use
-BASELINE=$LM_VARIANTS_RUN/model  # the model it replaces, scored beside it
+LM_CLASSES_MORE2_RUN=$RUNS/runs/lm-default-classes-more2
+MODEL=$LM_CLASSES_MORE2_RUN/model  # the model evaluation and packaging use
+BASELINE=$LM_CLASSES_MORE_RUN/model  # the model it replaces, scored beside it
 EVAL=$RUNS/runs/eval-default
 CODEC_STEPS=${CODEC_STEPS:-10000}
 CODEC_ADV_AFTER=${CODEC_ADV_AFTER:-}  # step the discriminator starts at; empty: never (as shipped)
@@ -67,6 +69,7 @@ LM_VARIANTS_STEPS=${LM_VARIANTS_STEPS:-750}
 LM_MORE3_STEPS=${LM_MORE3_STEPS:-1500}
 LM_CLASSES_STEPS=${LM_CLASSES_STEPS:-1200}
 LM_CLASSES_MORE_STEPS=${LM_CLASSES_MORE_STEPS:-1500}
+LM_CLASSES_MORE2_STEPS=${LM_CLASSES_MORE2_STEPS:-3000}
 TAIL_WEIGHT=${TAIL_WEIGHT:-16}
 LEVEL_WEIGHT=${LEVEL_WEIGHT:-0.25}
 FULL_MASK_SHARE=${FULL_MASK_SHARE:-0.5}
@@ -497,6 +500,15 @@ run_lm_classes_more() {
     "$LM_CLASSES_MORE_STEPS" 12
 }
 
+# And 3000 more with half the ring-outs (20% of windows, the later --extra-share wins): at
+# equal steps the grooves' validation and windows gain and the lone crash keeps its tail
+# (docs/model_quality.md, lever 10). Validates once, at the end, as above.
+run_lm_classes_more2() {
+  tails_lm "Transformer, lm-classes-more continued: $LM_CLASSES_MORE2_STEPS steps" "$TOKENS" \
+    "$LM_CLASSES_MORE_RUN" "$LM_CLASSES_MORE2_RUN" "$LM_CLASSES_MORE2_STEPS" 1e-4 100 \
+    "$LM_CLASSES_MORE2_STEPS" 13 --extra-share 0.2
+}
+
 run_eval() {
   stage "evaluation on the validation split; a lone crash and lone variants through the kits"
   mkdir -p "$EVAL"
@@ -538,7 +550,7 @@ run_package() { package_model "$MODEL" "$CORPUS" "$EVAL" training/recipes/defaul
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
     lm-latent ring-outs lm-ring-outs lm-ring-outs-more tails-data lm-tails lm-tails-corpus
-    lm-variants lm-more3 lm-classes lm-classes-more eval package)
+    lm-variants lm-more3 lm-classes lm-classes-more lm-classes-more2 eval package)
   local next=(corpus-kits corpus-unseen codec-kits codec-kits-package tokens-kits shot-prompts
     ring-outs-kits lm-kits kit-mixes kit-mixes-shots lm-kits-more eval-prompts eval-kits
     package-kits)
@@ -548,7 +560,8 @@ main() {
     case $s in
       corpus | codec | codec-decoder | codec-eval | codec-package | tokens | lm | lm-more | lm-more2 \
         | lm-latent | ring-outs | lm-ring-outs | lm-ring-outs-more | tails-data | lm-tails \
-        | lm-tails-corpus | lm-variants | lm-more3 | lm-classes | lm-classes-more | eval | package \
+        | lm-tails-corpus | lm-variants | lm-more3 | lm-classes | lm-classes-more \
+        | lm-classes-more2 | eval | package \
         | corpus-kits | corpus-unseen \
         | codec-kits | codec-kits-package | tokens-kits | shot-prompts | ring-outs-kits | lm-kits \
         | kit-mixes | kit-mixes-shots | lm-kits-more | eval-prompts | eval-kits | package-kits)
