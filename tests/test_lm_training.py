@@ -899,6 +899,17 @@ def test_transfer_carries_a_model_to_another_codec_and_kits(tmp_path):
     assert torch.allclose(new["kit_embedding.weight"][1], kit_rows.mean(0))
     for name in ("body.blocks.0.attn.qkv.weight", "body.latent_head.weight", "cond_proj.bias"):
         assert torch.equal(new[name], want[name]), name
+    # The same codec with other kits: only the kit table moves.
+    cache_a2 = make_token_cache(
+        tmp_path / "a2", kits=kits, K=a.n_codebooks, V=a.codebook_size, codec_id=a.id,
+        config_hash=a.config_hash, frame_rate=a.frame_rate, seed=4,
+    )  # fmt: skip
+    kits_only = LMTrainer(cache_a2, tmp_path / "kits", cfg, "tiny", model_overrides=SMALL,
+                          init=old_dir, codec_path=codec_dir, transfer=True)  # fmt: skip
+    assert kits_only.transferred == {"from_codec": "drumgrid-drums", "kits_carried": [kits[0]],
+                                     "code_agreement": None}  # fmt: skip
+    for name in ("tables", "body.heads", "body.head_bias"):
+        assert torch.equal(kits_only.model.state_dict()[name], want[name]), name
     moved.run(progress=False)
     _, info = load_model(tmp_path / "moved" / "model")
     assert info.kits == kits and info.card["transfer"] == carried

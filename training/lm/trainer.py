@@ -424,18 +424,16 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 f"({self.codec.latent_dim}, {self.codec.n_codebooks}); a model carries over "
                 "only between codecs of one latent (drumgrid-drums and drumgrid-drums-2)"
             )
-        K, V = self.model_config.n_codebooks, self.model_config.codebook_size
-        if same_codec:  # the same codes: each maps to itself
-            counts = np.broadcast_to(np.eye(V, dtype=np.int64), (K, V, V)).copy()
-        else:
+        counts = None  # the same codec: each code stays itself
+        if not same_codec:
             counts = code_counts(self.codec, old_codec, [t.tokens for t in self.train_tracks])
-        mapped, carried = transfer_state(state, self.model.state_dict(), counts, info.kits,
-                                         self.kits)  # fmt: skip
-        state.update(mapped)
+        changed, carried = transfer_state(state, self.model.state_dict(), counts, info.kits,
+                                          self.kits)  # fmt: skip
+        state.update(changed)
         return {
             "from_codec": info.codec_id,
             "kits_carried": carried,
-            "code_agreement": code_agreement(counts),
+            "code_agreement": code_agreement(counts) if counts is not None else None,
         }
 
     # -- data --------------------------------------------------------------------------------

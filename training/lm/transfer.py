@@ -62,28 +62,30 @@ def kit_rows(
 def transfer_state(
     old: dict[str, torch.Tensor],
     fresh: dict[str, torch.Tensor],
-    counts: np.ndarray,
+    counts: np.ndarray | None,
     old_kits: Sequence[str],
     new_kits: Sequence[str],
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """(the new model's state, the kits carried). `old`: the trained model's state, already
-    laid out for the new body and conditioning; `fresh`: the new model's initial state (its
-    shapes, and the rows nothing maps to)."""
-    state = dict(old)
-    K, V = counts.shape[:2]
-    tables = fresh["tables"].clone()  # [K, V + 1, D]: the last row is the mask
-    tables[:, :V] = mapped_rows(old["tables"][:K, :-1], counts, fresh["tables"][:, :V])
-    tables[:, V] = old["tables"][:K, -1]
-    state["tables"] = tables
-    state["body.heads"] = mapped_rows(old["body.heads"][:K], counts, fresh["body.heads"])
-    bias = mapped_rows(
-        old["body.head_bias"][:K].transpose(1, 2), counts, fresh["body.head_bias"].transpose(1, 2)
-    )
-    state["body.head_bias"] = bias.transpose(1, 2).contiguous()
-    state["kit_embedding.weight"], carried = kit_rows(
+    """(the entries of the trained model's state `old` that change, the kits carried): the kit
+    table, and with `counts` (None: the same codes) the code tables and output heads. `fresh`:
+    the new model's initial state (its shapes, and the rows nothing maps to)."""
+    changed: dict[str, torch.Tensor] = {}
+    changed["kit_embedding.weight"], carried = kit_rows(
         old["kit_embedding.weight"], old_kits, new_kits
     )
-    return state, carried
+    if counts is None:
+        return changed, carried
+    V = counts.shape[1]
+    tables = fresh["tables"].clone()  # [K, V + 1, D]: the last row is the mask
+    tables[:, :V] = mapped_rows(old["tables"][:, :-1], counts, fresh["tables"][:, :V])
+    tables[:, V] = old["tables"][:, -1]
+    changed["tables"] = tables
+    changed["body.heads"] = mapped_rows(old["body.heads"], counts, fresh["body.heads"])
+    bias = mapped_rows(
+        old["body.head_bias"].transpose(1, 2), counts, fresh["body.head_bias"].transpose(1, 2)
+    )
+    changed["body.head_bias"] = bias.transpose(1, 2).contiguous()
+    return changed, carried
 
 
 def code_agreement(counts: np.ndarray) -> list[float]:

@@ -442,15 +442,15 @@ run_tails_data() {
 }
 
 # tails_lm STAGE_TITLE TOKENS INIT RUN STEPS LR WARMUP VALIDATE SEED [train options]: cymbal tails
-# (docs/model_quality.md, levers 4-6): 40% of the windows are ring-outs, the latent loss
-# counts TAIL_WEIGHT times on frames where a cymbal rings with no hit for about 0.45 s
-# (training/lm/tails.py), FULL_MASK_SHARE of the windows are masked entirely (as parallel
+# (docs/model_quality.md, levers 4-6): EXTRA_SHARE (default 40%) of the windows are
+# ring-outs, the latent loss counts TAIL_WEIGHT times on frames where a cymbal rings with no
+# hit for about 0.45 s (training/lm/tails.py), FULL_MASK_SHARE of the windows are masked entirely (as parallel
 # decoding sees them), and a loss on the level each frame decodes to (weight LEVEL_WEIGHT);
 # validation on both splits keeps the model.
 tails_lm() {
   stage "$1"
   $DG train --tokens "$2" --init "$3/model" --out "$4" --steps "$5" --lr "$6" --warmup "$7" \
-    --validate-every "$8" --extra-tokens "$TOKENS_RING_OUTS" --extra-share 0.4 \
+    --validate-every "$8" --extra-tokens "$TOKENS_RING_OUTS" --extra-share "${EXTRA_SHARE:-0.4}" \
     --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" \
     --full-mask-share "$FULL_MASK_SHARE" --seed "$9" --threads "$TRAIN_THREADS" \
     --device "$DEVICE" "${@:10}" $(resume_flag "$4")
@@ -500,13 +500,14 @@ run_lm_classes_more() {
     "$LM_CLASSES_MORE_STEPS" 12
 }
 
-# And 3000 more with half the ring-outs (20% of windows, the later --extra-share wins): at
-# equal steps the grooves' validation and windows gain and the lone crash keeps its tail
-# (docs/model_quality.md, lever 10). Validates once, at the end, as above.
+# And 3000 more with half the ring-outs (20% of windows): at equal steps the grooves'
+# validation and windows gain over 40%, and a lone crash's tail still gains on the model
+# before (docs/model_quality.md, lever 10). Validates once, at the end, as above.
 run_lm_classes_more2() {
-  tails_lm "Transformer, lm-classes-more continued: $LM_CLASSES_MORE2_STEPS steps" "$TOKENS" \
-    "$LM_CLASSES_MORE_RUN" "$LM_CLASSES_MORE2_RUN" "$LM_CLASSES_MORE2_STEPS" 1e-4 100 \
-    "$LM_CLASSES_MORE2_STEPS" 13 --extra-share 0.2
+  EXTRA_SHARE=0.2 tails_lm \
+    "Transformer, lm-classes-more continued: $LM_CLASSES_MORE2_STEPS steps" \
+    "$TOKENS" "$LM_CLASSES_MORE_RUN" "$LM_CLASSES_MORE2_RUN" "$LM_CLASSES_MORE2_STEPS" 1e-4 100 \
+    "$LM_CLASSES_MORE2_STEPS" 13
 }
 
 run_eval() {
