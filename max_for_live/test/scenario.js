@@ -99,10 +99,12 @@ async function startDaemon(port, renderDir) {
   };
 }
 
-// Connected: the daemon's kits fill the kit menu (or, on a patch without one, the status says so).
+// Connected: the daemon's kits fill the kit menu (or, on a patch without one, the script has
+// them: its "connected" status comes with the pong, before the kits' reply).
 async function connected(world, device, ms = 15000) {
   const menu = device.box("kit_menu");
-  const ready = () => (menu.items ? menu.items.length > 0 : device.statusHistory.some((t) => /^connected/.test(t)));
+  const script = device.box("js").ctx;
+  const ready = () => (menu.items ? menu.items : script.kits || []).length > 0;
   await world.until(ready, ms, `${device.name} to list the daemon's kits (status: ${device.status})`);
 }
 
