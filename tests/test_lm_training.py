@@ -291,8 +291,8 @@ def test_train_command(cache, tmp_path, capsys):
     assert main([*more[:4], str(tmp_path / "other"), *more[5:], "--preset", "small"]) == 2
     assert "pass --preset tiny" in capsys.readouterr().err
     assert main(["train", "--tokens", str(tmp_path), "--out", str(out)]) == 2
-    for flag in ("--grow-features", "--transfer"):
-        assert main([*args[:4], str(tmp_path / "g"), flag]) == 2
+    for flag in (["--grow-features"], ["--transfer"], ["--head-steps", "1"]):
+        assert main([*args[:4], str(tmp_path / "g"), *flag]) == 2
         assert "pass --init MODEL" in capsys.readouterr().err
 
 
@@ -915,3 +915,22 @@ def test_transfer_carries_a_model_to_another_codec_and_kits(tmp_path):
     assert info.kits == kits and info.card["transfer"] == carried
     line = lm_training_lines(info.card)[-2]
     assert f"carried over from the tokens of drumgrid-drums (kits kept: {kits[0]})" in line
+
+    # --head-steps: the first steps train only what the transfer laid out anew.
+    held = LMTrainer(cache_b, tmp_path / "held", replace(cfg, head_steps=2), "tiny",
+                     model_overrides=SMALL, init=old_dir, codec_path=b_dir,
+                     transfer=True)  # fmt: skip
+    assert held.fresh_params == {"tables", "body.heads", "body.head_bias", "kit_embedding.weight"}
+    start = {k: v.clone() for k, v in held.model.state_dict().items()}
+    for _ in range(2):
+        held.train_step()
+        held.step += 1
+    after = held.model.state_dict()
+    moved_now = {k for k in start if not torch.equal(after[k], start[k])}
+    assert moved_now == held.fresh_params
+    held.train_step()
+    assert not torch.equal(held.model.state_dict()["body.blocks.0.attn.qkv.weight"],
+                           start["body.blocks.0.attn.qkv.weight"])  # fmt: skip
+    with pytest.raises(UserError, match="starts nothing anew"):
+        LMTrainer(cache_a, tmp_path / "none", replace(cfg, head_steps=2), "tiny",
+                  model_overrides=SMALL, init=old_dir, codec_path=codec_dir)  # fmt: skip

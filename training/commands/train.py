@@ -98,6 +98,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "every conditioning feature grown in",
     )  # fmt: skip
     parser.add_argument(
+        "--head-steps", type=int, default=0, metavar="N",
+        help="with --init: the first N steps train only what the run starts anew (a "
+        "--transfer's code tables, heads and kit table; a new latent head or prompt path), "
+        "the carried weights held",
+    )  # fmt: skip
+    parser.add_argument(
         "--latent-head", action="store_true",
         help="add a head that regresses the codec's continuous latent; parallel decoding then "
         "quantises its prediction (a codec that exposes its quantiser: drumgrid-drums)",
@@ -176,6 +182,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--grow-features adds inputs to an --init model; pass --init MODEL")
     if args.transfer and args.init is None:
         raise UserError("--transfer carries an --init model over; pass --init MODEL")
+    if args.head_steps and args.init is None:
+        raise UserError("--head-steps holds an --init model's weights at first; pass --init MODEL")
+    if not 0 <= args.head_steps < args.steps:
+        raise UserError(f"--head-steps {args.head_steps}: expected 0 to --steps - 1")
     for flag in ("latent_weight", "tail_weight", "level_weight", "mel_weight"):
         if not getattr(args, flag) >= 0:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
@@ -208,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         mel_weight=args.mel_weight,
         level_range_db=args.level_range,
         full_mask_share=args.full_mask_share,
+        head_steps=args.head_steps,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),

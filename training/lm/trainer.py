@@ -128,6 +128,12 @@ class LMTrainConfig:
     # Share of a prompted step's groups drawn from the kits learnt only from prompts
     # (--prompt-kits, e.g. kit mixes); 0 without them.
     prompt_kits_share: float = 0.0
+    # Steps at the start of an --init run that train only what it starts anew (a --transfer's
+    # code tables, output heads and kit table, a gained latent head or prompt path), the
+    # carried weights held: a fresh head's large early gradients would otherwise rewrite the
+    # body it was carried with (the shipped default lost 0.3 ViSQOL on its own kits in 1000
+    # transfer steps without it: docs/prompting.md). 0: everything trains from step one.
+    head_steps: int = 0
 
 
 def masked_sum(
@@ -316,6 +322,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.model: DrumLM = build_model(self.model_config).to(self.device)
         self.grown_from_layers: int | None = None  # an --init model's blocks, where it grew
         self.transferred: dict[str, Any] | None = None  # what --transfer carried over
+        self.fresh_params: set[str] = set()  # what an --init run starts anew (head_steps)
         self.init_card = self._load_init(Path(init)) if init is not None else None
         self.ddp: torch.nn.Module = self.model
         if self.world > 1:
@@ -396,18 +403,23 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             state["cond_proj.weight"], info.features, self.features
         )
         if self.transfer:
-            self.transferred = self._transfer(folder, info, state, same_codec)
+            self.transferred, changed = self._transfer(folder, info, state, same_codec)
+            self.fresh_params.update(changed)
         missing, _ = self.model.load_state_dict(state, strict=not (gains_head or gains_prompts))
         new = ("body.latent_head.", "prompt_kit", "prompt_tag")
         if any(not k.startswith(new) for k in missing):
             raise UserError(f"{what}: weights {missing} missing; {DAMAGED}")
+        self.fresh_params.update(missing)
+        if self.cfg.head_steps and not self.fresh_params:
+            raise UserError(f"--head-steps {self.cfg.head_steps}: {what} starts nothing anew "
+                            "(no --transfer, no new head); drop --head-steps")  # fmt: skip
         return {**info.card, "path": str(folder)}
 
     def _transfer(
         self, folder: Path, info: ModelInfo, state: dict[str, torch.Tensor], same_codec: bool
-    ) -> dict[str, Any]:
-        """Lays `state` (the --init model's) out for this run's kits and codec in place; what
-        carried over, for the card."""
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Lays `state` (the --init model's) out for this run's kits and codec in place; (what
+        carried over, for the card; the entries it laid out anew)."""
         if self.codec is None:
             raise UserError("--transfer maps codes through the codecs' latents; it carries a "
                             "model with a latent head (train one with --latent-head)")  # fmt: skip
@@ -434,7 +446,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             "from_codec": info.codec_id,
             "kits_carried": carried,
             "code_agreement": code_agreement(counts) if counts is not None else None,
-        }
+        }, list(changed)
 
     # -- data --------------------------------------------------------------------------------
 
@@ -703,6 +715,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                     loss = loss + w * decoded_sums[name] / max(1, n_frames) * self.world
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.step < cfg.head_steps:  # AdamW leaves a parameter without a gradient as it is
+            for name, p in self.model.named_parameters():
+                if name not in self.fresh_params:
+                    p.grad = None
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         total_loss, total_correct, total_latent, total_level, total_mel = _all_sum(
