@@ -79,13 +79,9 @@ CODEC_KITS_RUN=$RUNS/runs/codec-kits
 CODEC_KITS_STEPS=${CODEC_KITS_STEPS:-6000}
 CODEC_KITS_EVAL=$RUNS/runs/codec-kits-eval
 TOKENS_KITS=$RUNS/tokens-kits
-LM_KITS_RUN=$RUNS/runs/lm-kits-prompted
-LM_KITS_STEPS=${LM_KITS_STEPS:-10000}
-# lm-kits stops at step 4000 of its 10000-step schedule (its best validation then: mean of
-# named and prompted loss 4.118); the rest of its CPU went to the whole corpus and the kit
-# mixes in lm-kits-more. Empty: run the schedule out.
-LM_KITS_STOP=${LM_KITS_STOP-4000}
-LM_KITS_PRESET=${LM_KITS_PRESET:-tiny}
+LM_KITS_RUN=$RUNS/runs/lm-kits-transfer
+LM_KITS_STEPS=${LM_KITS_STEPS:-4000}
+LM_KITS_SHARE=${LM_KITS_SHARE:-0.2}  # ring-outs' share of lm-kits' windows (lm-classes-more2's)
 LM_KITS_MORE_RUN=$RUNS/runs/lm-kits-more
 CORPUS_MIXES=$RUNS/corpus-mixes
 TOKENS_MIXES=$RUNS/tokens-mixes
@@ -105,10 +101,11 @@ TOKENS_RING_OUTS_KITS=$RUNS/tokens-ring-outs-kits
 PROMPT_EVAL=${PROMPT_EVAL:-$RUNS/runs/eval-prompts-kits}
 EVAL_KITS=${EVAL_KITS:-$RUNS/runs/eval-kits}
 EVAL_KITS_WINDOWS=${EVAL_KITS_WINDOWS:-400}  # 20 per kit
-# The default the next model would replace, scored by kit name beside it (eval-prompts):
-# package_model keeps the one it replaces in $RUNS/default-before.
-if [ -d "$RUNS/default-before" ]; then
-  DEFAULT_BEFORE=${DEFAULT_BEFORE:-$RUNS/default-before}
+# The default the next model starts from (lm-kits) and is scored beside by kit name
+# (eval-prompts): the shipped one, kept in $RUNS/default-before-kits when package-kits
+# replaces it.
+if [ -d "$RUNS/default-before-kits" ]; then
+  DEFAULT_BEFORE=${DEFAULT_BEFORE:-$RUNS/default-before-kits}
 else
   DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/default_model}
 fi
@@ -223,18 +220,23 @@ run_tokens_kits() {
     --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
-# The next model: from scratch on the 20 kits with the latent head, rendering by kit name
-# and from kit prompts (half the steps: 1-8 s of another recording of the window's kit, a
-# quarter of those a one-shot prompt). The tiny body: on one core beside the corpus render a
-# prompted step of the medium body takes 17 s against the tiny's 5 (docs/prompting.md).
-# Trained 2026-12-05 on the 250-performance slice's tokens (data_used.json pins them).
+# The next model: the shipped default carried to drumgrid-drums-2 and the 20 kits (--transfer:
+# body, conditioning and latent head kept, each code's rows from the old codes its frames
+# quantise to, a new kit at the mean kit row; docs/prompting.md "Transfer"), with the
+# default's objective (ring-outs, tail and level losses, full masks: tails_lm) and rendering
+# from kit prompts on half the steps: 1-8 s of another recording of the window's kit, a
+# quarter of those a one-shot prompt. It trained on the first 250 performances' tokens
+# (CORPUS_KITS_LIMIT=250 corpus-kits, then tokens-kits) while the rest rendered; a scratch
+# start of the same body (10000-step schedule at 1e-3, stopped at 4000) is docs/prompting.md's
+# baseline.
 run_lm_kits() {
-  stage "Transformer ($LM_KITS_PRESET, prompted) on the 20 kits: $LM_KITS_STEPS steps"
-  $DG train --tokens "$TOKENS_KITS" --out "$LM_KITS_RUN" --preset "$LM_KITS_PRESET" \
-    --latent-head --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" \
-    --shot-share 0.25 --steps "$LM_KITS_STEPS" --lr 1e-3 --warmup 500 --seed 4 \
-    --threads "$TRAIN_THREADS" --device "$DEVICE" ${LM_KITS_STOP:+--stop-at "$LM_KITS_STOP"} \
-    $(resume_flag "$LM_KITS_RUN")
+  stage "Transformer (prompted), the shipped default carried to the 20 kits: $LM_KITS_STEPS steps"
+  $DG train --tokens "$TOKENS_KITS" --init "$DEFAULT_BEFORE" --transfer --out "$LM_KITS_RUN" \
+    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$LM_KITS_SHARE" \
+    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" \
+    --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
+    --steps "$LM_KITS_STEPS" --lr 2e-4 --warmup 200 --validate-every 500 --seed 14 \
+    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
 }
 
 # Kit mixes of the 20 training kits (training/kits/mix.py: kick, snare, hi-hats, toms, crash
@@ -318,6 +320,7 @@ run_eval_kits() {
 # The next model as the default: its card carries both evaluations, the 20 kits' licences
 # (from the corpus) and its limits.
 run_package_kits() {
+  [ -d "$RUNS/default-before-kits" ] || cp -a server/engine/default_model "$RUNS/default-before-kits"
   package_model "$NEXT_MODEL" "$CORPUS_KITS" "$EVAL_KITS" \
     training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL" \
     --stages "lm-kits lm-kits-more"
@@ -523,8 +526,7 @@ run_eval() {
 
 # package_model MODEL CORPUS EVAL LIMITS [card options]: the model into the package as the
 # default, with its evaluation, plots, a benchmark and its card. Built beside the shipped
-# default and swapped in only when complete; the one it replaces is kept in
-# $RUNS/default-before (the first time) for eval-prompts' baseline.
+# default and swapped in only when complete.
 package_model() {
   stage "package: $1 -> server/engine/default_model (with its model card)"
   local dest=server/engine/default_model new=server/engine/default_model.new
@@ -540,7 +542,6 @@ package_model() {
   $DG bench render --model "$new" --repeats 3 | tee "$3/bench.txt"
   $DG card model --weights "$1" --corpus "$2" --eval "$3" --bench "$3/bench.txt" \
     --limits "$4" "${@:5}" -o "$new/MODEL_CARD.md"
-  [ -d "$RUNS/default-before" ] || cp -a "$dest" "$RUNS/default-before"
   rm -rf "$dest"
   mv "$new" "$dest"
   du -sh "$dest" server/drum_codec/weights*
