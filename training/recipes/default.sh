@@ -89,7 +89,7 @@ CORPUS_MIXES_SHOTS=$RUNS/corpus-mixes-shots
 TOKENS_MIXES_SHOTS=$RUNS/tokens-mixes-shots
 MIXES=${MIXES:-300}  # kit mixes of the 20 kits, each rendering its own MIX_FILES performances
 MIX_FILES=${MIX_FILES:-8}
-LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-10000}
+LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-6000}
 NEXT_MODEL=${NEXT_MODEL:-$LM_KITS_MORE_RUN/model}  # what eval-prompts, eval-kits, package-kits use
 CORPUS_UNSEEN=$RUNS/corpus-unseen
 SHOTS_MIDI=$RUNS/shot-prompts-midi
@@ -276,17 +276,18 @@ run_kit_mixes_shots() {
 }
 
 # lm-kits continued on the whole 20-kit corpus (lm-kits trained on the first 250
-# performances while the rest rendered) and on the ring-outs through the 20 kits (15% of
-# windows: cymbal tails), prompted as before with half the prompted groups from the kit
-# mixes, under a fresh schedule.
+# performances while the rest rendered) with the same objective and ring-outs, prompted as
+# before with half the prompted groups from the kit mixes, under a fresh schedule at the
+# default's continuation peak.
 run_lm_kits_more() {
   stage "Transformer (prompted), whole corpus, ring-outs, kit mixes: $LM_KITS_MORE_STEPS steps"
   $DG train --tokens "$TOKENS_KITS" --init "$LM_KITS_RUN/model" --out "$LM_KITS_MORE_RUN" \
-    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$RING_OUTS_SHARE" \
+    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$LM_KITS_SHARE" \
+    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" \
     --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
     --prompt-shots "$TOKENS_MIXES_SHOTS" --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5 \
-    --steps "$LM_KITS_MORE_STEPS" --lr 5e-4 --warmup 200 --seed 5 --threads "$TRAIN_THREADS" \
-    --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
+    --steps "$LM_KITS_MORE_STEPS" --lr 1e-4 --warmup 100 --validate-every 500 --seed 15 \
+    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
 }
 
 # The ring-outs (the ring-outs stage's MIDI) through the 20 kits, in drumgrid-drums-2 tokens:
