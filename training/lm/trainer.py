@@ -131,8 +131,8 @@ class LMTrainConfig:
     # Steps at the start of an --init run that train only what it starts anew (a --transfer's
     # code tables, output heads and kit table, a gained latent head or prompt path), the
     # carried weights held: a fresh head's large early gradients would otherwise rewrite the
-    # body it was carried with (the shipped default lost 0.3 ViSQOL on its own kits in 1000
-    # transfer steps without it: docs/prompting.md). 0: everything trains from step one.
+    # body it was carried with (trained whole from step one, the transferred default lost 0.3
+    # ViSQOL on its own kits in 1000 steps: docs/prompting.md). 0: everything trains at once.
     head_steps: int = 0
 
 
