@@ -73,6 +73,9 @@ LM_CLASSES_MORE2_STEPS=${LM_CLASSES_MORE2_STEPS:-3000}
 TAIL_WEIGHT=${TAIL_WEIGHT:-16}
 LEVEL_WEIGHT=${LEVEL_WEIGHT:-0.25}
 FULL_MASK_SHARE=${FULL_MASK_SHARE:-0.5}
+# The shipped default's objective (tails_lm), which the next model keeps (kits_lm).
+OBJECTIVE=(--tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT"
+  --full-mask-share "$FULL_MASK_SHARE")
 EVAL_WINDOWS=${EVAL_WINDOWS:-160}  # 20 per kit
 CORPUS_KITS=$RUNS/corpus-kits
 CODEC_KITS_RUN=$RUNS/runs/codec-kits
@@ -230,13 +233,20 @@ run_tokens_kits() {
 # start of the same body (10000-step schedule at 1e-3, stopped at 4000) is docs/prompting.md's
 # baseline.
 run_lm_kits() {
-  stage "Transformer (prompted), the shipped default carried to the 20 kits: $LM_KITS_STEPS steps"
-  $DG train --tokens "$TOKENS_KITS" --init "$DEFAULT_BEFORE" --transfer --out "$LM_KITS_RUN" \
-    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$LM_KITS_SHARE" \
-    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" \
-    --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
-    --steps "$LM_KITS_STEPS" --lr 2e-4 --warmup 200 --validate-every 500 --seed 14 \
-    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_RUN")
+  kits_lm "Transformer (prompted), the shipped default carried to the 20 kits: $LM_KITS_STEPS steps" \
+    "$DEFAULT_BEFORE" "$LM_KITS_RUN" "$LM_KITS_STEPS" 2e-4 200 14 --transfer
+}
+
+# kits_lm STAGE_TITLE INIT RUN STEPS LR WARMUP SEED [train options]: the next model's
+# training from INIT on the 20 kits' tokens, with the default's objective, the ring-outs
+# through the 20 kits, and prompts on PROMPT_SHARE of the steps (a quarter of them one-shots).
+kits_lm() {
+  stage "$1"
+  $DG train --tokens "$TOKENS_KITS" --init "$2" --out "$3" --steps "$4" --lr "$5" --warmup "$6" \
+    --validate-every 500 --seed "$7" --extra-tokens "$TOKENS_RING_OUTS_KITS" \
+    --extra-share "$LM_KITS_SHARE" "${OBJECTIVE[@]}" --prompt-share "$PROMPT_SHARE" \
+    --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 --threads "$TRAIN_THREADS" \
+    --device "$DEVICE" "${@:8}" $(resume_flag "$3")
 }
 
 # Kit mixes of the 20 training kits (training/kits/mix.py: kick, snare, hi-hats, toms, crash
@@ -280,14 +290,9 @@ run_kit_mixes_shots() {
 # before with half the prompted groups from the kit mixes, under a fresh schedule at the
 # default's continuation peak.
 run_lm_kits_more() {
-  stage "Transformer (prompted), whole corpus, ring-outs, kit mixes: $LM_KITS_MORE_STEPS steps"
-  $DG train --tokens "$TOKENS_KITS" --init "$LM_KITS_RUN/model" --out "$LM_KITS_MORE_RUN" \
-    --extra-tokens "$TOKENS_RING_OUTS_KITS" --extra-share "$LM_KITS_SHARE" \
-    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" --full-mask-share "$FULL_MASK_SHARE" \
-    --prompt-share "$PROMPT_SHARE" --prompt-shots "$TOKENS_SHOTS" --shot-share 0.25 \
-    --prompt-shots "$TOKENS_MIXES_SHOTS" --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5 \
-    --steps "$LM_KITS_MORE_STEPS" --lr 1e-4 --warmup 100 --validate-every 500 --seed 15 \
-    --threads "$TRAIN_THREADS" --device "$DEVICE" $(resume_flag "$LM_KITS_MORE_RUN")
+  kits_lm "Transformer (prompted), whole corpus, ring-outs, kit mixes: $LM_KITS_MORE_STEPS steps" \
+    "$LM_KITS_RUN/model" "$LM_KITS_MORE_RUN" "$LM_KITS_MORE_STEPS" 1e-4 100 15 \
+    --prompt-shots "$TOKENS_MIXES_SHOTS" --prompt-kits "$TOKENS_MIXES" --prompt-kits-share 0.5
 }
 
 # The ring-outs (the ring-outs stage's MIDI) through the 20 kits, in drumgrid-drums-2 tokens:
@@ -455,8 +460,7 @@ tails_lm() {
   stage "$1"
   $DG train --tokens "$2" --init "$3/model" --out "$4" --steps "$5" --lr "$6" --warmup "$7" \
     --validate-every "$8" --extra-tokens "$TOKENS_RING_OUTS" --extra-share "${EXTRA_SHARE:-0.4}" \
-    --tail-weight "$TAIL_WEIGHT" --level-weight "$LEVEL_WEIGHT" \
-    --full-mask-share "$FULL_MASK_SHARE" --seed "$9" --threads "$TRAIN_THREADS" \
+    "${OBJECTIVE[@]}" --seed "$9" --threads "$TRAIN_THREADS" \
     --device "$DEVICE" "${@:10}" $(resume_flag "$4")
 }
 
