@@ -225,6 +225,9 @@ def test_a_prompted_run_is_described_as_trained():
         and "`training/recipes/default.sh lm-kits lm-kits-more`" in lines[2]
     )
     assert "prompts of 300 kit mixes of these kits" in prompt_kit_lines(more)[1]
+    assert "voicing" not in prompt_kit_lines(more)[1]
+    more["prompt_kits"]["voiced"] = True
+    assert "mix.py, retuned and shelved: training/kits/voicing.py)" in prompt_kit_lines(more)[1]
 
 
 def test_a_tails_run_is_described_with_its_losses():

@@ -134,3 +134,98 @@ def test_a_group_comes_only_from_kits_that_play_it():
         assert dict(mix.parts)["ride"] is not no_ride
     with pytest.raises(UserError, match="no --kit kit plays every sound of ride"):
         random_mixes([no_ride] * 3, 1, seed=0)  # type: ignore[arg-type]
+
+
+def _onset_s(wave: np.ndarray, rate: int) -> float:
+    return float(np.argmax(np.abs(wave) > 0.05 * np.abs(wave).max()) / rate)
+
+
+def _ringing_s(wave: np.ndarray, rate: int) -> float:
+    """From the first sample above 1% of the peak to the last."""
+    loud = np.nonzero(np.abs(wave) > 0.01 * np.abs(wave).max())[0]
+    return float((loud[-1] - loud[0]) / rate)
+
+
+def test_voicing_retunes_as_a_sampler_does_and_keeps_the_onset():
+    from drumgrid.training.kits.voicing import Voicing, render_voiced
+
+    renderer = kit_sources()[0].open(44100)
+    hits = [(0.5, CLASS_TO_GM_PITCH[DrumClass.TOM_LOW], 100)]
+    plain = render_voiced(renderer, hits, 2.0, 44100, Voicing())
+    np.testing.assert_array_equal(plain, renderer.render(hits, 2.0))
+    for semitones in (-3.0, 3.0):
+        speed = 2.0 ** (semitones / 12)
+        wave = render_voiced(renderer, hits, 2.0, 44100, Voicing(semitones))
+        assert wave.shape == plain.shape and wave.dtype == np.float32
+        assert abs(_onset_s(wave, 44100) - _onset_s(plain, 44100)) < 0.001
+        # pitch and decay move together: the ring is 1/speed as long
+        assert _ringing_s(plain, 44100) / _ringing_s(wave, 44100) == pytest.approx(speed, rel=0.01)
+        spectrum = np.abs(np.fft.rfft(wave)), np.abs(np.fft.rfft(plain))
+        freqs = np.fft.rfftfreq(len(wave), 1 / 44100)
+        centroid = [float((s * freqs).sum() / s.sum()) for s in spectrum]
+        assert centroid[0] / centroid[1] == pytest.approx(speed, rel=0.03)
+    with pytest.raises(ValueError, match="expected within"):
+        Voicing(13.0)
+
+
+def test_high_shelf_lifts_the_highs_only():
+    from scipy.signal import freqz
+
+    from drumgrid.training.kits.voicing import high_shelf
+
+    b, a = high_shelf(6.0, 44100)
+    _, response = freqz(b, a, worN=[50.0, 500.0, 2000.0, 12000.0], fs=44100)
+    db = 20 * np.log10(np.abs(response))
+    assert abs(db[0]) < 0.1 and db[1] < 1.0 and 2.0 < db[2] < 4.0 and abs(db[3] - 6.0) < 0.3
+
+
+def test_voiced_mixes_keep_their_kits_and_render_each_part_voiced(tmp_path):
+    from drumgrid.training.kits.mix import GROUP_OF, GROUPS, random_mixes
+    from drumgrid.training.kits.records import origin, voiced_mixes
+    from drumgrid.training.kits.voicing import render_voiced
+
+    kits = kit_sources()
+    plain = random_mixes(kits, 20, seed=5)
+    voiced = random_mixes(kits, 20, seed=5, tune=3.0, bright=6.0)
+    assert [m.parts for m in voiced] == [m.parts for m in plain]  # the same kits, voiced
+    assert not plain[0].voicing and len(voiced[0].voicing) == len(GROUPS)
+    tunes = [v.semitones for m in voiced for v in m.voicing]
+    brights = [v.bright_db for m in voiced for v in m.voicing]
+    assert max(map(abs, tunes)) <= 3.0 and max(map(abs, brights)) <= 6.0
+    assert np.std(tunes) > 1.0 and np.std(brights) > 2.0
+    assert all(round(x, 1) == x for x in tunes + brights)
+    again = random_mixes(kits, 20, seed=5, tune=3.0, bright=6.0)
+    assert [m.voicing for m in again] == [m.voicing for m in voiced]
+    record = voiced[0].record()
+    assert set(record["voicing"]) == set(GROUPS) and "voicing" not in plain[0].record()
+    kick = voiced[0].voiced("kick")
+    assert f"kick {kick.semitones:+g} st {kick.bright_db:+g} dB" in origin(record)
+    for mixes, is_voiced in ((voiced, True), (plain, False)):  # what a model card reads
+        corpus = tmp_path / str(is_voiced)
+        corpus.mkdir()
+        (corpus / "kits.json").write_text(json.dumps({"kits": {m.name: m.record() for m in mixes}}))
+        assert voiced_mixes(corpus) is is_voiced
+    assert voiced_mixes(tmp_path / "nowhere") is False
+    with pytest.raises(UserError, match="--mix-tune 13: expected 0-12 semitones"):
+        random_mixes(kits, 1, seed=0, tune=13.0)
+    with pytest.raises(UserError, match="--mix-bright -1: expected 0-24 dB"):
+        random_mixes(kits, 1, seed=0, bright=-1.0)
+
+    mix = voiced[0]
+    beat = [(0.1, DrumClass.KICK), (0.3, DrumClass.SNARE), (0.5, DrumClass.HIHAT_CLOSED),
+            (0.7, DrumClass.TOM_MID), (0.9, DrumClass.CRASH), (1.1, DrumClass.RIDE)]  # fmt: skip
+    hits = [(t, CLASS_TO_GM_PITCH[cls], 90) for t, cls in beat]
+    wave = mix.open(24000).render(hits, 2.0)
+    expected = sum(render_voiced(dict(mix.parts)[GROUP_OF[cls]].open(24000), [hit], 2.0, 24000,
+                                 mix.voiced(GROUP_OF[cls]))
+                   for hit, (_, cls) in zip(hits, beat, strict=True))  # fmt: skip
+    np.testing.assert_allclose(wave, expected, atol=1e-5)
+    assert np.abs(wave - plain[0].open(24000).render(hits, 2.0)).max() > 0.01
+
+
+def test_voicing_flags_need_mixes(gmd_root, tmp_path, capsys):
+    args = ["corpus", "--gmd", str(gmd_root), "--out", str(tmp_path / "c"), "--kit", KITS[0],
+            "--mix-tune", "2", "--no-progress"]  # fmt: skip
+    assert main(args) == 2
+    assert "--mix-tune and --mix-bright voice kit mixes: add --mixes N" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

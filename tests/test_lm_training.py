@@ -606,6 +606,7 @@ def test_prompt_only_kits_train_from_prompts_alone(cache, tmp_path):
     t.run(progress=False)
     _, info = load_model(tmp_path / "run" / "model")
     assert info.kits == tuple(t.kits) and info.card["prompt_kits"]["kits"] == 2
+    assert info.card["prompt_kits"]["voiced"] is False  # its source holds no voiced mix
     # one-shot prompts of both: the named kits' and the mixes' (two --prompt-shots)
     shots = [make_token_cache(tmp_path / f"shots-{i}", kits=k, seed=5 + i)
              for i, k in enumerate((("kitA", "kitB"), ("mix-a", "mix-b")))]  # fmt: skip

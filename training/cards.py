@@ -79,9 +79,10 @@ def prompt_kit_lines(card: dict[str, Any]) -> list[str]:
     mixes = [s["prompt_kits"] for s in training_stages(card) if s.get("prompt_kits")]
     if not mixes:
         return []
+    voiced = ", retuned and shelved: training/kits/voicing.py" if mixes[-1].get("voiced") else ""
     return ["", f"It also learnt from prompts of {mixes[-1]['kits']} kit mixes of these kits "
-            "(each drum group from one of them: training/kits/mix.py), never by name; their "
-            "licences are those kits' above."]  # fmt: skip
+            f"(each drum group from one of them: training/kits/mix.py{voiced}), never by name; "
+            "their licences are those kits' above."]  # fmt: skip
 
 
 def training_stages(meta: dict[str, Any]) -> list[dict[str, Any]]:

@@ -195,7 +195,7 @@ def _renderer(kit: KitSource, sample_rate: int) -> KitRenderer:
     key = (kit, sample_rate)
     if key not in _RENDERERS:
         if isinstance(kit, MixedKit):  # its kits' renderers are shared by every mix
-            _RENDERERS[key] = kit.open_with(lambda part: _renderer(part, sample_rate))
+            _RENDERERS[key] = kit.open_with(lambda part: _renderer(part, sample_rate), sample_rate)
         else:
             _RENDERERS[key] = kit.open(sample_rate)
     return _RENDERERS[key]

@@ -69,6 +69,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--mix-seed", type=int, default=0, help="the mixes' draw (default 0)")
     parser.add_argument(
+        "--mix-tune", type=float, default=0.0, metavar="SEMITONES",
+        help="retune each group of a mix by up to this many semitones up or down, as a "
+        "sampler does (pitch and decay together; default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mix-bright", type=float, default=0.0, metavar="DB",
+        help="brighten or darken each group of a mix by up to this many dB of high shelf "
+        "(default 0)",
+    )  # fmt: skip
+    parser.add_argument(
         "--files-per-kit", type=int, metavar="N",
         help="each kit (or mix) renders its own draw of N of the performances",
     )  # fmt: skip
@@ -98,13 +108,15 @@ def run(args: argparse.Namespace) -> int:
                 "its audio depends on the order files render in, so reruns differ",
                 file=sys.stderr,
             )
+    if (args.mix_tune or args.mix_bright) and args.mixes is None:
+        raise UserError("--mix-tune and --mix-bright voice kit mixes: add --mixes N")
     to_render: Sequence[KitSource] = kits
     if args.mixes is not None:
         from drumgrid.training.kits.mix import random_mixes
 
         if args.mixes < 1:
             raise UserError(f"--mixes {args.mixes}: expected a positive count")
-        to_render = random_mixes(kits, args.mixes, args.mix_seed)
+        to_render = random_mixes(kits, args.mixes, args.mix_seed, args.mix_tune, args.mix_bright)
     if args.files_per_kit is not None and args.files_per_kit < 1:
         raise UserError(f"--files-per-kit {args.files_per_kit}: expected a positive count")
     jobs = plan_jobs(

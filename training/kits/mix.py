@@ -2,7 +2,9 @@
 kit. Twenty recorded and sampled kits are twenty voices to learn a kit prompt from; their
 mixes are thousands, each a drum set a player could assemble, so a prompted model meets far
 more kits than the corpus has. The hi-hats stay one kit's (the open hat is choked by its own
-closed and pedal hats), and so do the toms (one set, tuned together)."""
+closed and pedal hats), and so do the toms (one set, tuned together). A mix may also voice each
+group (training/kits/voicing.py: retuned, brighter or darker), so that its sounds are not only
+the twenty kits' own."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 from drumgrid.server.drums import DrumClass, drum_class
 from drumgrid.server.errors import UserError
 from drumgrid.training.kits.base import Hit, KitRenderer, KitSource, KitTerms, NamedKit
+from drumgrid.training.kits.voicing import MAX_BRIGHT_DB, MAX_SEMITONES, Voicing, render_voiced
 
 # The parts a mix draws from its kits, each one kit's.
 GROUPS: dict[str, tuple[DrumClass, ...]] = {
@@ -32,16 +35,24 @@ MIN_KITS = 3  # a random mix draws from at least this many kits (else it is near
 
 @dataclass(frozen=True)
 class MixedKit(NamedKit):
-    """`parts`: (group, kit) for every group of GROUPS, in its order."""
+    """`parts`: (group, kit) for every group of GROUPS, in its order; `voicing`: none, or one
+    per group in the same order."""
 
     name: str
     parts: tuple[tuple[str, KitSource], ...]
+    voicing: tuple[Voicing, ...] = ()
     source: ClassVar[str] = "mix"
 
     def __post_init__(self) -> None:
         groups = [group for group, _ in self.parts]
         if groups != list(GROUPS):
             raise UserError(f"kit mix {self.name}: parts {groups}; expected {list(GROUPS)}")
+        if self.voicing and len(self.voicing) != len(GROUPS):
+            raise UserError(f"kit mix {self.name}: {len(self.voicing)} voicings; expected "
+                            f"{len(GROUPS)}, one per group")  # fmt: skip
+
+    def voiced(self, group: str) -> Voicing:
+        return self.voicing[list(GROUPS).index(group)] if self.voicing else Voicing()
 
     @property
     def kits(self) -> dict[str, KitSource]:
@@ -60,42 +71,52 @@ class MixedKit(NamedKit):
         return KitTerms(" + ".join(licences), None, None, "its kits' terms")
 
     def record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "source": self.source,
             "parts": {group: kit.name for group, kit in self.parts},
             "kits": {name: kit.record() for name, kit in sorted(self.kits.items())},
             "licence": self.terms.licence,
         }
+        if self.voicing:
+            record["voicing"] = {g: self.voiced(g).record() for g in GROUPS}
+        return record
 
     def open(self, sample_rate: int) -> KitRenderer:
-        return self.open_with(lambda kit: kit.open(sample_rate), owns=True)
+        return self.open_with(lambda kit: kit.open(sample_rate), sample_rate, owns=True)
 
     def open_with(
-        self, open_kit: Callable[[KitSource], KitRenderer], owns: bool = False
+        self, open_kit: Callable[[KitSource], KitRenderer], sample_rate: int, owns: bool = False
     ) -> MixedRenderer:
         """A renderer playing its kits through `open_kit`'s renderers: a corpus shares one
         per kit among all its mixes (a sampled kit holds its samples in memory)."""
-        return MixedRenderer(self, {name: open_kit(kit) for name, kit in self.kits.items()}, owns)
+        renderers = {name: open_kit(kit) for name, kit in self.kits.items()}
+        return MixedRenderer(self, renderers, sample_rate, owns)
 
 
 class MixedRenderer:
-    """Each kit of the mix plays the hits of its groups; the renders are summed."""
+    """Each kit of the mix plays the hits of its groups, each voicing of it apart; the renders
+    are summed."""
 
-    def __init__(self, mix: MixedKit, renderers: dict[str, KitRenderer], owns: bool) -> None:
-        self.renderers, self.owns = renderers, owns
-        self.kit_of = {cls: kit.name for group, kit in mix.parts for cls in GROUPS[group]}
+    def __init__(
+        self, mix: MixedKit, renderers: dict[str, KitRenderer], sample_rate: int, owns: bool
+    ) -> None:
+        self.renderers, self.sample_rate, self.owns = renderers, sample_rate, owns
+        self.part_of = {cls: (kit.name, mix.voiced(group))
+                        for group, kit in mix.parts for cls in GROUPS[group]}  # fmt: skip
 
     def render(self, hits: Iterable[Hit], duration_s: float, mono: bool = True) -> np.ndarray:
-        by_kit: dict[str, list[Hit]] = {name: [] for name in self.renderers}
+        # parts in the order they first appear in the mix: unvoiced, each kit sums as before
+        by_part: dict[tuple[str, Voicing], list[Hit]] = {p: [] for p in self.part_of.values()}
         for hit in hits:
             cls = drum_class(hit[1])
             if cls is not None:  # a pitch no class reaches (no GMD pitch): no part plays it
-                by_kit[self.kit_of[cls]].append(hit)
-        # A kit with no hits here would render exact zeros: skipped (one renders the silence
+                by_part[self.part_of[cls]].append(hit)
+        # A part with no hits here would render exact zeros: skipped (one renders the silence
         # of a file with no hits at all, for its shape).
-        playing = [(name, part) for name, part in by_kit.items() if part]
-        waves = [self.renderers[name].render(part, duration_s, mono)
-                 for name, part in playing or [(next(iter(by_kit)), [])]]  # fmt: skip
+        playing = [(key, part) for key, part in by_part.items() if part]
+        waves = [render_voiced(self.renderers[kit], part, duration_s, self.sample_rate, voicing,
+                               mono)
+                 for (kit, voicing), part in playing or [(next(iter(by_part)), [])]]  # fmt: skip
         return np.asarray(np.sum(waves, axis=0), np.float32)
 
     def close(self) -> None:
@@ -111,9 +132,18 @@ def plays(kit: KitSource, group: str) -> bool:
     return classes is None or all(cls.label in classes for cls in GROUPS[group])
 
 
-def random_mixes(kits: Sequence[KitSource], count: int, seed: int) -> list[MixedKit]:
+def random_mixes(
+    kits: Sequence[KitSource], count: int, seed: int, tune: float = 0.0, bright: float = 0.0
+) -> list[MixedKit]:
     """`count` mixes named mix-SEED-I, each group's kit drawn uniformly from the `kits` that
-    play it, each mix drawing from at least MIN_KITS of them and none the same as another."""
+    play it, each mix drawing from at least MIN_KITS of them and none the same as another.
+    With `tune` or `bright`, each group is voiced: semitones and dB of shelf uniform within
+    +-tune and +-bright (to 0.1), drawn apart from the kits, so the mixes' kits stay those
+    of the same seed unvoiced."""
+    if not 0.0 <= tune <= MAX_SEMITONES:
+        raise UserError(f"--mix-tune {tune:g}: expected 0-{MAX_SEMITONES:g} semitones")
+    if not 0.0 <= bright <= MAX_BRIGHT_DB:
+        raise UserError(f"--mix-bright {bright:g}: expected 0-{MAX_BRIGHT_DB:g} dB")
     k = len(kits)
     if k < MIN_KITS:
         raise UserError(f"kit mixes need at least {MIN_KITS} --kit kits, got {k}")
@@ -124,7 +154,7 @@ def random_mixes(kits: Sequence[KitSource], count: int, seed: int) -> list[Mixed
     possible = int(np.prod([len(ids) for ids in able], dtype=np.float64))
     if count > possible // 2:  # a bound with room for the mixes of fewer than MIN_KITS kits
         raise UserError(f"{count} kit mixes asked of {k} kits; ask for at most {possible // 2}")
-    rng = np.random.default_rng(seed)
+    rng, voice_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     mixes: list[MixedKit] = []
     seen: set[tuple[int, ...]] = set()
     while len(mixes) < count:
@@ -133,5 +163,10 @@ def random_mixes(kits: Sequence[KitSource], count: int, seed: int) -> list[Mixed
             continue
         seen.add(picks)
         parts = tuple((group, kits[i]) for group, i in zip(GROUPS, picks, strict=True))
-        mixes.append(MixedKit(f"mix-{seed}-{len(mixes):04d}", parts))
+        voicing: tuple[Voicing, ...] = ()
+        if tune or bright:
+            draws = voice_rng.uniform(-1.0, 1.0, (len(GROUPS), 2)) * (tune, bright)
+            voicing = tuple(Voicing(float(round(s, 1)) + 0.0, float(round(b, 1)) + 0.0)
+                            for s, b in draws)  # fmt: skip
+        mixes.append(MixedKit(f"mix-{seed}-{len(mixes):04d}", parts, voicing))
     return mixes

@@ -4,6 +4,7 @@ terms (SoundFonts only) get them from the SoundFont table."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,11 @@ def origin(record: dict[str, Any]) -> str:
     source = record.get("source", "soundfont")
     if source == "mix":
         by_kit: dict[str, list[str]] = {}
+        voicing = record.get("voicing", {})
         for group, kit in record.get("parts", {}).items():
-            by_kit.setdefault(kit, []).append(group)
+            v = voicing.get(group)
+            voiced = f" {v['semitones']:+g} st {v['bright_db']:+g} dB" if v else ""
+            by_kit.setdefault(kit, []).append(group + voiced)
         return "a mix of " + ", ".join(f"{k} ({', '.join(g)})" for k, g in by_kit.items())
     if source == "sfz":
         return f"{Path(record.get('sfz', '?')).name} (SFZ)"
@@ -90,3 +94,12 @@ def with_parts(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for name, part in record.get("kits", {}).items():
             out.setdefault(name, part)
     return out
+
+
+def voiced_mixes(corpus: Path) -> bool:
+    """Whether a corpus's kits.json holds voiced kit mixes (False where it cannot be read)."""
+    try:
+        kits = json.loads((corpus / "kits.json").read_text()).get("kits", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(isinstance(k, dict) and k.get("voicing") for k in kits.values())

@@ -45,6 +45,7 @@ from drumgrid.training.checkpoint import (
     restore_optimizer,
     unprefixed,
 )
+from drumgrid.training.kits.records import voiced_mixes
 from drumgrid.training.lm.data import (
     LMBatch,
     PromptBatch,
@@ -631,6 +632,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 "token_cache": str(self.prompt_kit_cache.root),
                 "kits": len(self.prompt_only_kits),
                 "files": len(self.train_tracks) - len(named_tracks),
+                "voiced": voiced_mixes(Path(self.prompt_kit_cache.meta.get("source", ""))),
             },
             "train_files": len(named_tracks),
             "validation_files": len(self.val_tracks),

@@ -92,6 +92,9 @@ CORPUS_MIXES_SHOTS=$RUNS/corpus-mixes-shots
 TOKENS_MIXES_SHOTS=$RUNS/tokens-mixes-shots
 MIXES=${MIXES:-300}  # kit mixes of the 20 kits, each rendering its own MIX_FILES performances
 MIX_FILES=${MIX_FILES:-8}
+# Each group of a mix voiced within +-MIX_TUNE semitones and +-MIX_BRIGHT dB of high shelf
+# (training/kits/voicing.py): sounds none of the 20 kits has (docs/prompting.md, "Voiced mixes")
+MIX_VOICING=(--mix-tune "${MIX_TUNE:-3}" --mix-bright "${MIX_BRIGHT:-6}")
 LM_KITS_MORE_STEPS=${LM_KITS_MORE_STEPS:-6000}
 NEXT_MODEL=${NEXT_MODEL:-$LM_KITS_MORE_RUN/model}  # what eval-prompts, eval-kits, package-kits use
 CORPUS_UNSEEN=$RUNS/corpus-unseen
@@ -250,12 +253,13 @@ kits_lm() {
 }
 
 # Kit mixes of the 20 training kits (training/kits/mix.py: kick, snare, hi-hats, toms, crash
-# and ride each from one of them), GMD train performances, tokens: kits the next model learns
-# from prompts alone, so that it meets more kits than twenty.
+# and ride each from one of them, each voiced), GMD train performances, tokens: kits the next
+# model learns from prompts alone, so that it meets more kits, and more sounds, than twenty.
 run_kit_mixes() {
-  stage "kit mixes: $MIXES mixes of the 20 kits, $MIX_FILES performances each, token cache"
+  stage "kit mixes: $MIXES voiced mixes of the 20 kits, $MIX_FILES performances each, token cache"
   $DG corpus --gmd "$GMD" --out "$CORPUS_MIXES" --splits train --mixes "$MIXES" \
-    --files-per-kit "$MIX_FILES" --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+    "${MIX_VOICING[@]}" --files-per-kit "$MIX_FILES" --workers "$WORKERS" --audio-format flac \
+    "${NEXT_KITS[@]}"
   $DG tokenize --corpus "$CORPUS_MIXES" --codec drumgrid-drums-2 --out "$TOKENS_MIXES" \
     --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
@@ -274,13 +278,14 @@ run_shot_prompts() {
     --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
 
-# The same mixes (same kits, count and seed: same names and parts) playing the one-shot
-# prompt MIDI, 2 of its 40 train files each: one-shot prompts of the mixes.
+# The same mixes (same kits, count, seed and voicing: same names, parts and sounds) playing
+# the one-shot prompt MIDI, 2 of its 40 train files each: one-shot prompts of the mixes.
 run_kit_mixes_shots() {
   stage "kit mixes' one-shot prompts: $MIXES mixes, 2 files each, token cache"
   [ -f "$SHOTS_MIDI/info.csv" ] || $DG shot-prompts --out "$SHOTS_MIDI"
   $DG corpus --gmd "$SHOTS_MIDI" --out "$CORPUS_MIXES_SHOTS" --splits train --mixes "$MIXES" \
-    --files-per-kit 2 --workers "$WORKERS" --audio-format flac "${NEXT_KITS[@]}"
+    "${MIX_VOICING[@]}" --files-per-kit 2 --workers "$WORKERS" --audio-format flac \
+    "${NEXT_KITS[@]}"
   $DG tokenize --corpus "$CORPUS_MIXES_SHOTS" --codec drumgrid-drums-2 \
     --out "$TOKENS_MIXES_SHOTS" --threads "$TOKENIZE_THREADS" --device "$DEVICE"
 }
