@@ -87,6 +87,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "peak": OptionSpec("f", "level", low=PEAK_RANGE[0], high=PEAK_RANGE[1]),
     "loudness": OptionSpec("f", "level", low=LOUDNESS_RANGE[0], high=LOUDNESS_RANGE[1]),
     "gate": OptionSpec("i", low=0, high=1, flag=True),
+    "prompt_fit": OptionSpec("i", low=0, high=1, flag=True),
     "prompt": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
     "prompt_midi": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_PATH),
     "prompt_notes": OptionSpec("s", "prompt", max_chars=MAX_PROMPT_NOTES),

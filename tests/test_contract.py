@@ -19,6 +19,7 @@ def test_the_protocol_takes_the_contracts_options_with_their_types():
     # the wire's option keys, in the order error messages list them, and their OSC types
     wire = "kit s seed i decoding s steps i temperature f top_k i top_p f sample_rate i " + (
         "variations i out s reply_port i channel s note_map s name s peak f loudness f gate i "
+        "prompt_fit i "
         "prompt s prompt_midi s prompt_notes s prompt_shots s save_kit s"
     )
     words = wire.split()

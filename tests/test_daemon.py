@@ -701,7 +701,8 @@ def prompted_daemon(tmp_path_factory):
     kits = root / "kits"
     old = os.environ.get("DRUMGRID_KITS")
     os.environ["DRUMGRID_KITS"] = str(kits)
-    engine = Engine.load(make_model_dir(root, prompted=True), "cpu", "eager", precision="fp32")
+    model = make_model_dir(root, prompted=True, latent_dim=32)
+    engine = Engine.load(model, "cpu", "eager", precision="fp32")
     config = DaemonConfig(udp_port=0, tcp_port=0, render_dir=root / "renders", model_name="p")
     daemon = Daemon(engine, config).start()
     yield daemon
@@ -713,7 +714,7 @@ def prompted_daemon(tmp_path_factory):
 
 
 def test_render_from_a_prompt_over_osc_and_save_it_as_a_kit(
-    prompted_daemon, daemon, tmp_path, monkeypatch
+    prompted_daemon, daemon, tmp_path, monkeypatch, capsys
 ):
     """A recording and its MIDI, or one-shots, named by path; the prompt's notices before the
     end; `save_kit` makes a kit that `kit` names and /drumgrid/kits lists; a kit-only model
@@ -733,6 +734,10 @@ def test_render_from_a_prompt_over_osc_and_save_it_as_a_kit(
         (done,) = c.render_file(str(groove), decoding="parallel", save_kit="room", **prompt)
         assert any(n.startswith("kit room saved: ") for n in done.notices)
         assert any("prompt: plays no hihat_closed" in n for n in done.notices)
+        fitted = [n for n in done.notices if "known kit" in n]  # which kit it rendered as
+        assert len(fitted) == 1 and fitted[0].startswith("prompt: ")
+        (given,) = c.render_file(str(groove), decoding="parallel", prompt_fit=0, **prompt)
+        assert not any("known kit" in n for n in given.notices)
         assert "room" in c.kits()
         (again,) = c.render_file(str(groove), decoding="parallel", kit="room")
         np.testing.assert_array_equal(sf.read(done.path)[0], sf.read(again.path)[0])
@@ -759,6 +764,11 @@ def test_render_from_a_prompt_over_osc_and_save_it_as_a_kit(
     monkeypatch.chdir(tmp_path)
     send = ["send", "--port", str(prompted_daemon.tcp_port), "render", "groove.mid", "--quiet"]
     assert main([*send, "--prompt-shots", "kick=kick.wav", "--save-kit", "shots"]) == 0
+    recording = [*send[:-1], "--prompt", "kit.wav", "--prompt-midi", "kit.mid"]
+    for extra, fitted in (([], True), (["--no-prompt-fit"], False)):
+        capsys.readouterr()
+        assert main([*recording, *extra]) == 0
+        assert ("known kit" in capsys.readouterr().err) is fitted
     with Client(HOST, prompted_daemon.tcp_port, timeout=60) as c:
         assert "shots" in c.kits()
     with Client(HOST, daemon.tcp_port, timeout=60) as c, pytest.raises(RenderError) as info:

@@ -16,6 +16,8 @@ import torch
 from engine_helpers import KITS, WINDOW_FRAMES, local_model_dir, make_model_dir
 from factories import make_groove, make_midi
 
+from drumgrid.server.conditioning import frame_conditioning
+from drumgrid.server.drums import DrumClass
 from drumgrid.server.engine import Engine, RenderOptions, decode_chunked, models
 from drumgrid.server.engine.models import DEFAULT_MODEL_DIR, resolve_model_dir
 from drumgrid.server.engine.options import RenderTimings
@@ -252,9 +254,8 @@ def _prompt_of(engine, seconds: float = 2.0, seed: int = 0):
     from drumgrid.server.prompts import prompt_from_recording
 
     wave = noise_bursts(np.random.default_rng(seed), seconds, engine.codec.sample_rate)
-    return prompt_from_recording(
-        wave, engine.codec.sample_rate, make_groove(1), engine.codec, "kit.wav"
-    )
+    groove = make_groove(max(1, round(seconds / 2)))  # 2 s a bar
+    return prompt_from_recording(wave, engine.codec.sample_rate, groove, engine.codec, "kit.wav")
 
 
 def test_a_prompted_model_renders_in_the_prompts_sound(tmp_path):
@@ -264,7 +265,7 @@ def test_a_prompted_model_renders_in_the_prompts_sound(tmp_path):
     engine = Engine.load(folder, "cpu", "eager", precision="fp32")
     perf = make_groove(3)
     a, b = _prompt_of(engine, seed=1), _prompt_of(engine, seed=2)
-    options = RenderOptions(decoding="parallel", tail_s=0.0)
+    options = RenderOptions(decoding="parallel", tail_s=0.0, prompt_fit=False)
     first = engine.render(perf, options, prompt=a)[0]
     assert first.tokens.shape[1] > WINDOW_FRAMES  # several windows
     assert torch.equal(first.tokens, engine.render(perf, options, prompt=a)[0].tokens)
@@ -273,6 +274,76 @@ def test_a_prompted_model_renders_in_the_prompts_sound(tmp_path):
     assert not torch.equal(first.tokens, other) and not torch.equal(first.tokens, named)
     takes = engine.render(perf, replace(SAMPLED, variations=2), prompt=a)
     assert len(takes) == 2 and not torch.equal(takes[0].tokens, takes[1].tokens)
+
+
+def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
+    """The prompt's first half and each kit by name predict its second half; a kit that does
+    it better renders in the prompt's place, else the prompt does, and the render says so."""
+    from drumgrid.server.prompts import prompt_from_shots
+
+    folder = make_model_dir(tmp_path, prompted=True, latent_dim=32)
+    engine = Engine.load(folder, "cpu", "eager", precision="fp32")
+    perf, options = make_groove(1), RenderOptions(decoding="parallel", tail_s=0.0)
+    prompt = _prompt_of(engine, seconds=4.0, seed=3)
+    fit = engine.fit_prompt(prompt)
+    assert set(fit.errors) == {"prompt", *engine.kits} and not fit.skipped
+    assert all(np.isfinite(e) and e > 0 for e in fit.errors.values())
+    best = min(engine.kits, key=fit.errors.__getitem__)
+    assert fit.kit == (best if fit.errors[best] < fit.errors["prompt"] else None)
+    # the latent head refitted (least squares) so that one path predicts the prompt's second
+    # half best: a kit by name, or the prompt's first half; that path then wins
+    model, n = engine.model, prompt.tokens.shape[1]
+    half = n // 2
+    stop = min(n, half + model.max_frames)  # one window of it
+    cond = frame_conditioning(prompt.performance, engine.info.frame_rate, half, stop - half,
+                              features=engine.info.features)  # fmt: skip
+    features = torch.from_numpy(cond.features)[None]
+    masked = torch.full((1, model.n_codebooks, stop - half), model.codebook_size)
+    target = engine.codec.latents(torch.from_numpy(prompt.tokens[:, half:stop])[None])[0]
+    first = replace(prompt, tokens=prompt.tokens[:, :half], seconds=half / engine.info.frame_rate,
+                    performance=prompt.performance.cut(half / engine.info.frame_rate))  # fmt: skip
+    head, heard = model.body.latent_head, {}
+    for expect, path in (
+        ("electronic", model.latent_fn(features, torch.tensor([engine.kits.index("electronic")]))),
+        (None, model.latent_fn(features, None, memory=engine.remember(first))),
+    ):
+        hook = head.register_forward_hook(lambda _m, args, _o: heard.update(h=args[0][0]))
+        with torch.inference_mode():
+            path(masked)
+        hook.remove()
+        rows = torch.cat([heard["h"], torch.ones(len(heard["h"]), 1)], 1)  # [T, D + 1]
+        solved = torch.linalg.lstsq(rows, target.float()).solution  # [D + 1, L]
+        with torch.no_grad():
+            head.weight.copy_(solved[:-1].T)
+            head.bias.copy_(solved[-1])
+        made = replace(prompt)  # a new prompt object: the engine keeps one answer per prompt
+        fit = engine.fit_prompt(made)
+        assert fit.kit == expect, fit.errors
+        rendered = engine.render(perf, options, prompt=made)[0]
+        as_given = engine.render(perf, replace(options, prompt_fit=False), prompt=made)[0]
+        assert rendered.prompt_fit is fit and as_given.prompt_fit is None
+        if expect is not None:
+            assert "rendered as electronic; --no-prompt-fit" in fit.notice()
+            named = engine.render(perf, replace(options, kit=expect))[0]
+            assert torch.equal(rendered.tokens, named.tokens)
+            assert not torch.equal(rendered.tokens, as_given.tokens)
+        else:
+            assert "rendered from the prompt (its first half predicts" in fit.notice()
+            assert torch.equal(rendered.tokens, as_given.tokens)
+    # what holds nothing out renders from the prompt as given, and says why
+    shots = {cls: (np.hanning(2000).astype(np.float32), engine.codec.sample_rate)
+             for cls in (DrumClass.KICK, DrumClass.SNARE)}  # fmt: skip
+    skipped = {
+        engine.fit_prompt(prompt_from_shots(shots, engine.codec, "shots")).skipped,
+        engine.fit_prompt(_prompt_of(engine, seconds=1.5)).skipped,
+    }
+    assert skipped == {"its second half plays classes its first half does not, as one-shots do",
+                       "shorter than 2 s"}  # fmt: skip
+    plain = Engine.load(make_model_dir(tmp_path / "p", prompted=True), "cpu", "eager",
+                        precision="fp32")  # fmt: skip
+    assert plain.fit_prompt(_prompt_of(plain, 4.0)).skipped == (
+        "the model has no latent head to compare with"
+    )
 
 
 def test_prompts_are_refused_where_they_cannot_work(engine, tmp_path):

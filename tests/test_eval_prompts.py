@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from engine_helpers import make_model_dir
 from factories import RANDOM_ROCK, egmd_row, make_egmd_corpus, toy_synth, write_egmd_csv
@@ -40,7 +41,8 @@ def shot_corpus(root: Path, kits: tuple[str, ...]) -> Path:
 
 def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     # the model knows "dark" (and "electronic"); "bright" is unseen
-    model = make_model_dir(tmp_path / "m", prompted=True, kits=("dark", "electronic"))
+    model = make_model_dir(tmp_path / "m", prompted=True, kits=("dark", "electronic"),
+                           latent_dim=32)  # fmt: skip
     corpus = make_egmd_corpus(tmp_path / "corpus", n_train=0, n_val=4, kits=("bright", "dark"),
                               audio="synth", bpm=120.0, bars=2, groove=RANDOM_ROCK)  # fmt: skip
     shots = shot_corpus(tmp_path / "shots", ("bright", "dark"))
@@ -70,9 +72,16 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     # a random model is far below the codec's round trip of the same audio
     assert unseen["visqol"]["ceiling"] > unseen["visqol"]["prompt"]
     assert len(unseen["per_groove_visqol"]["prompt"]) == 2
+    # what a render gives by default: the known kit the fit chose, or the prompt itself
+    for k in by_kit.values():
+        fitted = k["fitted"]
+        assert fitted in ("", "dark", "electronic")
+        expected = k["named_visqol"][fitted] if fitted else k["visqol"]["prompt"]
+        assert k["visqol"]["prompt_fit"] == pytest.approx(expected)
     assert metrics["prompted_realtime_median"] > 0
     report = capsys.readouterr().out
     assert "| bright | no |" in report and "| dark | yes |" in report and "unseen mean" in report
+    assert f"({by_kit[('bright', False)]['fitted'] or 'prompt'}) |" in report
     assert " baseline |" in report and f"`baseline`: {baseline}" in report
     assert (tmp_path / "out" / "plots" / "bright.png").is_file()
 

@@ -211,14 +211,18 @@ def test_render_from_a_prompt_and_again_from_its_saved_kit(
     err = capsys.readouterr().err
     assert "kit my-kit saved" in err
     assert "prompt: plays no hihat_closed; the model renders it from the kits it learned" in err
+    # this model cannot tell whether the prompt is a kit it knows (no latent head), and says so
+    assert "not compared with known kits (the model has no latent head to compare with)" in err
     assert _render(prompted_dir, midi, tmp_path / "b.wav", "--kit", "my-kit") == 0
     a, b = (sf.read(str(tmp_path / n))[0] for n in ("a.wav", "b.wav"))
     np.testing.assert_array_equal(a, b)  # the saved kit is the prompt, without its audio
     assert _render(prompted_dir, midi, tmp_path / "named.wav", "--kit", KITS[0]) == 0
     assert not np.array_equal(a, sf.read(str(tmp_path / "named.wav"))[0])
     shots = ["--prompt-shots", f"kick={p / 'kick.wav'}", f"snare={p / 'snare.wav'}"]
-    assert _render(prompted_dir, midi, tmp_path / "c.wav", *shots) == 0
-    assert "prompt: snare resampled from 48000 Hz" in capsys.readouterr().err
+    capsys.readouterr()
+    assert _render(prompted_dir, midi, tmp_path / "c.wav", *shots, "--no-prompt-fit") == 0
+    err = capsys.readouterr().err
+    assert "prompt: snare resampled from 48000 Hz" in err and "known kits" not in err
     assert main(["kits", "--model", str(prompted_dir)]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert listed[: len(KITS)] == list(KITS)

@@ -37,6 +37,11 @@ def add_prompt_arguments(parser: argparse.ArgumentParser) -> None:
         help="also save the prompt as a kit, so that `--kit NAME` renders with it again "
         "without the audio (in $DRUMGRID_KITS or ~/.local/share/drumgrid/kits)",
     )  # fmt: skip
+    group.add_argument(
+        "--no-prompt-fit", action="store_true",
+        help="render from the prompt even where one of the model's own kits predicts it better "
+        "(by default that kit renders, and the render says which)",
+    )  # fmt: skip
 
 
 def prompt_request(args: argparse.Namespace) -> PromptRequest:

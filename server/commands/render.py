@@ -199,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         sample_rate=args.sample_rate,
         variations=args.variations, tail_s=args.tail, gate=not args.no_gate,
+        prompt_fit=not args.no_prompt_fit,
     )  # fmt: skip
     set_threads(args.threads)
     engine = Engine.load(
@@ -240,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if prompt is not None and options.prompt_fit:  # the render kept its answer
+        report.append(engine.fit_prompt(prompt).notice())
     levels = []
     for b, (audio, path) in enumerate(zip(outputs, paths, strict=True)):
         audio, level_report = apply_level(audio, rate, target)

@@ -119,6 +119,8 @@ def _render(client, args: argparse.Namespace) -> int:
     options.update(prompt_request(args).osc_options())
     if args.save_kit is not None:
         options["save_kit"] = args.save_kit
+    if args.no_prompt_fit:
+        options["prompt_fit"] = 0
 
     def progress(fraction: float) -> None:
         if not args.quiet:

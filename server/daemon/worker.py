@@ -136,6 +136,8 @@ class Worker:
             rendered = time.monotonic()
             if job.cancel.is_set():
                 raise Cancelled("cancelled")
+            if results[0].prompt_fit is not None:  # which kit a prompt rendered as
+                self.replies.send(job.route, p.NOTICE, [job.job, results[0].prompt_fit.notice()])
             paths = output_paths(self.render_dir, job.job, job.out, len(results), job.label)
             check_not_users(self.render_dir, paths)  # again: a user may have put one there since
             for result, path in zip(results, paths, strict=True):

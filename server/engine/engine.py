@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -41,6 +42,7 @@ from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.performance import Performance
+from drumgrid.server.prompt_fit import PromptFit, nearest_known_kit
 from drumgrid.server.prompt_request import PromptRequest, saved_kits
 from drumgrid.server.prompts import Prompt, Reader, load_named_kit, read_file, read_prompt
 from drumgrid.server.silence import ring_mask
@@ -176,6 +178,7 @@ class Engine:
             raise UserError("--backend tensorrt picks its own fp16 kernels; use --precision auto")
         self.dtype = resolve_precision(precision, self.device, self.backend)
         self.model.to(self.dtype)  # in place: a compiled body sees the converted weights
+        self._fitted: tuple[Prompt, PromptFit] | None = None
 
     @property
     def precision(self) -> str:
@@ -346,6 +349,14 @@ class Engine:
         self.require_prompted()
         return read_prompt(request, self.codec, read)
 
+    def fit_prompt(self, prompt: Prompt) -> PromptFit:
+        """Whether the prompt sounds like a kit the model knows (server/prompt_fit.py); the
+        last prompt's answer is kept, for the renders of one request (stems, takes)."""
+        if self._fitted is None or self._fitted[0] is not prompt:
+            self.check_prompt(prompt)
+            self._fitted = (prompt, nearest_known_kit(self, prompt))
+        return self._fitted[1]
+
     def remember(self, prompt: Prompt) -> PromptMemory:
         """The prompt's tokens and grid through the body once, for every window to attend to."""
         self.check_prompt(prompt)
@@ -373,6 +384,11 @@ class Engine:
         start = time.perf_counter()
         self.check(performance, options, prompt)
         prompt = prompt or self.kit_prompt(options.kit)
+        fit = None
+        if prompt is not None and options.prompt_fit:
+            fit = self.fit_prompt(prompt)
+            if fit.kit is not None:
+                prompt, options = None, replace(options, kit=fit.kit)
         timings = RenderTimings()
         tail = self.tail_s if options.tail_s is None else options.tail_s
         duration = performance.length_s + tail
@@ -429,6 +445,7 @@ class Engine:
                     self.backend,
                     str(self.device),
                     timings,
+                    fit,
                 )
             )
         timings.resample += time.perf_counter() - t0

@@ -19,6 +19,7 @@ from drumgrid.bridge.contract import (
 )
 from drumgrid.server.decoding import DecodeOptions, coarse_to_fine_steps
 from drumgrid.server.errors import UserError
+from drumgrid.server.prompt_fit import PromptFit
 
 
 class SamplingOptions(TypedDict, total=False):
@@ -50,6 +51,8 @@ class RenderOptions:
     variations: int = 1  # takes rendered together as one batch
     tail_s: float | None = None  # None: the engine's tail
     gate: bool = True  # silence where no hit rings (server/silence.py)
+    # A prompt that sounds like one of the model's kits renders as that kit (server/prompt_fit.py)
+    prompt_fit: bool = True
 
     def __post_init__(self) -> None:
         if self.decoding is None:
@@ -125,6 +128,7 @@ class RenderResult:
     backend: str
     device: str
     timings: RenderTimings = field(default_factory=RenderTimings)
+    prompt_fit: PromptFit | None = None  # how a prompt was matched with the known kits
 
     @property
     def realtime(self) -> float:

@@ -43,8 +43,10 @@ from drumgrid.server.prompts import Prompt, prompt_from_recording, prompt_from_s
 from drumgrid.training import metrics as M
 from drumgrid.training.egmd import EGMDIndex, EGMDRow
 
-ROWS = ("ceiling", "prompt", "shots", "named", "baseline")  # "named": the best named kit,
-# in hindsight; "baseline": another model's named render (absent without one)
+ROWS = ("ceiling", "prompt", "shots", "prompt_fit", "named", "baseline")  # "prompt_fit": what
+# a render gives by default (the prompt, or the known kit that predicts it better:
+# server/prompt_fit.py); "named": the best named kit, in hindsight; "baseline": another
+# model's named render (absent without one)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class KitResult:
     baseline_mel: dict[str, list[float]] = field(default_factory=dict)
     prompt_source: str = ""
     shots_source: str = ""
+    fitted: str = ""  # the known kit the recording prompt renders as by default ("": itself)
 
     @property
     def best_named(self) -> str:
@@ -93,6 +96,7 @@ class KitResult:
             "kit": self.kit, "seen": self.seen, "best_named": self.best_named,
             "best_baseline": self.best_baseline,
             "prompt_source": self.prompt_source, "shots_source": self.shots_source,
+            "fitted": self.fitted,
             "visqol": {r: self.mean(r) for r in ROWS},
             "mel_mae_db": {r: self.mean(r, "mel") for r in ROWS},
             "per_groove_visqol": self.visqol, "per_groove_mel_mae_db": self.mel,
@@ -197,7 +201,8 @@ def evaluate_kit(
         shots = shots_of(plan.shots_index, plan.shots_row)
         prompts["shots"] = prompt_from_shots(shots, codec, plan.shots_row.audio_filename)
         result.shots_source = plan.shots_row.audio_filename
-    options = RenderOptions(decoding="parallel", tail_s=0.0)
+    options = RenderOptions(decoding="parallel", tail_s=0.0, prompt_fit=False)
+    result.fitted = engine.fit_prompt(prompts["prompt"]).kit or ""
     named = [("kit", engine, kit_name, result.named_visqol, result.named_mel)
              for kit_name in engine.kits]  # fmt: skip
     if baseline is not None:
@@ -227,6 +232,12 @@ def evaluate_kit(
             q, mel = score(ref, renders[name], rate, cfg.visqol)
             result.visqol.setdefault(name, []).append(q)
             result.mel.setdefault(name, []).append(mel)
+        fitted = result.fitted  # its scores are the named kit's, or the prompt's, just taken
+        renders["prompt_fit"] = renders[f"kit:{fitted}" if fitted else "prompt"]
+        for scores, kits in ((result.visqol, result.named_visqol), (result.mel, result.named_mel)):
+            scores.setdefault("prompt_fit", []).append(
+                (kits[fitted] if fitted else scores["prompt"])[-1]
+            )
         if g == 0 and keep is not None:
             onsets = np.array([h.time_s for h in groove.hits])
             keep.update({"sampler": ref, "onsets": onsets, **renders})
@@ -316,12 +327,17 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
         + (f" `baseline`: {baseline} by the kit's name where it knows the kit, else its best "
            "kit in hindsight." if baseline else ""),
         "",
-        "| kit | seen | ceiling | prompt | shots | best named kit | prompt - named | "
-        f"ceiling - prompt |{' baseline |' if baseline else ''}",
-        f"|---|---|---|---|---|---|---|---|{'---|' if baseline else ''}",
+        "`prompt, fitted`: what a render gives by default, the prompt or, where one of the "
+        "model's kits predicts the prompt's second half better than its first half does, that "
+        "kit (named in brackets; server/prompt_fit.py).",
+        "",
+        "| kit | seen | ceiling | prompt | shots | prompt, fitted | best named kit | "
+        f"prompt - named | ceiling - prompt |{' baseline |' if baseline else ''}",
+        f"|---|---|---|---|---|---|---|---|---|{'---|' if baseline else ''}",
     ]  # fmt: skip
     for r in results:
-        cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:3]]
+        cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:4]]
+        cells[3] += f" ({r.fitted or 'prompt'})"
         base = (f" {r.best_baseline}: {r.mean('baseline'):.2f} / "
                 f"{r.mean('baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
         lines.append(
@@ -334,7 +350,7 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
         group = [r for r in results if r.seen == seen]
         if group:
             cells = [f"{_pooled(group, row, 'visqol'):.2f} / {_pooled(group, row, 'mel'):.2f}"
-                     for row in ROWS[:4]]  # fmt: skip
+                     for row in ROWS[:5]]  # fmt: skip
             base = (f" {_pooled(group, 'baseline', 'visqol'):.2f} / "
                     f"{_pooled(group, 'baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
             lines.append(f"| **{'seen' if seen else 'unseen'} mean** | | {' | '.join(cells)} "
