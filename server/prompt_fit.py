@@ -77,7 +77,6 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
     )
     features = torch.from_numpy(cond.features).to(engine.device)[None]  # [1, T, F]
     tokens = torch.from_numpy(prompt.tokens[:, half:stop]).to(engine.device)[None]  # [1, K, T]
-    target = codec.latents(tokens).float()  # [1, T, L]
     n_kits = len(engine.kits)
     masked = torch.full_like(tokens, model.codebook_size)
     first_half = replace(
@@ -85,6 +84,7 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
         seconds=start_s,
     )  # fmt: skip
     with torch.inference_mode():
+        target = codec.latents(tokens).float()  # [1, T, L]
         by_prompt = model.latent_fn(features, None, memory=engine.remember(first_half))(masked)
         kits = torch.arange(n_kits, device=engine.device)
         by_name = model.latent_fn(features.expand(n_kits, -1, -1), kits)(
