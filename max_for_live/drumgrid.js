@@ -196,7 +196,7 @@ function newJobId(instance, now) {
 // -- replies -> the job's state -------------------------------------------------------------
 
 function initialState() {
-    return { status: "idle", job: "", progress: 0, takes: [], error: "", expected: 1, folds: [] };
+    return { status: "idle", job: "", progress: 0, takes: [], error: "", expected: 1, folds: [], renderedAs: "" };
 }
 
 function shallowCopy(object) {
@@ -245,6 +245,11 @@ function applyReply(state, address, args) {
         if (folded) {
             s.folds.push(folded[1]);
         }
+        // a prompt that sounds like one of the model's kits renders as that kit
+        var known = text.match(/^prompt: sounds like the known kit (\S+) /);
+        if (known) {
+            s.renderedAs = known[1];
+        }
     }
     return s;
 }
@@ -257,6 +262,7 @@ function startJob(state, job, expected) {
     s.takes = [];
     s.error = "";
     s.folds = [];
+    s.renderedAs = "";
     s.expected = expected || 1;
     return s;
 }
@@ -279,6 +285,9 @@ function jobText(state) {
         var folds = state.folds || [];
         if (folds.length) {
             text += "; " + folds.length + (folds.length === 1 ? " pitch" : " pitches") + " not played as itself: " + folds.join(", ");
+        }
+        if (state.renderedAs) {
+            text += "; the prompt sounds like kit " + state.renderedAs + ", rendered as it";
         }
         return text;
     }

@@ -36,7 +36,8 @@ class PromptFit:
     skipped: str = ""
 
     def notice(self) -> str:
-        """What a user reads about it."""
+        """What a user reads about it (the Max device reads the kit from "prompt: sounds like
+        the known kit NAME (")."""
         if self.skipped:
             return f"prompt: rendered from it, not compared with known kits ({self.skipped})"
         own = self.errors["prompt"]

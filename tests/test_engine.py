@@ -324,6 +324,8 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
         assert rendered.prompt_fit is fit and as_given.prompt_fit is None
         if expect is not None:
             assert "rendered as electronic; --no-prompt-fit" in fit.notice()
+            # the device reads the kit from this opening (max_for_live/drumgrid.js applyReply)
+            assert fit.notice().startswith("prompt: sounds like the known kit electronic (")
             named = engine.render(perf, replace(options, kit=expect))[0]
             assert torch.equal(rendered.tokens, named.tokens)
             assert not torch.equal(rendered.tokens, as_given.tokens)

@@ -92,6 +92,19 @@ test("applyReply: notices of folded or dropped pitches show with the finished ta
   assert.deepStrictEqual(dev.startJob(st, "j2", 1).folds, []);
 });
 
+test("applyReply: a prompt rendered as the known kit it sounds like says so with the take", () => {
+  let st = dev.startJob(dev.initialState(), "j1", 1);
+  const notice = "prompt: sounds like the known kit fluid-standard (it predicts the prompt's second half with latent error 0.050, the prompt's first half 0.079): rendered as fluid-standard; --no-prompt-fit (OSC prompt_fit 0) renders from the prompt";
+  st = dev.applyReply(st, "/drumgrid/notice", ["j1", notice]);
+  st = dev.applyReply(st, "/drumgrid/done", ["j1", "/r/a.wav", 44100, 10]);
+  assert.strictEqual(dev.jobText(st), "done: 1 take, a.wav; the prompt sounds like kit fluid-standard, rendered as it");
+  assert.strictEqual(dev.startJob(st, "j2", 1).renderedAs, "");
+  let kept = dev.startJob(dev.initialState(), "j3", 1);  // rendered from the prompt: nothing added
+  kept = dev.applyReply(kept, "/drumgrid/notice", ["j3", "prompt: rendered from the prompt (its first half predicts its second with latent error 0.151; the nearest known kit, millo-ml3, 0.155)"]);
+  kept = dev.applyReply(kept, "/drumgrid/done", ["j3", "/r/b.wav", 44100, 10]);
+  assert.strictEqual(dev.jobText(kept), "done: 1 take, b.wav");
+});
+
 test("applyReply: accepted -> progress -> done for our job; others' and late replies ignored", () => {
   let st = dev.startJob(dev.initialState(), "j1", 2);
   st = dev.applyReply(st, "/drumgrid/accepted", ["j1"]);
