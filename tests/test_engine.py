@@ -316,9 +316,11 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
         with torch.no_grad():
             head.weight.copy_(solved[:-1].T)
             head.bias.copy_(solved[-1])
-        made = replace(prompt)  # a new prompt object: the engine keeps one answer per prompt
-        fit = engine.fit_prompt(made)
+        engine._fits.clear()  # its answers were the model's before the head was refitted
+        fit = engine.fit_prompt(prompt)
         assert fit.kit == expect, fit.errors
+        made = replace(prompt, source="again.wav")  # the same sound: the answer kept
+        assert engine.fit_prompt(made) is fit
         rendered = engine.render(perf, options, prompt=made)[0]
         as_given = engine.render(perf, replace(options, prompt_fit=False), prompt=made)[0]
         assert rendered.prompt_fit is fit and as_given.prompt_fit is None

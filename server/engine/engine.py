@@ -42,7 +42,7 @@ from drumgrid.server.model.folder import ModelInfo, load_model
 from drumgrid.server.model.lm import DrumLM
 from drumgrid.server.model.modules import PromptMemory
 from drumgrid.server.performance import Performance
-from drumgrid.server.prompt_fit import PromptFit, nearest_known_kit
+from drumgrid.server.prompt_fit import PromptFit, nearest_known_kit, prompt_key
 from drumgrid.server.prompt_request import PromptRequest, saved_kits
 from drumgrid.server.prompts import Prompt, Reader, load_named_kit, read_file, read_prompt
 from drumgrid.server.silence import ring_mask
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 CODEC_CHUNK_FRAMES = 1024  # ~12 s at 86 frames/s: bounds the decoder's activations
+FITS_KEPT = 16  # prompts whose known-kit fit is kept (a few bytes each)
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -178,7 +179,7 @@ class Engine:
             raise UserError("--backend tensorrt picks its own fp16 kernels; use --precision auto")
         self.dtype = resolve_precision(precision, self.device, self.backend)
         self.model.to(self.dtype)  # in place: a compiled body sees the converted weights
-        self._fitted: tuple[Prompt, PromptFit] | None = None
+        self._fits: dict[str, PromptFit] = {}  # prompt_key -> its fit, the latest last
 
     @property
     def precision(self) -> str:
@@ -350,12 +351,18 @@ class Engine:
         return read_prompt(request, self.codec, read)
 
     def fit_prompt(self, prompt: Prompt) -> PromptFit:
-        """Whether the prompt sounds like a kit the model knows (server/prompt_fit.py); the
-        last prompt's answer is kept, for the renders of one request (stems, takes)."""
-        if self._fitted is None or self._fitted[0] is not prompt:
+        """Whether the prompt sounds like a kit the model knows (server/prompt_fit.py). The
+        answers for the last FITS_KEPT prompts are kept: a producer renders clip after clip
+        from one prompt, and stems render each class from it again."""
+        key = prompt_key(prompt)
+        fit = self._fits.pop(key, None)
+        if fit is None:
             self.check_prompt(prompt)
-            self._fitted = (prompt, nearest_known_kit(self, prompt))
-        return self._fitted[1]
+            fit = nearest_known_kit(self, prompt)
+        self._fits[key] = fit
+        while len(self._fits) > FITS_KEPT:
+            del self._fits[next(iter(self._fits))]
+        return fit
 
     def remember(self, prompt: Prompt) -> PromptMemory:
         """The prompt's tokens and grid through the body once, for every window to attend to."""
