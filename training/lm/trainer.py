@@ -248,8 +248,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
             sorted({e.kit for e in self.prompt_kit_cache}) if self.prompt_kit_cache else []
         )
         prompt_kit_tracks = []
+        self.prompt_kits_voiced = False  # its corpus's mixes voiced (read once, for the card)
         if self.prompt_kit_cache is not None:
             c = self.prompt_kit_cache
+            self.prompt_kits_voiced = voiced_mixes(Path(c.meta.get("source", "")))
             prompt_kit_tracks = load_tracks(
                 c, c.select(split="train"), self.kits + self.prompt_only_kits, corpus_root(c),
                 self.features,
@@ -632,7 +634,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
                 "token_cache": str(self.prompt_kit_cache.root),
                 "kits": len(self.prompt_only_kits),
                 "files": len(self.train_tracks) - len(named_tracks),
-                "voiced": voiced_mixes(Path(self.prompt_kit_cache.meta.get("source", ""))),
+                "voiced": self.prompt_kits_voiced,
             },
             "train_files": len(named_tracks),
             "validation_files": len(self.val_tracks),
