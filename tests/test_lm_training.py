@@ -294,6 +294,8 @@ def test_train_command(cache, tmp_path, capsys):
     for flag in (["--grow-features"], ["--transfer"], ["--head-steps", "1"]):
         assert main([*args[:4], str(tmp_path / "g"), *flag]) == 2
         assert "pass --init MODEL" in capsys.readouterr().err
+    assert main([*args[:4], str(tmp_path / "c"), "--ce-body-grad", "1.5"]) == 2
+    assert "--ce-body-grad 1.5: expected 0 to 1" in capsys.readouterr().err
 
 
 def test_stop_at_a_checkpoint_then_go_on(cache, tmp_path, capsys):
@@ -713,6 +715,26 @@ def test_level_weight_adds_the_loss_on_decoded_levels(codec_cache, tmp_path):
     with pytest.raises(UserError, match=r"--level-weight.*--latent-head"):
         LMTrainer(cache, tmp_path / "x", replace(cfg, tail_weight=0.0, level_weight=1.0),
                   "tiny", model_overrides=SMALL)  # fmt: skip
+
+
+def test_ce_body_grad_keeps_the_forward_and_changes_what_the_body_learns(codec_cache, tmp_path):
+    """--ce-body-grad 0: the first step's losses are the same (one forward), its gradient
+    smaller (the cross-entropy no longer reaches the body), and the runs part after it."""
+    codec_dir = codec_cache[1]
+    cache = crash_cache(codec_dir, tmp_path)
+    cfg = replace(CFG, steps=2, validate_every=2)
+    logs = {}
+    for share in (1.0, 0.0):
+        run = tmp_path / f"ce{share:g}"
+        latent_run(cache, run, replace(cfg, ce_body_grad=share), codec_dir)
+        logs[share] = _log(run)
+    for key in ("loss", "latent_nmse"):
+        assert logs[0.0][0][key] == pytest.approx(logs[1.0][0][key])
+    assert logs[0.0][0]["grad_norm"] < logs[1.0][0]["grad_norm"]
+    assert logs[0.0][1]["loss"] != pytest.approx(logs[1.0][1]["loss"])
+    with pytest.raises(UserError, match=r"--ce-body-grad.*--latent-head"):
+        LMTrainer(cache, tmp_path / "x", replace(cfg, ce_body_grad=0.0), "tiny",
+                  model_overrides=SMALL)  # fmt: skip
 
 
 def test_mel_weight_adds_the_loss_on_decoded_bands(codec_cache, tmp_path):

@@ -100,6 +100,36 @@ def test_selected_logits_are_those_of_all_heads_and_train_alike():
     torch.testing.assert_close(chosen[:n0], full[:, 0][select[:, 0]], atol=1e-5, rtol=1e-5)
 
 
+def test_head_grad_scales_only_what_the_token_heads_send_into_the_body():
+    """--ce-body-grad: the same outputs; the heads' own gradient whole; the body's share of
+    the cross-entropy scaled (none at 0); the latent head's gradient into the body untouched."""
+    model = debug_model(latent_dim=6)
+    features, kit = random_inputs(B=2, T=9)
+    inputs = torch.full((2, DEBUG_K, 9), DEBUG_V)  # every token masked
+    body_weight = model.body.blocks[0].norm1.weight
+
+    def grads(scale: float, of: str) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        model.zero_grad(set_to_none=True)
+        logits, latent = model(inputs, features, kit, with_latent=True, head_grad=scale)
+        (logits.square().mean() if of == "logits" else latent.square().mean()).backward()
+        heads = model.body.heads.grad
+        return logits.detach(), body_weight.grad, heads if heads is None else heads.clone()
+
+    logits_1, body_1, heads_1 = grads(1.0, "logits")
+    logits_half, body_half, heads_half = grads(0.5, "logits")
+    logits_0, body_0, heads_0 = grads(0.0, "logits")
+    torch.testing.assert_close(logits_half, logits_1)
+    torch.testing.assert_close(logits_0, logits_1)
+    torch.testing.assert_close(heads_half, heads_1)
+    torch.testing.assert_close(heads_0, heads_1)
+    assert body_1.abs().sum() > 0
+    torch.testing.assert_close(body_half, 0.5 * body_1)
+    assert body_0 is None
+    _, latent_body_1, _ = grads(1.0, "latent")
+    _, latent_body_0, _ = grads(0.0, "latent")
+    torch.testing.assert_close(latent_body_0, latent_body_1)
+
+
 def test_body_is_the_part_between_the_ops():
     """logits = body(embed_tokens(tokens, tables, conditioning)); gradients reach every
     parameter through the custom op."""

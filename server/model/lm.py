@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from drumgrid.server.model.config import LMConfig
-from drumgrid.server.model.modules import PromptMemory, TransformerBody
+from drumgrid.server.model.modules import PromptMemory, TransformerBody, scale_grad
 from drumgrid.server.ops import embed_tokens
 
 # (tokens [B, K, T], level=None) -> logits [B, K, T, V], or [B, T, V] for one level
@@ -133,11 +133,14 @@ class DrumLM(nn.Module):
         with_latent: bool = False,
         memory: PromptMemory | None = None,
         prompt: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None,
+        head_grad: float = 1.0,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """logits [B, K, T, V]; with select [N, V], level-major (see level_major). With
         `with_latent` (training a latent head), (logits, latent [B, T, latent_dim]) from one
         pass of the body. `memory`: a prompt's (`remember`), with kit None; or `prompt`,
-        remember's arguments, so that training runs the prompt inside one forward (DDP)."""
+        remember's arguments, so that training runs the prompt inside one forward (DDP).
+        `head_grad`: the share of the token heads' gradient that reaches the body (training's
+        --ce-body-grad); the values are the same whatever it is."""
         if prompt is not None:
             memory = self.remember(*prompt)
         x = embed_tokens(tokens, self.tables, self.conditioning(features, kit, memory))
@@ -145,8 +148,8 @@ class DrumLM(nn.Module):
         if select is None and not with_latent:
             return self.body(x, pad_mask, memory=memory)
         h = self.body.hidden(x, pad_mask, memory)
-        body = self.body
-        logits = body.head_logits(h) if select is None else body.selected_logits(h, select)
+        body, read = self.body, scale_grad(h, head_grad)  # what the token heads read
+        logits = body.head_logits(read) if select is None else body.selected_logits(read, select)
         if not with_latent:
             return logits
         if self.body.latent_head is None:

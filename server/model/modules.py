@@ -37,6 +37,15 @@ def rotary_tables(
     return angles.cos(), angles.sin()
 
 
+def scale_grad(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """`x` going forward; `scale` times its gradient going back (0: none, 1: all of it), so
+    one loss can train a head on features it does not shape."""
+    if scale == 1.0:
+        return x
+    detached = x.detach()
+    return detached if scale == 0.0 else detached + scale * (x - detached)
+
+
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate pairs (x[..., :E/2], x[..., E/2:]) of x [B, H, T, E] by the position's angle
     (the "rotate half" layout), in float32 for long-sequence accuracy."""

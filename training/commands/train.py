@@ -104,6 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the carried weights held",
     )  # fmt: skip
     parser.add_argument(
+        "--ce-body-grad", type=float, default=1.0, metavar="F",
+        help="share of the token heads' cross-entropy gradient that reaches the body (0-1; "
+        "default 1): 0 trains the body on the latent head's losses alone, the heads on its "
+        "features, so a --transfer's new heads do not rewrite the body they came with",
+    )  # fmt: skip
+    parser.add_argument(
         "--latent-head", action="store_true",
         help="add a head that regresses the codec's continuous latent; parallel decoding then "
         "quantises its prediction (a codec that exposes its quantiser: drumgrid-drums)",
@@ -191,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--{flag.replace('_', '-')} must be >= 0, got {getattr(args, flag)}")
     if not args.level_range > 0:
         raise UserError(f"--level-range must be above 0 dB, got {args.level_range}")
+    if not 0.0 <= args.ce_body_grad <= 1.0:
+        raise UserError(f"--ce-body-grad {args.ce_body_grad}: expected 0 to 1")
     if not 0.0 <= args.full_mask_share <= 1.0:
         raise UserError(f"--full-mask-share {args.full_mask_share}: expected 0 to 1")
     apply_threads(args.threads)
@@ -219,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
         level_range_db=args.level_range,
         full_mask_share=args.full_mask_share,
         head_steps=args.head_steps,
+        ce_body_grad=args.ce_body_grad,
         extra_share=args.extra_share if args.extra_tokens else 0.0,
         prompt_share=args.prompt_share,
         prompt_seconds=tuple(args.prompt_seconds),

@@ -135,6 +135,11 @@ class LMTrainConfig:
     # body it was carried with (trained whole from step one, the transferred default lost 0.3
     # ViSQOL on its own kits in 1000 steps: docs/prompting.md). 0: everything trains at once.
     head_steps: int = 0
+    # Share of the token heads' cross-entropy gradient that reaches the body, conditioning and
+    # code tables (1: all). Below 1 the body learns mostly from the latent losses, which a
+    # --transfer's carried body already meets, while the heads, laid out anew at
+    # cross-entropy 10, learn on its features: their gradients no longer rewrite it.
+    ce_body_grad: float = 1.0
 
 
 def masked_sum(
@@ -343,6 +348,10 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         self.decoded_weights = {
             name: w for name, w in (("level", cfg.level_weight), ("mel", cfg.mel_weight)) if w
         }
+        if cfg.ce_body_grad < 1 and self.codec is None:
+            raise UserError(f"--ce-body-grad {cfg.ce_body_grad}: the body then learns from the "
+                            "latent head's loss; train one with --latent-head (or --init a "
+                            "model that has one)")  # fmt: skip
         flags = {"--tail-weight": cfg.tail_weight}
         flags.update({f"--{name}-weight": w for name, w in self.decoded_weights.items()})
         for flag, on in flags.items():
@@ -694,7 +703,7 @@ class LMTrainer(TrainingLoop[LMTrainConfig]):
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             out = self.ddp(
                 inputs, b.features, kit, b.pad_mask, loss_mask, with_latent=latent,
-                prompt=prompt_args,
+                prompt=prompt_args, head_grad=cfg.ce_body_grad,
             )  # fmt: skip
         logits, pred = out if latent else (out, None)  # [N, V], [B, T, L]
         loss_sum, correct = selected_cross_entropy(logits, level_major(b.tokens, loss_mask))
