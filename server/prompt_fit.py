@@ -1,13 +1,17 @@
 """The nearest known kit: whether a prompt is the sound of a kit the model already knows by
-name, and which. The prompt's first half, as a prompt, and each of the model's kits, by name,
-predict its second half (the latent head in one pass, every token masked); each is scored
-against the codec's latent of what the recording holds there. A kit that predicts it nearer
-than the prompt's own first half renders in the prompt's place: the model renders its kits
-by name better than from a few seconds of them (docs/prompting.md, "The nearest known kit"),
-and a kit it has not learnt keeps its prompt.
+name, and which. The model renders its kits by name better than from a few seconds of them
+(docs/prompting.md, "The nearest known kit"), so a prompt of one renders as it.
 
-The held-out half must play only classes the first half plays: one-shots (each class once)
-hold nothing out, and render from the prompt as given."""
+A recording whose halves play the same classes: its first half, as a prompt, and each of the
+model's kits, by name, predict its second half (the latent head in one pass, every token
+masked), each scored against the codec's latent of what the recording holds there. A kit
+that predicts it nearer than the prompt's own first half renders in its place.
+
+A prompt whose halves cannot be compared (one-shots: each class once; a recording under
+MIN_FIT_S, or whose second half brings new classes): each kit by name predicts the whole
+prompt, and the nearest renders in its place only where it stands out, NAME_MARGIN times the
+runner-up's error or less: a kit the model knows is far nearer than its others, a kit it
+never heard comes about as near to several (measured in docs/prompting.md)."""
 
 from __future__ import annotations
 
@@ -27,13 +31,14 @@ MIN_FIT_S = 2.0  # a shorter prompt's halves hold too few hits to tell kits apar
 # The held-out span: 2 s tells the seen kits from the rest as 4 s does (docs/prompting.md)
 # at half the cost, which is one pass per known kit.
 MAX_HELD_OUT_S = 2.0
+NAME_MARGIN = 0.8  # the nearest kit's error against the runner-up's, where no halves compare
 
 
 @dataclass(frozen=True)
 class PromptFit:
     """`kit`: the known kit to render instead of the prompt (None: the prompt); `errors`:
-    "prompt" and each kit -> its latent error on the held-out half (empty when `skipped`
-    says why nothing was compared)."""
+    each kit, and the prompt's first half ("prompt") where its halves compare -> its latent
+    error on what it predicted (empty when `skipped` says why nothing was compared)."""
 
     kit: str | None
     errors: dict[str, float]
@@ -44,18 +49,23 @@ class PromptFit:
         the known kit NAME (")."""
         if self.skipped:
             return f"prompt: rendered from it, not compared with known kits ({self.skipped})"
-        own = self.errors["prompt"]
+        ranked = sorted((k for k in self.errors if k != "prompt"), key=self.errors.__getitem__)
+        nearest, own = ranked[0], self.errors.get("prompt")
+        if own is None:  # no halves to compare: the kits against one another
+            why = (f"it predicts the prompt with latent error {self.errors[nearest]:.3f}, the "
+                   f"next nearest kit, {ranked[1]}, {self.errors[ranked[1]]:.3f}")  # fmt: skip
+        else:
+            why = (f"it predicts the prompt's second half with latent error "
+                   f"{self.errors[nearest]:.3f}, the prompt's first half {own:.3f}")  # fmt: skip
         if self.kit is not None:
-            return (
-                f"prompt: sounds like the known kit {self.kit} (it predicts the prompt's second "
-                f"half with latent error {self.errors[self.kit]:.3f}, the prompt's first half "
-                f"{own:.3f}): rendered as {self.kit}; --no-prompt-fit (OSC prompt_fit 0) "
-                "renders from the prompt"
-            )
-        best = min((k for k in self.errors if k != "prompt"), key=self.errors.__getitem__)
+            return (f"prompt: sounds like the known kit {self.kit} ({why}): rendered as "
+                    f"{self.kit}; --no-prompt-fit (OSC prompt_fit 0) renders from the "
+                    "prompt")  # fmt: skip
+        if own is None:
+            return f"prompt: rendered from the prompt (no known kit stands out: {why})"
         return (
             f"prompt: rendered from the prompt (its first half predicts its second with latent "
-            f"error {own:.3f}; the nearest known kit, {best}, {self.errors[best]:.3f})"
+            f"error {own:.3f}; the nearest known kit, {nearest}, {self.errors[nearest]:.3f})"
         )
 
 
@@ -64,43 +74,59 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
     model, codec, info = engine.model, engine.codec, engine.info
     if not model.latent_dim or not codec.latent_dim:
         return PromptFit(None, {}, "the model has no latent head to compare with")
-    if prompt.seconds < MIN_FIT_S:
-        return PromptFit(None, {}, f"shorter than {MIN_FIT_S:g} s")
     n = prompt.tokens.shape[1]
     half = n // 2
     stop = min(n, half + model.max_frames, half + round(MAX_HELD_OUT_S * info.frame_rate))
-    start_s, stop_s = half / info.frame_rate, stop / info.frame_rate
+    start_s = half / info.frame_rate
     first = {h.drum_class for h in prompt.performance.hits if h.time_s < start_s}
-    held = {h.drum_class for h in prompt.performance.hits if start_s <= h.time_s < stop_s}
-    if not held:
-        return PromptFit(None, {}, "its second half plays no hit")
-    if held - first:
-        return PromptFit(None, {}, "its second half plays classes its first half does not, "
-                                   "as one-shots do")  # fmt: skip
+    held = {h.drum_class for h in prompt.performance.hits
+            if start_s <= h.time_s < stop / info.frame_rate}  # fmt: skip
+    if prompt.seconds >= MIN_FIT_S and held and not held - first:
+        first_half = replace(
+            prompt, tokens=prompt.tokens[:, :half], performance=prompt.performance.cut(start_s),
+            seconds=start_s,
+        )  # fmt: skip
+        errors = _latent_errors(engine, prompt, half, stop, first_half)
+        best = min(engine.kits, key=errors.__getitem__)
+        return PromptFit(best if errors[best] < errors["prompt"] else None, errors)
+    if len(engine.kits) < 2:
+        return PromptFit(None, {}, "its halves do not compare, and the model knows one kit")
+    errors = _latent_errors(engine, prompt, 0, min(n, model.max_frames))
+    nearest, runner_up = sorted(engine.kits, key=errors.__getitem__)[:2]
+    stands_out = errors[nearest] <= NAME_MARGIN * errors[runner_up]
+    return PromptFit(nearest if stands_out else None, errors)
+
+
+def _latent_errors(
+    engine: Engine, prompt: Prompt, start: int, stop: int, first_half: Prompt | None = None
+) -> dict[str, float]:
+    """Each kit's, by name, and `first_half`'s, as a prompt ("prompt"), latent error on the
+    prompt's frames [start, stop), relative to their energy."""
+    model, codec, info = engine.model, engine.codec, engine.info
     cond = frame_conditioning(
-        prompt.performance, info.frame_rate, half, stop - half, features=info.features
+        prompt.performance, info.frame_rate, start, stop - start, features=info.features
     )
     features = torch.from_numpy(cond.features).to(engine.device)[None]  # [1, T, F]
-    tokens = torch.from_numpy(prompt.tokens[:, half:stop]).to(engine.device)[None]  # [1, K, T]
+    tokens = torch.from_numpy(prompt.tokens[:, start:stop]).to(engine.device)[None]  # [1, K, T]
     n_kits = len(engine.kits)
     masked = torch.full_like(tokens, model.codebook_size)
-    first_half = replace(
-        prompt, tokens=prompt.tokens[:, :half], performance=prompt.performance.cut(start_s),
-        seconds=start_s,
-    )  # fmt: skip
     with torch.inference_mode():
         target = codec.latents(tokens).float()  # [1, T, L]
-        by_prompt = model.latent_fn(features, None, memory=engine.remember(first_half))(masked)
         kits = torch.arange(n_kits, device=engine.device)
         by_name = model.latent_fn(features.expand(n_kits, -1, -1), kits)(
             masked.expand(n_kits, -1, -1)
         )
+        by_prompt = None
+        if first_half is not None:
+            memory = engine.remember(first_half)
+            by_prompt = model.latent_fn(features, None, memory=memory)(masked)
     energy = max(float((target**2).sum()), 1e-12)
-    errors = {"prompt": float(((by_prompt.float() - target) ** 2).sum()) / energy}
+    errors = {}
+    if by_prompt is not None:
+        errors["prompt"] = float(((by_prompt.float() - target) ** 2).sum()) / energy
     per_kit = ((by_name.float() - target) ** 2).sum(dim=(1, 2)) / energy
     errors.update({name: float(e) for name, e in zip(engine.kits, per_kit, strict=True)})
-    best = min(engine.kits, key=errors.__getitem__)
-    return PromptFit(best if errors[best] < errors["prompt"] else None, errors)
+    return errors
 
 
 def prompt_key(prompt: Prompt) -> str:

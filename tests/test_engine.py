@@ -25,6 +25,7 @@ from drumgrid.server.engine.windows import Window, plan_windows
 from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.performance import from_note_list
+from drumgrid.server.prompt_fit import NAME_MARGIN
 
 # Busy CI machines make two OpenMP threads wait on each other for whole time slices.
 torch.set_num_threads(1)
@@ -278,7 +279,8 @@ def test_a_prompted_model_renders_in_the_prompts_sound(tmp_path):
 
 def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
     """The prompt's first half and each kit by name predict its second half; a kit that does
-    it better renders in the prompt's place, else the prompt does, and the render says so."""
+    it better renders in the prompt's place, else the prompt does, and the render says so.
+    Where the halves do not compare, a kit renders instead only where it stands out."""
     from drumgrid.server.prompts import prompt_from_shots
 
     folder = make_model_dir(tmp_path, prompted=True, latent_dim=32)
@@ -334,15 +336,51 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
         else:
             assert "rendered from the prompt (its first half predicts" in fit.notice()
             assert torch.equal(rendered.tokens, as_given.tokens)
-    # what holds nothing out renders from the prompt as given, and says why
+    # what holds nothing out (one-shots, a prompt under 2 s): the kits by name predict all of
+    # it, and the nearest renders only where it stands out from the runner-up
     shots = {cls: (np.hanning(2000).astype(np.float32), engine.codec.sample_rate)
              for cls in (DrumClass.KICK, DrumClass.SNARE)}  # fmt: skip
-    skipped = {
-        engine.fit_prompt(prompt_from_shots(shots, engine.codec, "shots")).skipped,
-        engine.fit_prompt(_prompt_of(engine, seconds=1.5)).skipped,
-    }
-    assert skipped == {"its second half plays classes its first half does not, as one-shots do",
-                       "shorter than 2 s"}  # fmt: skip
+    for held_nothing in (prompt_from_shots(shots, engine.codec, "shots"),
+                         _prompt_of(engine, seconds=1.5)):  # fmt: skip
+        engine._fits.clear()
+        fit = engine.fit_prompt(held_nothing)
+        assert set(fit.errors) == set(engine.kits) and not fit.skipped
+        nearest, runner_up = sorted(engine.kits, key=fit.errors.__getitem__)[:2]
+        stands_out = fit.errors[nearest] <= NAME_MARGIN * fit.errors[runner_up]
+        assert fit.kit == (nearest if stands_out else None)
+    one_shots = prompt_from_shots(shots, engine.codec, "shots")
+    rows = engine.model.kit_embedding.weight
+    with torch.no_grad():  # every kit alike: none stands out
+        saved = rows.clone()
+        rows.copy_(rows[:1].expand_as(rows))
+    engine._fits.clear()
+    fit = engine.fit_prompt(one_shots)
+    assert fit.kit is None and len(set(fit.errors.values())) == 1
+    assert fit.notice().startswith("prompt: rendered from the prompt (no known kit stands out: ")
+    with torch.no_grad():
+        rows.copy_(saved)
+    n = min(one_shots.tokens.shape[1], model.max_frames)  # the latent head refitted to
+    # electronic's reading of it
+    cond = frame_conditioning(one_shots.performance, engine.info.frame_rate, 0, n,
+                              features=engine.info.features)  # fmt: skip
+    target = engine.codec.latents(torch.from_numpy(one_shots.tokens[:, :n])[None])[0]
+    electronic = torch.tensor([engine.kits.index("electronic")])
+    hook = head.register_forward_hook(lambda _m, args, _o: heard.update(h=args[0][0]))
+    with torch.inference_mode():
+        model.latent_fn(torch.from_numpy(cond.features)[None], electronic)(
+            torch.full((1, model.n_codebooks, n), model.codebook_size)
+        )
+    hook.remove()
+    rows_h = torch.cat([heard["h"], torch.ones(len(heard["h"]), 1)], 1)
+    solved = torch.linalg.lstsq(rows_h, target.float()).solution
+    with torch.no_grad():
+        head.weight.copy_(solved[:-1].T)
+        head.bias.copy_(solved[-1])
+    engine._fits.clear()
+    fit = engine.fit_prompt(one_shots)
+    assert fit.kit == "electronic", fit.errors
+    assert fit.notice().startswith("prompt: sounds like the known kit electronic (it predicts "
+                                   "the prompt with latent error")  # fmt: skip
     plain = Engine.load(make_model_dir(tmp_path / "p", prompted=True), "cpu", "eager",
                         precision="fp32")  # fmt: skip
     assert plain.fit_prompt(_prompt_of(plain, 4.0)).skipped == (

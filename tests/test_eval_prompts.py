@@ -74,14 +74,18 @@ def test_eval_prompts_scores_unseen_and_seen_kits(tmp_path, capsys):
     assert len(unseen["per_groove_visqol"]["prompt"]) == 2
     # what a render gives by default: the known kit the fit chose, or the prompt itself
     for k in by_kit.values():
-        fitted = k["fitted"]
-        assert fitted in ("", "dark", "electronic")
-        expected = k["named_visqol"][fitted] if fitted else k["visqol"]["prompt"]
-        assert k["visqol"]["prompt_fit"] == pytest.approx(expected)
+        assert set(k["fitted"]) == {"prompt", "shots"}
+        for name, row in (("prompt", "prompt_fit"), ("shots", "shots_fit")):
+            fitted = k["fitted"][name]
+            assert fitted in ("", "dark", "electronic")
+            expected = k["named_visqol"][fitted] if fitted else k["visqol"][name]
+            assert k["visqol"][row] == pytest.approx(expected)
     assert metrics["prompted_realtime_median"] > 0
     report = capsys.readouterr().out
     assert "| bright | no |" in report and "| dark | yes |" in report and "unseen mean" in report
-    assert f"({by_kit[('bright', False)]['fitted'] or 'prompt'}) |" in report
+    fitted = by_kit[("bright", False)]["fitted"]
+    assert f"({fitted['prompt'] or 'prompt'}) | " in report
+    assert f"({fitted['shots'] or 'shots'}) | " in report
     assert " baseline |" in report and f"`baseline`: {baseline}" in report
     assert (tmp_path / "out" / "plots" / "bright.png").is_file()
 

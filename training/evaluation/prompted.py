@@ -43,10 +43,11 @@ from drumgrid.server.prompts import Prompt, prompt_from_recording, prompt_from_s
 from drumgrid.training import metrics as M
 from drumgrid.training.egmd import EGMDIndex, EGMDRow
 
-ROWS = ("ceiling", "prompt", "shots", "prompt_fit", "named", "baseline")  # "prompt_fit": what
-# a render gives by default (the prompt, or the known kit that predicts it better:
-# server/prompt_fit.py); "named": the best named kit, in hindsight; "baseline": another
-# model's named render (absent without one)
+ROWS = ("ceiling", "prompt", "shots", "prompt_fit", "shots_fit", "named", "baseline")
+# "prompt_fit", "shots_fit": what a render from the recording, from the one-shots, gives by
+# default (the prompt, or the known kit it sounds like: server/prompt_fit.py); "named": the
+# best named kit, in hindsight; "baseline": another model's named render (absent without one)
+FITTED = {"prompt": "prompt_fit", "shots": "shots_fit"}  # a prompt's row -> its fitted row
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class KitResult:
     baseline_mel: dict[str, list[float]] = field(default_factory=dict)
     prompt_source: str = ""
     shots_source: str = ""
-    fitted: str = ""  # the known kit the recording prompt renders as by default ("": itself)
+    # the known kit each prompt ("prompt", "shots") renders as by default ("": itself)
+    fitted: dict[str, str] = field(default_factory=dict)
 
     @property
     def best_named(self) -> str:
@@ -202,7 +204,7 @@ def evaluate_kit(
         prompts["shots"] = prompt_from_shots(shots, codec, plan.shots_row.audio_filename)
         result.shots_source = plan.shots_row.audio_filename
     options = RenderOptions(decoding="parallel", tail_s=0.0, prompt_fit=False)
-    result.fitted = engine.fit_prompt(prompts["prompt"]).kit or ""
+    result.fitted = {name: engine.fit_prompt(p).kit or "" for name, p in prompts.items()}
     named = [("kit", engine, kit_name, result.named_visqol, result.named_mel)
              for kit_name in engine.kits]  # fmt: skip
     if baseline is not None:
@@ -232,12 +234,14 @@ def evaluate_kit(
             q, mel = score(ref, renders[name], rate, cfg.visqol)
             result.visqol.setdefault(name, []).append(q)
             result.mel.setdefault(name, []).append(mel)
-        fitted = result.fitted  # its scores are the named kit's, or the prompt's, just taken
-        renders["prompt_fit"] = renders[f"kit:{fitted}" if fitted else "prompt"]
-        for scores, kits in ((result.visqol, result.named_visqol), (result.mel, result.named_mel)):
-            scores.setdefault("prompt_fit", []).append(
-                (kits[fitted] if fitted else scores["prompt"])[-1]
-            )
+        for name, fitted in result.fitted.items():  # the named kit's scores, or the prompt's
+            fit_row = FITTED[name]
+            renders[fit_row] = renders[f"kit:{fitted}" if fitted else name]
+            for scores, kits in ((result.visqol, result.named_visqol),
+                                 (result.mel, result.named_mel)):  # fmt: skip
+                scores.setdefault(fit_row, []).append(
+                    (kits[fitted] if fitted else scores[name])[-1]
+                )
         if g == 0 and keep is not None:
             onsets = np.array([h.time_s for h in groove.hits])
             keep.update({"sampler": ref, "onsets": onsets, **renders})
@@ -327,17 +331,20 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
         + (f" `baseline`: {baseline} by the kit's name where it knows the kit, else its best "
            "kit in hindsight." if baseline else ""),
         "",
-        "`prompt, fitted`: what a render gives by default, the prompt or, where one of the "
-        "model's kits predicts the prompt's second half better than its first half does, that "
-        "kit (named in brackets; server/prompt_fit.py).",
+        "`prompt, fitted` and `shots, fitted`: what a render gives by default, the prompt or, "
+        "where it sounds like one of the model's kits, that kit (named in brackets; "
+        "server/prompt_fit.py: a recording's second half predicted better by the kit than by "
+        "its first half; one-shots predicted by the kit far better than by any other).",
         "",
-        "| kit | seen | ceiling | prompt | shots | prompt, fitted | best named kit | "
-        f"prompt - named | ceiling - prompt |{' baseline |' if baseline else ''}",
-        f"|---|---|---|---|---|---|---|---|---|{'---|' if baseline else ''}",
+        "| kit | seen | ceiling | prompt | shots | prompt, fitted | shots, fitted | best named "
+        f"kit | prompt - named | ceiling - prompt |{' baseline |' if baseline else ''}",
+        f"|---|---|---|---|---|---|---|---|---|---|{'---|' if baseline else ''}",
     ]  # fmt: skip
     for r in results:
-        cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:4]]
-        cells[3] += f" ({r.fitted or 'prompt'})"
+        cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:5]]
+        for i, name in ((3, "prompt"), (4, "shots")):
+            if name in r.fitted:
+                cells[i] += f" ({r.fitted[name] or name})"
         base = (f" {r.best_baseline}: {r.mean('baseline'):.2f} / "
                 f"{r.mean('baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
         lines.append(
@@ -350,7 +357,7 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
         group = [r for r in results if r.seen == seen]
         if group:
             cells = [f"{_pooled(group, row, 'visqol'):.2f} / {_pooled(group, row, 'mel'):.2f}"
-                     for row in ROWS[:5]]  # fmt: skip
+                     for row in ROWS[:6]]  # fmt: skip
             base = (f" {_pooled(group, 'baseline', 'visqol'):.2f} / "
                     f"{_pooled(group, 'baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
             lines.append(f"| **{'seen' if seen else 'unseen'} mean** | | {' | '.join(cells)} "
