@@ -31,7 +31,7 @@ MIN_FIT_S = 2.0  # a shorter prompt's halves hold too few hits to tell kits apar
 # The held-out span: 2 s tells the seen kits from the rest as 4 s does (docs/prompting.md)
 # at half the cost, which is one pass per known kit.
 MAX_HELD_OUT_S = 2.0
-NAME_MARGIN = 0.8  # the nearest kit's error against the runner-up's, where no halves compare
+NAME_MARGIN = 0.7  # the nearest kit's error against the runner-up's, where no halves compare
 
 
 @dataclass(frozen=True)
