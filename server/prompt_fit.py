@@ -62,7 +62,9 @@ class PromptFit:
                     f"{self.kit}; --no-prompt-fit (OSC prompt_fit 0) renders from the "
                     "prompt")  # fmt: skip
         if own is None:
-            return f"prompt: rendered from the prompt (no known kit stands out: {why})"
+            return (f"prompt: rendered from the prompt (no known kit stands out: the nearest, "
+                    f"{nearest}, predicts it with latent error {self.errors[nearest]:.3f}, the "
+                    f"next, {ranked[1]}, {self.errors[ranked[1]]:.3f})")  # fmt: skip
         return (
             f"prompt: rendered from the prompt (its first half predicts its second with latent "
             f"error {own:.3f}; the nearest known kit, {nearest}, {self.errors[nearest]:.3f})"

@@ -356,7 +356,9 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
     engine._fits.clear()
     fit = engine.fit_prompt(one_shots)
     assert fit.kit is None and len(set(fit.errors.values())) == 1
-    assert fit.notice().startswith("prompt: rendered from the prompt (no known kit stands out: ")
+    assert fit.notice().startswith("prompt: rendered from the prompt (no known kit stands out: "
+                                   f"the nearest, {min(fit.errors, key=fit.errors.__getitem__)}, "
+                                   "predicts it with latent error")  # fmt: skip
     with torch.no_grad():
         rows.copy_(saved)
     n = min(one_shots.tokens.shape[1], model.max_frames)  # the latent head refitted to
