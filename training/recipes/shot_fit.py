@@ -1,0 +1,52 @@
+"""Where one-shot prompts render as a known kit: for each one-shot prompt of a seen-kit and an
+unseen-kit one-shot corpus (the recipe's corpus-shots and corpus-unseen-shots), each of a
+model's kits by name predicts the whole prompt, as server/prompt_fit.py does; prints the
+nearest kit, the runner-up and their ratio, which NAME_MARGIN bounds. A margin is safe for a
+model where no unseen kit's ratio and no other seen kit's falls at or below it.
+
+    .venv/bin/python training/recipes/shot_fit.py MODEL SEEN_SHOTS UNSEEN_SHOTS [--files 2]
+
+docs/prompting.md ("One-shots and the nearest known kit") has its tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from drumgrid.server.engine import Engine
+from drumgrid.server.prompt_fit import NAME_MARGIN, latent_errors
+from drumgrid.server.prompts import prompt_from_shots
+from drumgrid.training.egmd import EGMDIndex
+from drumgrid.training.evaluation.prompted import shots_of
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("seen", type=Path, help="one-shot corpus of kits the model knows")
+    parser.add_argument("unseen", type=Path, help="one-shot corpus of kits it never heard")
+    parser.add_argument("--files", type=int, default=2, help="validation files per kit")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    engine = Engine.load(args.model, "cpu", "eager", precision="fp32")
+    print("| kit | seen | nearest | error | runner-up | error | ratio | renders as |")
+    print("|---|---|---|---|---|---|---|---|")
+    for corpus, seen in ((args.seen, True), (args.unseen, False)):
+        index = EGMDIndex.read(corpus)
+        for kit in sorted({r.kit_name for r in index.select(split="validation")}):
+            for row in list(index.select(split="validation", kits=[kit]))[: args.files]:
+                prompt = prompt_from_shots(shots_of(index, row), engine.codec, row.audio_filename)
+                frames = min(prompt.tokens.shape[1], engine.model.max_frames)
+                errors = latent_errors(engine, prompt, 0, frames)
+                a, b = sorted(engine.kits, key=errors.__getitem__)[:2]
+                ratio = errors[a] / errors[b]
+                verdict = a if ratio <= NAME_MARGIN else "the shots"
+                print(f"| {kit} | {'yes' if seen else 'no'} | {a} | {errors[a]:.3f} | {b} | "
+                      f"{errors[b]:.3f} | {ratio:.3f} | {verdict} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
