@@ -88,18 +88,18 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
             prompt, tokens=prompt.tokens[:, :half], performance=prompt.performance.cut(start_s),
             seconds=start_s,
         )  # fmt: skip
-        errors = latent_errors(engine, prompt, half, stop, first_half)
+        errors = _latent_errors(engine, prompt, half, stop, first_half)
         best = min(engine.kits, key=errors.__getitem__)
         return PromptFit(best if errors[best] < errors["prompt"] else None, errors)
     if len(engine.kits) < 2:
         return PromptFit(None, {}, "its halves do not compare, and the model knows one kit")
-    errors = latent_errors(engine, prompt, 0, min(n, model.max_frames))
+    errors = _latent_errors(engine, prompt, 0, min(n, model.max_frames))
     nearest, runner_up = sorted(engine.kits, key=errors.__getitem__)[:2]
     stands_out = errors[nearest] <= NAME_MARGIN * errors[runner_up]
     return PromptFit(nearest if stands_out else None, errors)
 
 
-def latent_errors(
+def _latent_errors(
     engine: Engine, prompt: Prompt, start: int, stop: int, first_half: Prompt | None = None
 ) -> dict[str, float]:
     """Each kit's, by name, and `first_half`'s, as a prompt ("prompt"), latent error on the

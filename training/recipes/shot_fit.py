@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from drumgrid.server.engine import Engine
-from drumgrid.server.prompt_fit import NAME_MARGIN, latent_errors
+from drumgrid.server.prompt_fit import nearest_known_kit
 from drumgrid.server.prompts import prompt_from_shots
 from drumgrid.training.egmd import EGMDIndex
 from drumgrid.training.evaluation.prompted import shots_of
@@ -39,11 +39,11 @@ def main() -> None:
         for kit in sorted({r.kit_name for r in index.select(split="validation")}):
             for row in list(index.select(split="validation", kits=[kit]))[: args.files]:
                 prompt = prompt_from_shots(shots_of(index, row), engine.codec, row.audio_filename)
-                frames = min(prompt.tokens.shape[1], engine.model.max_frames)
-                errors = latent_errors(engine, prompt, 0, frames)
+                fit = nearest_known_kit(engine, prompt)
+                errors = fit.errors
                 a, b = sorted(engine.kits, key=errors.__getitem__)[:2]
                 ratio = errors[a] / errors[b]
-                verdict = a if ratio <= NAME_MARGIN else "the shots"
+                verdict = fit.kit or "the shots"
                 print(f"| {kit} | {'yes' if seen else 'no'} | {a} | {errors[a]:.3f} | {b} | "
                       f"{errors[b]:.3f} | {ratio:.3f} | {verdict} |", flush=True)  # fmt: skip
 
