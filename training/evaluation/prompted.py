@@ -342,9 +342,8 @@ def report(results: list[KitResult], metrics: dict[str, Any], cfg: PromptEvalCon
     ]  # fmt: skip
     for r in results:
         cells = [f"{r.mean(row):.2f} / {r.mean(row, 'mel'):.2f}" for row in ROWS[:5]]
-        for i, name in ((3, "prompt"), (4, "shots")):
-            if name in r.fitted:
-                cells[i] += f" ({r.fitted[name] or name})"
+        for name, fitted in r.fitted.items():  # which kit each fitted row rendered as
+            cells[ROWS.index(FITTED[name])] += f" ({fitted or name})"
         base = (f" {r.best_baseline}: {r.mean('baseline'):.2f} / "
                 f"{r.mean('baseline', 'mel'):.2f} |" if baseline else "")  # fmt: skip
         lines.append(
