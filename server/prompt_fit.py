@@ -9,13 +9,15 @@ that predicts it nearer than the prompt's own first half renders in its place.
 
 A prompt whose halves cannot be compared (one-shots: each class once; a recording under
 MIN_FIT_S, or whose second half brings new classes): each kit by name predicts the whole
-prompt, and the nearest renders in its place only where it stands out, NAME_MARGIN times the
-runner-up's error or less: a kit the model knows is far nearer than its others, a kit it
-never heard comes about as near to several (measured in docs/prompting.md)."""
+prompt, and the nearest renders in its place only where it stands out: NAME_MARGIN times the
+runner-up's error or less, and the nearest on every onset the prompt plays. A kit the model
+knows is far nearer than its others on each of its drums; a kit it never heard comes about
+as near to several, and its drums are nearest to different kits (docs/prompting.md)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -31,18 +33,21 @@ MIN_FIT_S = 2.0  # a shorter prompt's halves hold too few hits to tell kits apar
 # The held-out span: 2 s tells the seen kits from the rest as 4 s does (docs/prompting.md)
 # at half the cost, which is one pass per known kit.
 MAX_HELD_OUT_S = 2.0
-NAME_MARGIN = 0.5  # the nearest kit's error against the runner-up's, where no halves compare
+NAME_MARGIN = 0.7  # the nearest kit's error against the runner-up's, where no halves compare
 
 
 @dataclass(frozen=True)
 class PromptFit:
     """`kit`: the known kit to render instead of the prompt (None: the prompt); `errors`:
     each kit, and the prompt's first half ("prompt") where its halves compare -> its latent
-    error on what it predicted (empty when `skipped` says why nothing was compared)."""
+    error on what it predicted (empty when `skipped` says why nothing was compared);
+    `onsets_won`: where no halves compare, on how many of the prompt's onsets the nearest kit
+    was the nearest, and of how many."""
 
     kit: str | None
     errors: dict[str, float]
     skipped: str = ""
+    onsets_won: tuple[int, int] = (0, 0)
 
     def notice(self) -> str:
         """What a user reads about it (the Max device reads the kit from "prompt: sounds like
@@ -52,8 +57,11 @@ class PromptFit:
         ranked = sorted((k for k in self.errors if k != "prompt"), key=self.errors.__getitem__)
         nearest, own = ranked[0], self.errors.get("prompt")
         if own is None:  # no halves to compare: the kits against one another
-            why = (f"it predicts the prompt with latent error {self.errors[nearest]:.3f}, the "
-                   f"next nearest kit, {ranked[1]}, {self.errors[ranked[1]]:.3f}")  # fmt: skip
+            won, of = self.onsets_won
+            detail = (f"predicts the prompt with latent error {self.errors[nearest]:.3f} and is "
+                      f"the nearest on {won} of its {of} onsets; the next nearest kit, "
+                      f"{ranked[1]}, {self.errors[ranked[1]]:.3f}")  # fmt: skip
+            why = f"it {detail}"
         else:
             why = (f"it predicts the prompt's second half with latent error "
                    f"{self.errors[nearest]:.3f}, the prompt's first half {own:.3f}")  # fmt: skip
@@ -63,8 +71,7 @@ class PromptFit:
                     "prompt")  # fmt: skip
         if own is None:
             return (f"prompt: rendered from the prompt (no known kit stands out: the nearest, "
-                    f"{nearest}, predicts it with latent error {self.errors[nearest]:.3f}, the "
-                    f"next, {ranked[1]}, {self.errors[ranked[1]]:.3f})")  # fmt: skip
+                    f"{nearest}, {detail})")  # fmt: skip
         return (
             f"prompt: rendered from the prompt (its first half predicts its second with latent "
             f"error {own:.3f}; the nearest known kit, {nearest}, {self.errors[nearest]:.3f})"
@@ -88,22 +95,40 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
             prompt, tokens=prompt.tokens[:, :half], performance=prompt.performance.cut(start_s),
             seconds=start_s,
         )  # fmt: skip
-        errors = _latent_errors(engine, prompt, half, stop, first_half)
+        errors, _ = _latent_errors(engine, prompt, half, stop, first_half)
         best = min(engine.kits, key=errors.__getitem__)
         return PromptFit(best if errors[best] < errors["prompt"] else None, errors)
     if len(engine.kits) < 2:
         return PromptFit(None, {}, "its halves do not compare, and the model knows one kit")
-    errors = _latent_errors(engine, prompt, 0, min(n, model.max_frames))
-    nearest, runner_up = sorted(engine.kits, key=errors.__getitem__)[:2]
-    stands_out = errors[nearest] <= NAME_MARGIN * errors[runner_up]
-    return PromptFit(nearest if stands_out else None, errors)
+    stop = min(n, model.max_frames)
+    onsets = sorted(
+        {f for h in prompt.performance.hits if (f := round(h.time_s * info.frame_rate)) < stop}
+    )
+    spans = list(zip(onsets, [*onsets[1:], stop], strict=True))
+    return fit_by_names(*_latent_errors(engine, prompt, 0, stop, spans=spans))
+
+
+def fit_by_names(errors: dict[str, float], by_onset: list[dict[str, float]]) -> PromptFit:
+    """The kits' errors on the whole prompt and on each onset's frames -> the nearest kit
+    where it stands out: NAME_MARGIN of the runner-up's error or less, nearest on every
+    onset."""
+    nearest, runner_up = sorted(errors, key=errors.__getitem__)[:2]
+    won = sum(min(onset, key=onset.__getitem__) == nearest for onset in by_onset)
+    stands_out = errors[nearest] <= NAME_MARGIN * errors[runner_up] and won == len(by_onset)
+    return PromptFit(nearest if stands_out else None, errors, onsets_won=(won, len(by_onset)))
 
 
 def _latent_errors(
-    engine: Engine, prompt: Prompt, start: int, stop: int, first_half: Prompt | None = None
-) -> dict[str, float]:
+    engine: Engine,
+    prompt: Prompt,
+    start: int,
+    stop: int,
+    first_half: Prompt | None = None,
+    spans: Sequence[tuple[int, int]] = (),
+) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Each kit's, by name, and `first_half`'s, as a prompt ("prompt"), latent error on the
-    prompt's frames [start, stop), relative to their energy."""
+    prompt's frames [start, stop), relative to their energy; and each kit's on each of
+    `spans` (frames from `start`), relative to the span's."""
     model, codec, info = engine.model, engine.codec, engine.info
     cond = frame_conditioning(
         prompt.performance, info.frame_rate, start, stop - start, features=info.features
@@ -126,9 +151,14 @@ def _latent_errors(
     errors = {}
     if by_prompt is not None:
         errors["prompt"] = float(((by_prompt.float() - target) ** 2).sum()) / energy
-    per_kit = ((by_name.float() - target) ** 2).sum(dim=(1, 2)) / energy
-    errors.update({name: float(e) for name, e in zip(engine.kits, per_kit, strict=True)})
-    return errors
+    squared = ((by_name.float() - target) ** 2).sum(dim=2)  # [kits, T]
+    errors.update(dict(zip(engine.kits, (squared.sum(1) / energy).tolist(), strict=True)))
+    by_span = []
+    for a, b in spans:
+        span_energy = max(float((target[0, a:b] ** 2).sum()), 1e-12)
+        per_kit = (squared[:, a:b].sum(1) / span_energy).tolist()
+        by_span.append(dict(zip(engine.kits, per_kit, strict=True)))
+    return errors, by_span
 
 
 def prompt_key(prompt: Prompt) -> str:

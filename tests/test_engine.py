@@ -25,7 +25,7 @@ from drumgrid.server.engine.windows import Window, plan_windows
 from drumgrid.server.errors import Cancelled, MidiError, TooLong, UnknownKit, UserError
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.performance import from_note_list
-from drumgrid.server.prompt_fit import NAME_MARGIN
+from drumgrid.server.prompt_fit import NAME_MARGIN, fit_by_names
 
 # Busy CI machines make two OpenMP threads wait on each other for whole time slices.
 torch.set_num_threads(1)
@@ -346,7 +346,11 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
         fit = engine.fit_prompt(held_nothing)
         assert set(fit.errors) == set(engine.kits) and not fit.skipped
         nearest, runner_up = sorted(engine.kits, key=fit.errors.__getitem__)[:2]
-        stands_out = fit.errors[nearest] <= NAME_MARGIN * fit.errors[runner_up]
+        stop = min(held_nothing.tokens.shape[1], model.max_frames)
+        onsets = {round(h.time_s * engine.info.frame_rate) for h in held_nothing.performance.hits}
+        won, of = fit.onsets_won
+        assert of == len({f for f in onsets if f < stop}) >= 1 and 0 <= won <= of
+        stands_out = fit.errors[nearest] <= NAME_MARGIN * fit.errors[runner_up] and won == of
         assert fit.kit == (nearest if stands_out else None)
     one_shots = prompt_from_shots(shots, engine.codec, "shots")
     rows = engine.model.kit_embedding.weight
@@ -358,7 +362,7 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
     assert fit.kit is None and len(set(fit.errors.values())) == 1
     assert fit.notice().startswith("prompt: rendered from the prompt (no known kit stands out: "
                                    f"the nearest, {min(fit.errors, key=fit.errors.__getitem__)}, "
-                                   "predicts it with latent error")  # fmt: skip
+                                   "predicts the prompt with latent error")  # fmt: skip
     with torch.no_grad():
         rows.copy_(saved)
     n = min(one_shots.tokens.shape[1], model.max_frames)  # the latent head refitted to
@@ -380,14 +384,30 @@ def test_a_prompt_renders_as_the_known_kit_that_predicts_it_better(tmp_path):
         head.bias.copy_(solved[-1])
     engine._fits.clear()
     fit = engine.fit_prompt(one_shots)
-    assert fit.kit == "electronic", fit.errors
+    won, of = fit.onsets_won  # the shots in the model's window, each nearest to electronic
+    assert fit.kit == "electronic" and won == of >= 1, fit.errors
     assert fit.notice().startswith("prompt: sounds like the known kit electronic (it predicts "
                                    "the prompt with latent error")  # fmt: skip
+    assert f"and is the nearest on {of} of its {of} onsets" in fit.notice()
     plain = Engine.load(make_model_dir(tmp_path / "p", prompted=True), "cpu", "eager",
                         precision="fp32")  # fmt: skip
     assert plain.fit_prompt(_prompt_of(plain, 4.0)).skipped == (
         "the model has no latent head to compare with"
     )
+
+
+def test_a_kit_stands_out_by_its_margin_and_on_every_onset():
+    """Nearest by the margin is not enough: a kit it never heard comes nearest to one known
+    kit on some drums and to another on the rest."""
+    near, far = 0.1, 0.1 / NAME_MARGIN
+    both = {"a": near, "b": far * 1.01, "c": far * 2}
+    fit = fit_by_names(both, [{"a": 0.1, "b": 0.3, "c": 0.4}, {"a": 0.05, "b": 0.2, "c": 0.1}])
+    assert fit.kit == "a" and fit.onsets_won == (2, 2)
+    fit = fit_by_names(both, [{"a": 0.1, "b": 0.3, "c": 0.4}, {"a": 0.2, "b": 0.1, "c": 0.3}])
+    assert fit.kit is None and fit.onsets_won == (1, 2)
+    assert "and is the nearest on 1 of its 2 onsets; the next nearest kit, b," in fit.notice()
+    close = {"a": near, "b": far * 0.99, "c": far * 2}  # every onset, but not by the margin
+    assert fit_by_names(close, [{"a": 0.1, "b": 0.3, "c": 0.4}]).kit is None
 
 
 def test_prompts_are_refused_where_they_cannot_work(engine, tmp_path):
