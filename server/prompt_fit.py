@@ -49,12 +49,16 @@ class PromptFit:
     skipped: str = ""
     onsets_won: tuple[int, int] = (0, 0)
 
+    def ranked(self) -> list[str]:
+        """The known kits, the nearest first."""
+        return sorted((k for k in self.errors if k != "prompt"), key=self.errors.__getitem__)
+
     def notice(self) -> str:
         """What a user reads about it (the Max device reads the kit from "prompt: sounds like
         the known kit NAME (")."""
         if self.skipped:
             return f"prompt: rendered from it, not compared with known kits ({self.skipped})"
-        ranked = sorted((k for k in self.errors if k != "prompt"), key=self.errors.__getitem__)
+        ranked = self.ranked()
         nearest, own = ranked[0], self.errors.get("prompt")
         if own is None:  # no halves to compare: the kits against one another
             won, of = self.onsets_won

@@ -51,7 +51,7 @@ def main() -> None:
                     continue
                 fit = nearest_known_kit(engine, prompt)
                 errors = fit.errors
-                a, b = sorted(engine.kits, key=errors.__getitem__)[:2]
+                a, b = fit.ranked()[:2]
                 ratio = errors[a] / errors[b]
                 verdict = fit.kit or "the shots"
                 won, of = fit.onsets_won
