@@ -95,11 +95,7 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
     held = {h.drum_class for h in prompt.performance.hits
             if start_s <= h.time_s < stop / info.frame_rate}  # fmt: skip
     if prompt.seconds >= MIN_FIT_S and held and not held - first:
-        first_half = replace(
-            prompt, tokens=prompt.tokens[:, :half], performance=prompt.performance.cut(start_s),
-            seconds=start_s,
-        )  # fmt: skip
-        errors, _ = _latent_errors(engine, prompt, half, stop, first_half)
+        errors, _ = latent_errors(engine, prompt, half, stop, prompt_head(prompt, half, start_s))
         best = min(engine.kits, key=errors.__getitem__)
         return PromptFit(best if errors[best] < errors["prompt"] else None, errors)
     if len(engine.kits) < 2:
@@ -109,7 +105,7 @@ def nearest_known_kit(engine: Engine, prompt: Prompt) -> PromptFit:
         {f for h in prompt.performance.hits if (f := round(h.time_s * info.frame_rate)) < stop}
     )
     spans = list(zip(onsets, [*onsets[1:], stop], strict=True))
-    return fit_by_names(*_latent_errors(engine, prompt, 0, stop, spans=spans))
+    return fit_by_names(*latent_errors(engine, prompt, 0, stop, spans=spans))
 
 
 def fit_by_names(errors: dict[str, float], by_onset: list[dict[str, float]]) -> PromptFit:
@@ -122,7 +118,13 @@ def fit_by_names(errors: dict[str, float], by_onset: list[dict[str, float]]) -> 
     return PromptFit(nearest if stands_out else None, errors, onsets_won=(won, len(by_onset)))
 
 
-def _latent_errors(
+def prompt_head(prompt: Prompt, frames: int, seconds: float) -> Prompt:
+    """The prompt's first `frames` frames (`seconds` long), as a prompt of its own."""
+    return replace(prompt, tokens=prompt.tokens[:, :frames], seconds=seconds,
+                   performance=prompt.performance.cut(seconds))  # fmt: skip
+
+
+def latent_errors(
     engine: Engine,
     prompt: Prompt,
     start: int,

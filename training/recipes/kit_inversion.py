@@ -8,7 +8,7 @@ prompt's frames with every token masked (what parallel decoding reads). Printed 
 
 - held out: the latent error on the prompt's second half of a row fitted on its first half,
   beside the first half as a prompt and the nearest kit by name (server/prompt_fit.py's
-  measure);
+  latent_errors);
 - audio: ViSQOL / mel MAE dB on eval-prompts' grooves of the prompt, the nearest kit by name
   and the row fitted on the whole prompt (rendered in the nearest kit's slot), and the
   codec's round trip (the ceiling).
@@ -30,6 +30,7 @@ from drumgrid.server.conditioning import frame_conditioning
 from drumgrid.server.engine import Engine, RenderOptions
 from drumgrid.server.midi_io import read_midi
 from drumgrid.server.ops.embed import embed_tokens
+from drumgrid.server.prompt_fit import latent_errors, prompt_head
 from drumgrid.server.prompts import Prompt, prompt_from_recording
 from drumgrid.training.egmd import EGMDIndex
 from drumgrid.training.evaluation.prompted import PromptEvalConfig, plan_kit, read_audio, score
@@ -68,11 +69,6 @@ class Inverter:
         latent = self.model.body.latent(embed_tokens(masked, self.model.tables, cond))
         return ((latent.float() - target) ** 2).sum() / (target**2).sum()
 
-    def named_error(self, kit: str, frames: tuple[torch.Tensor, ...]) -> float:
-        with torch.no_grad():
-            return float(self.error(self.model.kit_embedding.weight[self.engine.kits.index(kit)],
-                                    frames))  # fmt: skip
-
     def fit(self, frames: tuple[torch.Tensor, ...], steps: int, lr: float) -> torch.Tensor:
         """A kit vector from the mean kit row, by Adam on the latent error."""
         kit = self.model.kit_embedding.weight.mean(0).clone().requires_grad_(True)
@@ -83,11 +79,6 @@ class Inverter:
             loss.backward()
             optimiser.step()
         return kit.detach()
-
-
-def halves_prompt(prompt: Prompt, half: int, frame_rate: float) -> Prompt:
-    return replace(prompt, tokens=prompt.tokens[:, :half], seconds=half / frame_rate,
-                   performance=prompt.performance.cut(half / frame_rate))  # fmt: skip
 
 
 def main() -> None:
@@ -120,17 +111,13 @@ def main() -> None:
             prompt = prompt_from_recording(wave, sr, played, codec, plan.prompt_row.audio_filename)
             n = prompt.tokens.shape[1]
             half = n // 2
-            first, second = inverter.frames(prompt, 0, half), inverter.frames(prompt, half, n)
-            nearest = min(engine.kits, key=lambda k: inverter.named_error(k, second))
+            errors, _ = latent_errors(engine, prompt, half, n,
+                                      prompt_head(prompt, half, half / rate))  # fmt: skip
+            nearest = min(engine.kits, key=errors.__getitem__)
+            on_first = inverter.fit(inverter.frames(prompt, 0, half), args.steps, args.lr)
             with torch.no_grad():
-                memory = engine.remember(halves_prompt(prompt, half, rate))
-                f, masked, target = second
-                own = engine.model.latent_fn(f, None, memory=memory)(masked).float()
-                by_prompt = float(((own - target) ** 2).sum() / (target**2).sum())
-            on_first = inverter.fit(first, args.steps, args.lr)
-            with torch.no_grad():
-                by_fit = float(inverter.error(on_first, second))
-            held = (inverter.named_error(nearest, second), by_prompt, by_fit)
+                by_fit = float(inverter.error(on_first, inverter.frames(prompt, half, n)))
+            held = (errors[nearest], errors["prompt"], by_fit)
             fitted = inverter.fit(inverter.frames(prompt, 0, n), args.steps, args.lr)
             slot = engine.kits.index(nearest)
             scores: dict[str, list[tuple[float, float]]] = {}
