@@ -221,12 +221,15 @@ def test_codec_lookup(tmp_path):
     assert Engine.load(missing, "cpu", "eager", codec_path=beside.parent / "codec-src")
 
 
-def test_default_model_missing_says_so(tmp_path, monkeypatch):
-    """A build without the packaged model (a source checkout before the recipe ran)."""
+def test_packaged_model_missing_says_so(tmp_path, monkeypatch):
+    """A build without a packaged model (a source checkout before the recipe ran), and a name
+    that is neither a packaged model nor a folder."""
     assert resolve_model_dir("default") == DEFAULT_MODEL_DIR
-    monkeypatch.setattr(models, "DEFAULT_MODEL_DIR", tmp_path / "default_model")
-    with pytest.raises(UserError, match="no default model ships in this build yet"):
+    monkeypatch.setitem(models.PACKAGED_MODELS, "default", tmp_path / "default_model")
+    with pytest.raises(UserError, match="no default model ships in this build"):
         resolve_model_dir("default")
+    with pytest.raises(UserError, match=r"no packaged model of that name \(default, eight-kits\)"):
+        resolve_model_dir("eight-kit")
 
 
 def test_auto_backend_falls_back_and_tensorrt_says_why(model_dir):

@@ -224,6 +224,10 @@ def test_a_prompted_run_is_described_as_trained():
         "3.00 hours" in lines[2]
         and "`training/recipes/default.sh lm-kits lm-kits-more`" in lines[2]
     )
+    # Continued from a model of earlier stages: the names given are the last runs'.
+    first["init"] = {"steps": 8000, "train_seconds": 3600, "train": {"steps": 8000}}
+    total = lm_training_lines(more, ("lm-kits", "lm-kits-more"))[-1]
+    assert "4.00 hours" in total and "default.sh lm lm-kits lm-kits-more`" in total
     assert "prompts of 300 kit mixes of these kits" in prompt_kit_lines(more)[1]
     assert "voicing" not in prompt_kit_lines(more)[1]
     more["prompt_kits"]["voiced"] = True

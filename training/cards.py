@@ -69,7 +69,11 @@ def extra_data_lines(card: dict[str, Any]) -> list[str]:
     for corpus in corpora:
         attribution = Path(corpus) / "ATTRIBUTION.md"
         paragraphs = attribution.read_text().split("\n\n") if attribution.is_file() else []
-        source = " ".join(paragraphs[1].split()) if len(paragraphs) > 1 else f"the corpus {corpus}"
+        source = (
+            " ".join(paragraphs[1].split())
+            if len(paragraphs) > 1
+            else f"the corpus {Path(corpus).name} (its ATTRIBUTION.md was not at hand)"
+        )
         lines += ["", f"Later stages also trained on a share of windows from: {source}"]
     return lines
 
@@ -127,16 +131,22 @@ def codec_training_lines(card: dict[str, Any]) -> list[str]:
 
 
 def _total_line(stages: list[dict[str, Any]], recipe_stages: list[str]) -> str:
-    """The summed hours of the stages, and the recipe stages that made them."""
+    """The summed hours of the stages, and the recipe stages that made them: `recipe_stages`
+    names the first runs, or, where it names fewer, the last ones (continued from the
+    eight-kits model's, LM_STAGES)."""
     hours = sum(stage.get("train_seconds", 0) for stage in stages) / 3600
-    recipe = " ".join(recipe_stages[: len(stages)])
+    names = list(recipe_stages)
+    if len(names) < len(stages):
+        names = list(LM_STAGES[: len(stages) - len(names)]) + names
+    recipe = " ".join(names[: len(stages)])
     return (
         f"- {hours:.2f} hours of training steps in all on {hardware()} (CPU), by "
         f"`training/recipes/default.sh {recipe}`."
     )
 
 
-# The recipe stages behind the shipped model, first to last (`card model --stages`).
+# The recipe stages behind the eight-kits model (the default before the twenty kits), first
+# to last: `card model --stages` names these or the stages that continued from them.
 LM_STAGES = (
     "lm", "lm-more", "lm-more2", "lm-latent", "lm-ring-outs", "lm-ring-outs-more", "lm-tails",
     "lm-tails-corpus", "lm-variants", "lm-more3", "lm-classes", "lm-classes-more",
@@ -289,12 +299,13 @@ def model_card(
     bench: str = "",
     prompt_eval: Path | None = None,
     recipe: tuple[str, ...] = LM_STAGES,
+    name: str = "default",
 ) -> str:
-    """MODEL_CARD.md for a trained grid-to-tokens model, from MODEL/config.json (its card:
-    data, steps, seconds, settings), EVALUATION/report.md + plots (from `drumgrid eval`), a
-    prompted model's PROMPT_EVAL/report.md + plots (from `drumgrid eval-prompts`, its plots
-    packaged as plots/prompted_KIT.png) and the printout of `drumgrid bench render` with
-    these weights, quoted as it came."""
+    """MODEL_CARD.md for a trained grid-to-tokens model packaged as `--model NAME`, from
+    MODEL/config.json (its card: data, steps, seconds, settings), EVALUATION/report.md + plots
+    (from `drumgrid eval`), a prompted model's PROMPT_EVAL/report.md + plots (from `drumgrid
+    eval-prompts`, its plots packaged as plots/prompted_KIT.png) and the printout of
+    `drumgrid bench render` with these weights, quoted as it came."""
     config = json.loads((model / "config.json").read_text())
     card, arch, codec = config.get("card", {}), config["model"], config["codec"]
     report = (evaluation / "report.md").read_text()
@@ -302,7 +313,7 @@ def model_card(
     plots = sorted((evaluation / "plots").glob("worst_*.png"))[:3]
     plots = plots or sorted((evaluation / "plots").glob("window_*.png"))[:3]
     lines = [
-        "# drumgrid default model",
+        f"# drumgrid {name} model",
         "",
         f"A bidirectional Transformer ({arch.get('preset', '?')} preset: dim {arch['dim']}, "
         f"{arch['n_layers']} layers, {arch['n_heads']} heads) that predicts the "
@@ -366,7 +377,7 @@ def model_card(
     if prompt_eval is not None:
         lines += ["", "## Prompted rendering", "", *_prompt_section(prompt_eval)]
     if bench.strip():
-        lines += ["", "## Speed", "", f"`drumgrid bench render --model default` on {hardware()}:",
+        lines += ["", "## Speed", "", f"`drumgrid bench render --model {name}` on {hardware()}:",
                   "", "```", bench.strip(), "```"]  # fmt: skip
     if limits.strip():
         lines += ["", "## Known limits", "", limits.strip()]

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, help="untimed runs first (ops 3, render 1)")
     render = parser.add_argument_group("render")
     render.add_argument(
-        "--model", help="model folder or `default`; without it a random model of --preset"
+        "--model",
+        help="model folder or a packaged model's name; without it a random model of --preset",
     )
     render.add_argument("--codec-path", help="the model's codec folder (see drumgrid render)")
     render.add_argument("--preset", default="small", help="random model's size preset")

@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from drumgrid.server.commands.render import add_model_option
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="default", metavar="DIR|default")
+    add_model_option(parser)
     parser.add_argument("--out", type=Path, required=True, help="the .pt2 file to write")
     parser.add_argument("--max-batch", type=int, default=16, help="largest batch it accepts")
 

@@ -1,4 +1,4 @@
-"""`drumgrid kits [--model DIR|default]`: the kits a model renders, read from its config.json
+"""`drumgrid kits [--model DIR|NAME]`: the kits a model renders, read from its config.json
 without loading any weights; for a prompted model, the saved prompt kits beside them (read
 from their metadata), which `--kit NAME` renders too."""
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from drumgrid.server.commands.render import add_model_option
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default="default", metavar="DIR|default")
+    add_model_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list")
 
 

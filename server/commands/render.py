@@ -35,12 +35,18 @@ from drumgrid.server.levels import LevelTarget, apply_level
 from drumgrid.server.stems import Stems, render_stems, stereo
 
 
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    """--model alone (kits and export take it too)."""
+    parser.add_argument(
+        "--model", default="default", metavar="DIR|NAME",
+        help="model folder written by `drumgrid train`, or a packaged model: default (20 kits, "
+        "prompts) or eight-kits (the default before it)",
+    )  # fmt: skip
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--model/--codec-path/--device/--backend/--precision/--threads, shared with bench."""
-    parser.add_argument(
-        "--model", default="default", metavar="DIR|default",
-        help="model folder written by `drumgrid train`, or the packaged default",
-    )  # fmt: skip
+    add_model_option(parser)
     parser.add_argument(
         "--codec-path", type=Path, metavar="DIR",
         help="the model's codec folder, when it is neither inside the model folder nor shipped",

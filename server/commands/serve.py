@@ -109,7 +109,9 @@ def config_from_args(args: argparse.Namespace, model_name: str) -> DaemonConfig:
 
 
 def model_name(model: str) -> str:
-    return "default" if str(model) == "default" else Path(model).resolve().name
+    from drumgrid.server.engine.models import PACKAGED_MODELS
+
+    return str(model) if str(model) in PACKAGED_MODELS else Path(model).resolve().name
 
 
 def run(args: argparse.Namespace) -> int:

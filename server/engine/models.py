@@ -1,4 +1,4 @@
-"""Where a model folder and its codec are, for `--model DIR|default` and `--codec-path`.
+"""Where a model folder and its codec are, for `--model DIR|NAME` and `--codec-path`.
 
 A model folder (server/model/folder.py) names its codec by id and config hash. The codec's
 weights are found, first match wins:
@@ -29,25 +29,35 @@ from drumgrid.server.codecs.registry import codec_spec, load_codec
 from drumgrid.server.errors import UserError
 from drumgrid.server.model.folder import CONFIG, WEIGHTS, ModelInfo, read_config, read_info
 
-# The shipped default model lives here, with its codec in default_model/codec/.
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+_HERE = Path(__file__).resolve().parent
+# The models that ship in the package, by the name `--model` takes. The default before the
+# twenty-kit model stays as `eight-kits`: a project made with it renders as it did.
+PACKAGED_MODELS: dict[str, Path] = {
+    "default": _HERE / "default_model",
+    "eight-kits": _HERE / "eight_kits_model",
+}
+DEFAULT_MODEL_DIR = PACKAGED_MODELS["default"]
 CODEC_SUBFOLDER = "codec"
 
 
 def resolve_model_dir(model: str | Path) -> Path:
-    """'default' -> the packaged folder; anything else is a folder path. Errors name the fix."""
-    if str(model) == "default":
-        if not (DEFAULT_MODEL_DIR / CONFIG).is_file():
+    """A packaged model's name -> its folder; anything else is a folder path. Errors name the
+    fix."""
+    packaged = PACKAGED_MODELS.get(str(model))
+    if packaged is not None:
+        if not (packaged / CONFIG).is_file():
             raise UserError(
-                "no default model ships in this build yet (it is trained by the default-model "
-                f"recipe and installed into {DEFAULT_MODEL_DIR}); pass --model DIR with a "
-                "folder written by `drumgrid train`"
+                f"no {model} model ships in this build (the default-model recipe trains it and "
+                f"installs it into {packaged}); pass --model DIR with a folder written by "
+                "`drumgrid train`"
             )
-        return DEFAULT_MODEL_DIR
+        return packaged
     folder = Path(model)
     if not folder.is_dir():
+        names = ", ".join(PACKAGED_MODELS)
         raise UserError(
-            f"--model {folder}: no such folder; pass a folder written by `drumgrid train`"
+            f"--model {folder}: no such folder and no packaged model of that name ({names}); "
+            "pass one of those or a folder written by `drumgrid train`"
         )
     return folder
 

@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="codec: a `drumgrid eval-codec` --out on kits it never trained on",
     )  # fmt: skip
     parser.add_argument(
-        "--id", default="drumgrid-drums", metavar="ID",
-        help="codec: its id in `drumgrid codecs` (default drumgrid-drums)",
+        "--id", metavar="ID",
+        help="codec: its id in `drumgrid codecs` (default drumgrid-drums); model: its packaged "
+        "name, `--model ID` (default: default)",
     )  # fmt: skip
     parser.add_argument("--limits", type=Path, metavar="FILE", help="model: known limits (.md)")
     parser.add_argument(
@@ -43,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--stages", metavar="NAMES",
-        help="model: the recipe stages that trained it, first to last, space-separated "
-        "(default: the shipped model's, lm ... lm-ring-outs-more)",
+        help="model: the recipe stages that trained it, first to last, space-separated; "
+        "fewer names than runs name the last runs, continued from the eight-kits model's "
+        "(default: that model's, lm ... lm-classes-more2)",
     )  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, required=True, help="the card to write")
 
@@ -62,13 +64,15 @@ def run(args: argparse.Namespace) -> int:
         if not need.is_file():
             raise UserError(f"{need}: missing; train it and run its evaluation first")
     if args.kind == "codec":
-        text = codec_card(args.weights, args.corpus, args.eval, args.id, args.unseen_eval)
+        codec_id = args.id or "drumgrid-drums"
+        text = codec_card(args.weights, args.corpus, args.eval, codec_id, args.unseen_eval)
     else:
         limits, bench = (_text(f) for f in (args.limits, args.bench))
         stages = tuple(args.stages.split()) if args.stages else LM_STAGES
         text = model_card(
-            args.weights, args.corpus, args.eval, limits, bench, args.prompt_eval, stages
-        )
+            args.weights, args.corpus, args.eval, limits, bench, args.prompt_eval, stages,
+            args.id or "default",
+        )  # fmt: skip
     args.output.write_text(text)
     print(f"card written to {args.output}")
     return 0

@@ -108,13 +108,8 @@ PROMPT_EVAL=${PROMPT_EVAL:-$RUNS/runs/eval-prompts-kits}
 EVAL_KITS=${EVAL_KITS:-$RUNS/runs/eval-kits}
 EVAL_KITS_WINDOWS=${EVAL_KITS_WINDOWS:-400}  # 20 per kit
 # The default the next model starts from (lm-kits) and is scored beside by kit name
-# (eval-prompts): the shipped one, kept in $RUNS/default-before-kits when package-kits
-# replaces it.
-if [ -d "$RUNS/default-before-kits" ]; then
-  DEFAULT_BEFORE=${DEFAULT_BEFORE:-$RUNS/default-before-kits}
-else
-  DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/default_model}
-fi
+# (eval-prompts): the eight-kits model, which the package stage writes.
+DEFAULT_BEFORE=${DEFAULT_BEFORE:-server/engine/eight_kits_model}
 SEEN_PROMPT_KITS=${SEEN_PROMPT_KITS:-fluid-standard,bja-pacific,tim-tr808,millo-ml2}
 PROMPT_SHARE=${PROMPT_SHARE:-0.5}  # share of the next model's steps trained from a kit prompt
 TRAIN_THREADS=${TRAIN_THREADS:-0}  # torch threads of lm-kits: 1 while a corpus renders beside it
@@ -331,8 +326,7 @@ run_eval_kits() {
 # The next model as the default: its card carries both evaluations, the 20 kits' licences
 # (from the corpus) and its limits.
 run_package_kits() {
-  [ -d "$RUNS/default-before-kits" ] || cp -a server/engine/default_model "$RUNS/default-before-kits"
-  package_model "$NEXT_MODEL" "$CORPUS_KITS" "$EVAL_KITS" \
+  package_model default "$NEXT_MODEL" "$CORPUS_KITS" "$EVAL_KITS" \
     training/recipes/kits_model_limits.md --prompt-eval "$PROMPT_EVAL" \
     --stages "lm-kits lm-kits-more"
   for plot in "$PROMPT_EVAL"/plots/*.png; do  # where the card's section points
@@ -534,30 +528,34 @@ run_eval() {
     --baseline "$BASELINE" --device "$DEVICE"
 }
 
-# package_model MODEL CORPUS EVAL LIMITS [card options]: the model into the package as the
-# default, with its evaluation, plots, a benchmark and its card. Built beside the shipped
-# default and swapped in only when complete.
+# package_model NAME MODEL CORPUS EVAL LIMITS [card options]: the model into the package as
+# `--model NAME` (server/engine/NAME_model, dashes as underscores), with its evaluation,
+# plots, a benchmark and its card. Built beside the packaged folder and swapped in only when
+# complete.
 package_model() {
-  stage "package: $1 -> server/engine/default_model (with its model card)"
-  local dest=server/engine/default_model new=server/engine/default_model.new
-  if [ ! -f "$4" ]; then
-    echo "package: $4 is missing; write the model's known limits first" >&2
+  local dest="server/engine/${1//-/_}_model"
+  local new="$dest.new"
+  stage "package: $2 -> $dest (with its model card)"
+  if [ ! -f "$5" ]; then
+    echo "package: $5 is missing; write the model's known limits first" >&2
     exit 2
   fi
   rm -rf "$new"
   mkdir -p "$new/plots"
-  cp "$1/model.safetensors" "$1/config.json" "$new/"
-  cp "$3/report.md" "$new/EVALUATION.md"
-  cp "$3"/plots/*.png "$new/plots/"
-  $DG bench render --model "$new" --repeats 3 | tee "$3/bench.txt"
-  $DG card model --weights "$1" --corpus "$2" --eval "$3" --bench "$3/bench.txt" \
-    --limits "$4" "${@:5}" -o "$new/MODEL_CARD.md"
+  cp "$2/model.safetensors" "$2/config.json" "$new/"
+  cp "$4/report.md" "$new/EVALUATION.md"
+  cp "$4"/plots/*.png "$new/plots/"
+  $DG bench render --model "$new" --repeats 3 | tee "$4/bench.txt"
+  $DG card model --id "$1" --weights "$2" --corpus "$3" --eval "$4" --bench "$4/bench.txt" \
+    --limits "$5" "${@:6}" -o "$new/MODEL_CARD.md"
   rm -rf "$dest"
   mv "$new" "$dest"
   du -sh "$dest" server/drum_codec/weights*
 }
 
-run_package() { package_model "$MODEL" "$CORPUS" "$EVAL" training/recipes/default_model_limits.md; }
+run_package() {
+  package_model eight-kits "$MODEL" "$CORPUS" "$EVAL" training/recipes/default_model_limits.md
+}
 
 main() {
   local all=(corpus codec codec-decoder codec-eval codec-package tokens lm lm-more lm-more2
