@@ -29,12 +29,13 @@ from drumgrid.server.codecs.registry import codec_spec, load_codec
 from drumgrid.server.errors import UserError
 from drumgrid.server.model.folder import CONFIG, WEIGHTS, ModelInfo, read_config, read_info
 
-_HERE = Path(__file__).resolve().parent
-# The models that ship in the package, by the name `--model` takes. The default before the
-# twenty-kit model stays as `eight-kits`: a project made with it renders as it did.
+# The models that ship in the package, by the name `--model` takes, each in NAME_model/
+# beside this file (dashes as underscores; the recipe's package_model writes them there).
+# The default before the twenty-kit model stays as `eight-kits`: a project made with it
+# renders as it did.
 PACKAGED_MODELS: dict[str, Path] = {
-    "default": _HERE / "default_model",
-    "eight-kits": _HERE / "eight_kits_model",
+    name: Path(__file__).resolve().parent / f"{name.replace('-', '_')}_model"
+    for name in ("default", "eight-kits")
 }
 DEFAULT_MODEL_DIR = PACKAGED_MODELS["default"]
 CODEC_SUBFOLDER = "codec"
